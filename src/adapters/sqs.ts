@@ -1,0 +1,160 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { MessageAttribute } from '../core/dead-letter.js';
+import { AwsCallError } from '../core/errors.js';
+import type {
+  DeadLetterCopy,
+  MessageQueue,
+  SendResult,
+  VisibilityChange,
+} from '../worker/ports.js';
+import { failureDetailsOf, messageOf } from './aws-error.js';
+
+/** SQS batch calls take at most 10 entries. */
+const SQS_MAX_BATCH = 10;
+
+const chunk = <T>(items: readonly T[]): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += SQS_MAX_BATCH)
+    chunks.push(items.slice(i, i + SQS_MAX_BATCH));
+  return chunks;
+};
+
+/** Lambda gives binary attributes base64-encoded; SQS wants the bytes. */
+export const toSqsAttribute = (attribute: MessageAttribute): MessageAttributeValue => ({
+  DataType: attribute.dataType,
+  ...(attribute.stringValue !== undefined && { StringValue: attribute.stringValue }),
+  ...(attribute.binaryValue !== undefined && {
+    BinaryValue: Buffer.from(attribute.binaryValue, 'base64'),
+  }),
+});
+
+/** Batch entry ids allow only letters, digits, `-` and `_`, up to 80 characters. */
+const entryId = (index: number): string => `m${index}`;
+
+/**
+ * `MessageQueue` over SQS. The client must be built with `useQueueUrlAsEndpoint: false` when the
+ * endpoint is overridden (local emulators): otherwise the SDK sends each call to the host of the
+ * queue URL instead of the configured endpoint.
+ */
+export class SqsMessageQueue implements MessageQueue {
+  readonly #client: SQSClient;
+  readonly #deadLetterQueueUrl: string;
+
+  constructor(options: { client: SQSClient; deadLetterQueueUrl: string }) {
+    this.#client = options.client;
+    this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
+  }
+
+  async sendToDeadLetterQueue(
+    copies: readonly DeadLetterCopy[],
+    signal: AbortSignal,
+  ): Promise<SendResult[]> {
+    const results = await Promise.all(
+      chunk(copies).map((group) =>
+        this.#batch('SendMessageBatch', group.length, async () => {
+          const output = await this.#client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: this.#deadLetterQueueUrl,
+              Entries: group.map((copy, index) => ({
+                Id: entryId(index),
+                MessageBody: copy.body,
+                MessageAttributes: Object.fromEntries(
+                  Object.entries(copy.attributes).map(([name, value]) => [
+                    name,
+                    toSqsAttribute(value),
+                  ]),
+                ),
+              })),
+            }),
+            { abortSignal: signal },
+          );
+          return { successful: output.Successful ?? [], failed: output.Failed ?? [] };
+        }),
+      ),
+    );
+    return results.flat();
+  }
+
+  async changeVisibility(
+    changes: readonly VisibilityChange[],
+    signal: AbortSignal,
+  ): Promise<SendResult[]> {
+    const byQueue = new Map<string, VisibilityChange[]>();
+    for (const change of changes)
+      byQueue.set(change.queueUrl, [...(byQueue.get(change.queueUrl) ?? []), change]);
+    const resultById = new Map<string, SendResult>();
+    await Promise.all(
+      [...byQueue].flatMap(([queueUrl, queueChanges]) =>
+        chunk(queueChanges).map(async (group) => {
+          const results = await this.#batch(
+            'ChangeMessageVisibilityBatch',
+            group.length,
+            async () => {
+              const output = await this.#client.send(
+                new ChangeMessageVisibilityBatchCommand({
+                  QueueUrl: queueUrl,
+                  Entries: group.map((change, index) => ({
+                    Id: entryId(index),
+                    ReceiptHandle: change.receiptHandle,
+                    VisibilityTimeout: change.visibilityTimeoutSeconds,
+                  })),
+                }),
+                { abortSignal: signal },
+              );
+              return { successful: output.Successful ?? [], failed: output.Failed ?? [] };
+            },
+          ).catch((error: unknown) =>
+            group.map((): SendResult => ({ ok: false, code: 'Error', message: messageOf(error) })),
+          );
+          group.forEach((change, index) => {
+            resultById.set(
+              change.id,
+              results[index] ?? { ok: false, code: 'Missing', message: 'no result' },
+            );
+          });
+        }),
+      ),
+    );
+    return changes.map(
+      (change) => resultById.get(change.id) ?? { ok: false, code: 'Missing', message: 'no result' },
+    );
+  }
+
+  /** Runs one batch call and maps its Successful/Failed lists back to entry order. */
+  async #batch(
+    operation: string,
+    size: number,
+    call: () => Promise<{
+      successful: { Id?: string }[];
+      failed: { Id?: string; Code?: string; Message?: string }[];
+    }>,
+  ): Promise<SendResult[]> {
+    let output: Awaited<ReturnType<typeof call>>;
+    try {
+      output = await call();
+    } catch (error) {
+      throw new AwsCallError(
+        `${operation} failed: ${messageOf(error)}`,
+        failureDetailsOf(error),
+        { operation },
+        { cause: error },
+      );
+    }
+    const failedById = new Map(output.failed.map((entry) => [entry.Id, entry]));
+    const okIds = new Set(output.successful.map((entry) => entry.Id));
+    return Array.from({ length: size }, (_, index): SendResult => {
+      const id = entryId(index);
+      const failed = failedById.get(id);
+      if (failed)
+        return { ok: false, code: failed.Code ?? 'Unknown', message: failed.Message ?? '' };
+      return okIds.has(id)
+        ? { ok: true }
+        : { ok: false, code: 'Missing', message: `${operation} returned no result for the entry` };
+    });
+  }
+}

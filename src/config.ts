@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { REGION_PATTERN } from './core/arn.js';
+import { ConfigurationError } from './core/errors.js';
+
+/**
+ * The worker's configuration. This is the one module that reads `process.env`: it validates every
+ * variable once, at cold start, and fails with the variable's name, the value given and what is
+ * expected, so a misconfigured deployment fails loudly before it touches a message.
+ */
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `a whole number from ${min} to ${max}` })
+        .max(max, { error: `a whole number from ${min} to ${max}` }),
+    );
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', ''], { error: '"true" or "false"' })
+  .transform((value) => value === 'true' || value === '1');
+
+const EnvironmentSchema = z.object({
+  AWS_REGION: z.string().regex(REGION_PATTERN, { error: 'an AWS region code such as us-east-1' }),
+  AUDIT_EVENT_BUS_NAME: z.string().min(1, { error: 'the name or ARN of the audit event bus' }),
+  DEAD_LETTER_QUEUE_URL: z.url({
+    error: 'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
+  }),
+  IDEMPOTENCY_TABLE_NAME: z
+    .string()
+    .min(3, { error: 'a DynamoDB table name (3 to 255 characters)' })
+    .max(255)
+    .optional(),
+  AUDIT_EVENT_SOURCE: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((source) => !source.startsWith('aws.'), {
+      error: 'a source that does not begin with "aws." (EventBridge reserves it)',
+    })
+    .default('governance.datashare-revoker'),
+  MAX_RECEIVE_COUNT: integer(1, 1000).default(5),
+  DEDUP_TTL_SECONDS: integer(60, 31_536_000).default(86_400),
+  CLOCK_SKEW_MARGIN_SECONDS: integer(0, 3600).default(30),
+  REDSHIFT_MAX_CONCURRENCY: integer(1, 100).default(5),
+  REDSHIFT_MAX_ATTEMPTS: integer(1, 20).default(6),
+  REDSHIFT_REQUEST_TIMEOUT_MS: integer(100, 120_000).default(5000),
+  DEADLINE_RESERVE_MS: integer(0, 60_000).default(3000),
+  DRY_RUN: booleanFlag.default(false),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+});
+
+export interface Config {
+  region: string;
+  auditEventBusName: string;
+  auditEventSource: string;
+  deadLetterQueueUrl: string;
+  idempotencyTableName: string | undefined;
+  maxReceiveCount: number;
+  dedupTtlSeconds: number;
+  clockSkewMarginSeconds: number;
+  redshiftMaxConcurrency: number;
+  redshiftMaxAttempts: number;
+  redshiftRequestTimeoutMs: number;
+  deadlineReserveMs: number;
+  dryRun: boolean;
+  logLevel: string;
+}
+
+/** Variable names, so documentation and error messages cannot drift from the schema. */
+export const CONFIG_VARIABLES = Object.keys(EnvironmentSchema.shape);
+
+const quoteValue = (value: unknown): string =>
+  value === undefined ? 'nothing (unset)' : JSON.stringify(value);
+
+/**
+ * Reads and validates the worker's environment.
+ *
+ * @throws {ConfigurationError} naming every variable that is missing or malformed.
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Config => {
+  // Treat an empty optional variable as unset: CloudFormation renders an unset parameter as "".
+  const present = Object.fromEntries(
+    CONFIG_VARIABLES.map((name) => [
+      name,
+      env[name] === '' && name !== 'AWS_REGION' ? undefined : env[name],
+    ]),
+  );
+  const parsed = EnvironmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}: expected ${issue.message}; given ${quoteValue(present[name])}`;
+    });
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    region: e.AWS_REGION,
+    auditEventBusName: e.AUDIT_EVENT_BUS_NAME,
+    auditEventSource: e.AUDIT_EVENT_SOURCE,
+    deadLetterQueueUrl: e.DEAD_LETTER_QUEUE_URL,
+    idempotencyTableName: e.IDEMPOTENCY_TABLE_NAME,
+    maxReceiveCount: e.MAX_RECEIVE_COUNT,
+    dedupTtlSeconds: e.DEDUP_TTL_SECONDS,
+    clockSkewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
+    redshiftMaxConcurrency: e.REDSHIFT_MAX_CONCURRENCY,
+    redshiftMaxAttempts: e.REDSHIFT_MAX_ATTEMPTS,
+    redshiftRequestTimeoutMs: e.REDSHIFT_REQUEST_TIMEOUT_MS,
+    deadlineReserveMs: e.DEADLINE_RESERVE_MS,
+    dryRun: e.DRY_RUN,
+    logLevel: e.LOG_LEVEL,
+  };
+};

@@ -1,0 +1,31 @@
+/** A clock in epoch milliseconds; injectable so tests control time. */
+export type Clock = () => number;
+
+export const systemClock: Clock = () => Date.now();
+
+/**
+ * The point in time by which the invocation must have returned, minus a safety margin for
+ * finishing up (audit, dead-letter copies, visibility changes) and for returning itself.
+ */
+export class Deadline {
+  readonly at: number;
+  readonly #clock: Clock;
+
+  /**
+   * @param remainingMs `context.getRemainingTimeInMillis()` at the start of the invocation.
+   * @param reserveMs time kept back for everything that follows the Redshift calls.
+   */
+  constructor(remainingMs: number, reserveMs: number, clock: Clock = systemClock) {
+    this.#clock = clock;
+    this.at = clock() + remainingMs - reserveMs;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - this.#clock());
+  }
+
+  /** Whether something that takes `durationMs` can still start and finish in time. */
+  allows(durationMs: number): boolean {
+    return this.remainingMs() >= durationMs;
+  }
+}

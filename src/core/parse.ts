@@ -1,0 +1,180 @@
+import type { z } from 'zod';
+import {
+  EventEnvelopeSchema,
+  EXPECTATIONS,
+  type RevocationRequest,
+  RevocationRequestSchema,
+} from './request.js';
+
+/** SQS bodies larger than this are rejected unread (the request contract's limit). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** How much of an offending value an error message quotes. */
+const MAX_QUOTED_CHARS = 80;
+
+export const RejectionCode = {
+  BodyTooLarge: 'BodyTooLarge',
+  MalformedJson: 'MalformedJson',
+  SchemaViolation: 'SchemaViolation',
+} as const;
+export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
+
+/** One thing wrong with a request: which field, what was given, what is expected. */
+export interface FieldProblem {
+  field: string;
+  given: string;
+  expected: string;
+}
+
+export interface Rejection {
+  code: RejectionCode;
+  message: string;
+  problems: FieldProblem[];
+  /** The eventId, when the body had a usable one despite being rejected. */
+  eventId: string | null;
+}
+
+/** Where the request came from: a bare body or an EventBridge envelope. */
+export interface Envelope {
+  id: string;
+  source: string;
+  detailType: string;
+}
+
+export type ParseResult =
+  | { ok: true; request: RevocationRequest; envelope?: Envelope }
+  | { ok: false; rejection: Rejection };
+
+/** Quotes a value for an error message, truncated so a huge field cannot flood the DLQ attribute. */
+export const quote = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  let text: string;
+  try {
+    text =
+      typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_QUOTED_CHARS
+    ? `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} chars)`
+    : text;
+};
+
+const expectationFor = (field: string, fallback: string): string =>
+  (EXPECTATIONS as Record<string, string>)[field] ?? fallback;
+
+const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: string): FieldProblem[] =>
+  issues.map((issue) => {
+    const field = issue.path.map(String).join('.') || '(body)';
+    const given = issue.code === 'custom' ? String(issue.input) : quote(issue.input);
+    return {
+      field: `${prefix}${field}`,
+      given,
+      expected: expectationFor(field, issue.message),
+    };
+  });
+
+const reject = (
+  code: RejectionCode,
+  problems: FieldProblem[],
+  eventId: string | null,
+): ParseResult => ({
+  ok: false,
+  rejection: {
+    code,
+    problems,
+    eventId,
+    message: problems.map((p) => `${p.field}: expected ${p.expected}; given ${p.given}`).join('; '),
+  },
+});
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A usable eventId from a rejected body, so the audit event can still name the decision. */
+const salvageEventId = (candidate: unknown): string | null =>
+  typeof candidate === 'string' && candidate.length > 0 && candidate.length <= 256
+    ? candidate
+    : null;
+
+const looksLikeEnvelope = (value: Record<string, unknown>): boolean =>
+  'detail' in value && 'detail-type' in value && 'source' in value;
+
+/**
+ * Turns an SQS message body into a request, or into a rejection that says precisely what is wrong.
+ * Never throws: every body, whatever it holds, yields one of the two.
+ *
+ * @example
+ * const result = parseMessageBody(record.body);
+ * if (!result.ok) quarantine(record, result.rejection);
+ */
+export const parseMessageBody = (body: string): ParseResult => {
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_BODY_BYTES) {
+    return reject(
+      RejectionCode.BodyTooLarge,
+      [{ field: '(body)', given: `${bytes} bytes`, expected: `at most ${MAX_BODY_BYTES} bytes` }],
+      null,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return reject(
+      RejectionCode.MalformedJson,
+      [{ field: '(body)', given: `${quote(body)} (${detail})`, expected: 'a JSON object' }],
+      null,
+    );
+  }
+  if (!isObject(json)) {
+    return reject(
+      RejectionCode.SchemaViolation,
+      [{ field: '(body)', given: quote(json), expected: 'a JSON object' }],
+      null,
+    );
+  }
+
+  let candidate: unknown = json;
+  let prefix = '';
+  let envelope: Envelope | undefined;
+  if (looksLikeEnvelope(json)) {
+    const parsedEnvelope = EventEnvelopeSchema.safeParse(json, { reportInput: true });
+    if (!parsedEnvelope.success) {
+      const eventId = isObject(json.detail) ? salvageEventId(json.detail.eventId) : null;
+      return reject(
+        RejectionCode.SchemaViolation,
+        describeIssues(parsedEnvelope.error.issues, ''),
+        eventId,
+      );
+    }
+    envelope = {
+      id: parsedEnvelope.data.id,
+      source: parsedEnvelope.data.source,
+      detailType: parsedEnvelope.data['detail-type'],
+    };
+    candidate = parsedEnvelope.data.detail;
+    prefix = 'detail.';
+    if (!isObject(candidate)) {
+      return reject(
+        RejectionCode.SchemaViolation,
+        [{ field: 'detail', given: quote(candidate), expected: 'a RevocationRequest object' }],
+        null,
+      );
+    }
+  }
+
+  const parsed = RevocationRequestSchema.safeParse(candidate, { reportInput: true });
+  if (!parsed.success) {
+    const eventId = isObject(candidate) ? salvageEventId(candidate.eventId) : null;
+    return reject(
+      RejectionCode.SchemaViolation,
+      describeIssues(parsed.error.issues, prefix),
+      eventId,
+    );
+  }
+  return envelope
+    ? { ok: true, request: parsed.data, envelope }
+    : { ok: true, request: parsed.data };
+};

@@ -1,0 +1,82 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Logger } from 'pino';
+import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
+import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
+import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
+import { RedshiftClients, RedshiftDataShareRevoker } from './adapters/redshift.js';
+import { SqsMessageQueue } from './adapters/sqs.js';
+import type { Config } from './config.js';
+import { systemClock } from './core/deadline.js';
+import { createLogger } from './observability/logger.js';
+import { EmfMetrics } from './observability/metrics.js';
+import type { WorkerDependencies } from './worker/process-batch.js';
+import { RedshiftGate, sleep } from './worker/redshift-gate.js';
+
+/** Requests to SQS, EventBridge and DynamoDB give up after this long, and really throw. */
+const SUPPORT_REQUEST_TIMEOUT_MS = 3000;
+
+const httpHandler = (requestTimeout: number) =>
+  new NodeHttpHandler({ connectionTimeout: 2000, requestTimeout, throwOnRequestTimeout: true });
+
+/**
+ * Builds the worker's dependencies from its configuration: the AWS clients (endpoints come from
+ * the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables), the adapters and the container-wide
+ * Redshift gate. Called once, at module scope, so clients are reused across invocations.
+ */
+export const createWorkerDependencies = (
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): WorkerDependencies => {
+  const region = config.region;
+  const store = config.idempotencyTableName
+    ? new DynamoDbIdempotencyStore({
+        client: new DynamoDBClient({
+          region,
+          requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
+        }),
+        tableName: config.idempotencyTableName,
+        ttlSeconds: config.dedupTtlSeconds,
+      })
+    : new InMemoryIdempotencyStore({ ttlSeconds: config.dedupTtlSeconds });
+  if (!config.idempotencyTableName) {
+    logger.warn(
+      'IDEMPOTENCY_TABLE_NAME is not set: deduplication is in memory, per container; duplicates reaching different containers will be processed twice',
+    );
+  }
+  return {
+    settings: config,
+    revoker: new RedshiftDataShareRevoker(
+      new RedshiftClients({ requestTimeoutMs: config.redshiftRequestTimeoutMs }),
+    ),
+    audit: new EventBridgeAuditPublisher({
+      client: new EventBridgeClient({
+        region,
+        requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
+      }),
+      eventBusName: config.auditEventBusName,
+      source: config.auditEventSource,
+    }),
+    queue: new SqsMessageQueue({
+      // Send to the configured endpoint, not the queue URL's host (see SqsMessageQueue).
+      client: new SQSClient({
+        region,
+        useQueueUrlAsEndpoint: false,
+        requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
+      }),
+      deadLetterQueueUrl: config.deadLetterQueueUrl,
+    }),
+    store,
+    gate: new RedshiftGate({ maxConcurrency: config.redshiftMaxConcurrency }),
+    metrics: new EmfMetrics({
+      namespace: 'DatashareRevoker',
+      dimensions: { service: 'datashare-revoker' },
+    }),
+    logger,
+    clock: systemClock,
+    sleep,
+    random: Math.random,
+  };
+};

@@ -1,0 +1,123 @@
+import pRetry, { AbortError } from 'p-retry';
+import { DEFAULT_BACKOFF, fullJitterDelay, type Random } from '../core/backoff.js';
+import type { Deadline } from '../core/deadline.js';
+import { DeadlineExceededError, FailureKind, RedshiftCallError } from '../core/errors.js';
+import type { DisassociationTarget } from '../core/target.js';
+import type { DataShareRevoker, DisassociationResult } from './ports.js';
+import { NOT_STARTED, type RedshiftGate, sleep as realSleep, type Sleep } from './redshift-gate.js';
+
+export interface RetryOptions {
+  revoker: DataShareRevoker;
+  gate: RedshiftGate;
+  region: string;
+  deadline: Deadline;
+  maxAttempts: number;
+  requestTimeoutMs: number;
+  /** An attempt is not started with less time than this before the deadline. */
+  minAttemptMs: number;
+  random?: Random;
+  sleep?: Sleep;
+  onAttempt?: (attempt: number) => void;
+  onRetryableFailure?: (error: RedshiftCallError) => void;
+}
+
+export interface RetryOutcome {
+  result: DisassociationResult;
+  attempts: number;
+}
+
+/** The call failed for good or ran out of attempts or time; `attempts` says how many were made. */
+export class DisassociationFailedError extends Error {
+  readonly attempts: number;
+  constructor(cause: RedshiftCallError | DeadlineExceededError, attempts: number) {
+    super(cause.message, { cause });
+    this.name = 'DisassociationFailedError';
+    this.attempts = attempts;
+  }
+
+  override get cause(): RedshiftCallError | DeadlineExceededError {
+    return super.cause as RedshiftCallError | DeadlineExceededError;
+  }
+
+  /** Whether a later try (after a visibility timeout) could succeed. */
+  get retryable(): boolean {
+    return this.cause instanceof DeadlineExceededError || this.cause.retryable;
+  }
+}
+
+/**
+ * Disassociates one target, retrying throttles and transient faults with full-jitter exponential
+ * backoff (p-retry drives the loop; the delay is ours because p-retry's `randomize` is not full
+ * jitter). No attempt starts unless it can finish before the deadline, and each attempt is
+ * aborted when its time is up, so the invocation always returns in time.
+ *
+ * @throws {DisassociationFailedError} wrapping a permanent error, the last retryable one, or a
+ * `DeadlineExceededError` when no time was left to try.
+ */
+export const disassociateWithRetry = async (
+  target: DisassociationTarget,
+  options: RetryOptions,
+): Promise<RetryOutcome> => {
+  const { deadline, gate, revoker } = options;
+  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? realSleep;
+  let attempts = 0;
+  let nextDelayMs = 0;
+
+  const attempt = async (): Promise<DisassociationResult> => {
+    if (nextDelayMs > 0) await sleep(nextDelayMs);
+    const outcome = await gate
+      .run(
+        () => {
+          attempts += 1;
+          options.onAttempt?.(attempts);
+          const budget = Math.min(options.requestTimeoutMs, deadline.remainingMs());
+          return revoker.disassociate(target, {
+            region: options.region,
+            signal: AbortSignal.timeout(budget),
+          });
+        },
+        () => deadline.allows(options.minAttemptMs),
+      )
+      .catch((error: unknown) => {
+        if (error instanceof RedshiftCallError) {
+          if (error.kind === FailureKind.Throttled) gate.onThrottled();
+          if (error.retryable) options.onRetryableFailure?.(error);
+          if (!error.retryable) throw new AbortError(error);
+        }
+        throw error;
+      });
+    if (outcome === NOT_STARTED) {
+      throw new AbortError(
+        new DeadlineExceededError('No time left before the Lambda deadline to call Redshift', {
+          dataShareArn: target.dataShareArn,
+        }),
+      );
+    }
+    gate.onSuccess();
+    return outcome;
+  };
+
+  try {
+    const result = await pRetry(attempt, {
+      retries: options.maxAttempts - 1,
+      minTimeout: 0,
+      shouldRetry: ({ error, retriesConsumed }) => {
+        if (!(error instanceof RedshiftCallError) || !error.retryable) return false;
+        nextDelayMs = fullJitterDelay(
+          retriesConsumed,
+          error.kind === FailureKind.Throttled,
+          DEFAULT_BACKOFF,
+          random,
+        );
+        return deadline.allows(nextDelayMs + options.minAttemptMs);
+      },
+    });
+    return { result, attempts };
+  } catch (error) {
+    if (error instanceof RedshiftCallError || error instanceof DeadlineExceededError) {
+      throw new DisassociationFailedError(error, attempts);
+    }
+    throw error;
+  }
+};

@@ -1,0 +1,141 @@
+/**
+ * The worker's view of the outside world. The AWS adapters in `src/adapters` implement these;
+ * unit tests swap in the in-memory twins. Nothing here imports the AWS SDK.
+ */
+import type { Association } from '../core/audit.js';
+import type { MessageAttribute } from '../core/dead-letter.js';
+import type { Outcome } from '../core/outcome.js';
+import type { DisassociationTarget } from '../core/target.js';
+
+// ── Redshift ──────────────────────────────────────────────────────────────────────────────────
+
+export interface DisassociationResult {
+  outcome: typeof Outcome.Revoked | typeof Outcome.AlreadyRevoked;
+  /** The datashare's associations as Redshift returned them after the call, when it did. */
+  associations: Association[];
+}
+
+/** Removes a consumer's access to a datashare: one `DisassociateDataShareConsumer` attempt. */
+export interface DataShareRevoker {
+  /**
+   * @throws {RedshiftCallError} classified as throttled, transient or permanent.
+   */
+  disassociate(
+    target: DisassociationTarget,
+    options: { region: string; signal: AbortSignal },
+  ): Promise<DisassociationResult>;
+}
+
+// ── EventBridge ───────────────────────────────────────────────────────────────────────────────
+
+export interface AuditEntry {
+  /** Our key for the entry (the eventId, or the messageId of a rejected body). */
+  key: string;
+  detail: string;
+  resources: string[];
+}
+
+export type AuditEntryResult =
+  | { ok: true }
+  | { ok: false; code: string; message: string; retryable: boolean };
+
+export interface AuditPublisher {
+  /** At most 10 entries, one `PutEvents` call; results in entry order. @throws {AwsCallError} */
+  publish(entries: readonly AuditEntry[], signal: AbortSignal): Promise<AuditEntryResult[]>;
+}
+
+// ── SQS ───────────────────────────────────────────────────────────────────────────────────────
+
+export interface DeadLetterCopy {
+  /** Unique in the call: the source messageId. */
+  id: string;
+  body: string;
+  attributes: Record<string, MessageAttribute>;
+}
+
+export type SendResult = { ok: true } | { ok: false; code: string; message: string };
+
+export interface VisibilityChange {
+  id: string;
+  queueUrl: string;
+  receiptHandle: string;
+  visibilityTimeoutSeconds: number;
+}
+
+export interface MessageQueue {
+  /** Copies messages to the dead-letter queue; results in input order. @throws {AwsCallError} */
+  sendToDeadLetterQueue(
+    copies: readonly DeadLetterCopy[],
+    signal: AbortSignal,
+  ): Promise<SendResult[]>;
+  /** Sets when messages come back; results in input order. @throws {AwsCallError} */
+  changeVisibility(
+    changes: readonly VisibilityChange[],
+    signal: AbortSignal,
+  ): Promise<SendResult[]>;
+}
+
+// ── Idempotency store ─────────────────────────────────────────────────────────────────────────
+
+/** What the store keeps of a decision once Redshift has answered. */
+export interface Resolution {
+  outcome: Outcome;
+  processedAt: string;
+  attempts: number;
+  associations?: Association[];
+  satisfiedBy?: string;
+  error?: { code: string; message: string };
+}
+
+export type ClaimResult =
+  /** Ours to process. `resolution` is set when an earlier try resolved it but its audit failed. */
+  | { status: 'acquired'; resolution?: Resolution }
+  /** Completed and audited earlier: a duplicate. */
+  | { status: 'completed'; resolution: Resolution }
+  /** Another invocation holds it until `leaseUntil` (epoch ms). */
+  | { status: 'in-progress'; leaseUntil: number };
+
+export interface TargetConfirmation {
+  /** Epoch ms at which a Redshift call confirmed the consumer without access. */
+  confirmedAt: number;
+  eventId: string;
+}
+
+export interface IdempotencyStore {
+  /** Takes the decision for this invocation until `leaseUntil` (epoch ms). @throws {IdempotencyStoreError} */
+  claim(eventId: string, leaseUntil: number): Promise<ClaimResult>;
+  /** Keeps Redshift's answer so a failed audit can be retried without a second call. */
+  resolve(eventId: string, resolution: Resolution, leaseUntil: number): Promise<void>;
+  /** Marks the decision completed and audited, for the dedup window. */
+  complete(eventId: string, resolution: Resolution): Promise<void>;
+  /** Gives the decision up (FAILED, REJECTED, or to be retried): a later copy acts again. */
+  release(eventId: string): Promise<void>;
+  getTargetConfirmation(targetKey: string): Promise<TargetConfirmation | undefined>;
+  /** Records a confirmation unless a later one is already recorded. */
+  confirmTarget(targetKey: string, confirmation: TargetConfirmation): Promise<void>;
+  /** Remembers that a message's dead-letter copy was sent, for when its audit failed. */
+  markQuarantined(messageId: string): Promise<void>;
+  wasQuarantined(messageId: string): Promise<boolean>;
+}
+
+// ── Observability ─────────────────────────────────────────────────────────────────────────────
+
+export const MetricName = {
+  Revoked: 'Revoked',
+  AlreadyRevoked: 'AlreadyRevoked',
+  DryRun: 'DryRun',
+  Rejected: 'Rejected',
+  Failed: 'Failed',
+  DuplicatesSuppressed: 'DuplicatesSuppressed',
+  RedshiftAttempts: 'RedshiftAttempts',
+  Throttles: 'Throttles',
+  RetriesScheduled: 'RetriesScheduled',
+  EnforcementLatency: 'EnforcementLatency',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+export interface Metrics {
+  add(name: MetricName, value: number, unit?: 'Count' | 'Milliseconds'): void;
+  /** Writes what was added since the last flush. */
+  flush(): void;
+}

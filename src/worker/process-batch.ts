@@ -1,0 +1,662 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import pLimit from 'p-limit';
+import type { Logger } from 'pino';
+import { serializeAuditDetail } from '../core/audit.js';
+import { type Random, visibilityBackoffSeconds } from '../core/backoff.js';
+import { deadLetterAttributes, type MessageAttribute } from '../core/dead-letter.js';
+import { type Clock, Deadline } from '../core/deadline.js';
+import { AwsCallError, DeadlineExceededError, toError } from '../core/errors.js';
+import {
+  COMPLETED_OUTCOMES,
+  CONFIRMING_OUTCOMES,
+  Outcome,
+  QUARANTINED_OUTCOMES,
+} from '../core/outcome.js';
+import { queueUrlFromArn } from '../core/sqs-arn.js';
+import { callRegionOf, targetKey } from '../core/target.js';
+import { decisionAuditDetail, rejectionAuditDetail, type WorkerIdentity } from './audit-detail.js';
+import { DisassociationFailedError, disassociateWithRetry } from './disassociate.js';
+import type {
+  AuditPublisher,
+  DataShareRevoker,
+  DeadLetterCopy,
+  IdempotencyStore,
+  MessageQueue,
+  Metrics,
+  Resolution,
+} from './ports.js';
+import { MetricName } from './ports.js';
+import {
+  type Decision,
+  type Delivery,
+  highestReceiveCount,
+  prepareBatch,
+  type RejectedDelivery,
+} from './prepare.js';
+import { publishAuditEntries } from './publish-audit.js';
+import type { RedshiftGate, Sleep } from './redshift-gate.js';
+
+export interface WorkerSettings {
+  region: string;
+  auditEventBusName: string;
+  auditEventSource: string;
+  maxReceiveCount: number;
+  clockSkewMarginSeconds: number;
+  redshiftMaxAttempts: number;
+  redshiftRequestTimeoutMs: number;
+  deadlineReserveMs: number;
+  dryRun: boolean;
+}
+
+export interface WorkerDependencies {
+  settings: WorkerSettings;
+  revoker: DataShareRevoker;
+  audit: AuditPublisher;
+  queue: MessageQueue;
+  store: IdempotencyStore;
+  gate: RedshiftGate;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  sleep: Sleep;
+  random: Random;
+}
+
+/** The handler keeps this much time for returning its response after the last call. */
+const RETURN_MARGIN_MS = 500;
+/** No Redshift attempt starts with less time than this left before the deadline. */
+const MIN_ATTEMPT_MS = 1000;
+/** Time one `PutEvents` round needs. */
+const AUDIT_ROUND_BUDGET_MS = 1000;
+const AUDIT_MAX_ROUNDS = 4;
+/** DynamoDB calls in flight at once per invocation. */
+const STORE_CONCURRENCY = 16;
+
+/** Where a decision stands while the batch is processed. */
+type DecisionState =
+  | { kind: 'pending' }
+  | { kind: 'duplicate' }
+  | { kind: 'busy'; why: string }
+  | { kind: 'resolved'; resolution: Resolution; fromStore: boolean }
+  | { kind: 'retry'; error: { code: string; message: string }; attempts: number };
+
+interface Tracked {
+  decision: Decision;
+  state: DecisionState;
+}
+
+/** A message (or decision) headed for a terminal audit event. */
+interface Terminal {
+  key: string;
+  outcome: Outcome;
+  deliveries: Delivery[];
+  detail: string;
+  resources: string[];
+  quarantine?: DeadLetterCopy;
+  tracked?: Tracked;
+}
+
+const errorSummary = (error: unknown): { code: string; message: string } => {
+  if (error instanceof DisassociationFailedError) return errorSummary(error.cause);
+  if (error instanceof AwsCallError) return { code: error.code, message: error.message };
+  if (error instanceof DeadlineExceededError)
+    return { code: 'DeadlineExceeded', message: error.message };
+  const e = toError(error);
+  return { code: e.name || 'Error', message: e.message };
+};
+
+const originalAttributes = (delivery: Delivery): Record<string, MessageAttribute> =>
+  Object.fromEntries(
+    Object.entries(delivery.record.messageAttributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        dataType: value.dataType,
+        ...(value.stringValue !== undefined && { stringValue: value.stringValue }),
+        ...(value.binaryValue !== undefined && { binaryValue: value.binaryValue }),
+      },
+    ]),
+  );
+
+/**
+ * Processes one SQS batch: validate, deduplicate, disassociate, quarantine, audit — and reports as
+ * batch item failures exactly the messages that must come back. Never throws: a throw would fail
+ * (and redeliver) the whole batch, including messages already acted on.
+ */
+export const processBatch = async (
+  event: SQSEvent,
+  context: Context,
+  deps: WorkerDependencies,
+): Promise<SQSBatchResponse> => {
+  const { settings, metrics, clock } = deps;
+  const startedAt = clock();
+  const remainingAtStart = context.getRemainingTimeInMillis();
+  const leaseUntil = startedAt + remainingAtStart;
+  const redshiftDeadline = new Deadline(remainingAtStart, settings.deadlineReserveMs, clock);
+  const finalDeadline = new Deadline(remainingAtStart, RETURN_MARGIN_MS, clock);
+  const worker: WorkerIdentity = {
+    functionName: context.functionName,
+    functionVersion: context.functionVersion,
+    awsRequestId: context.awsRequestId,
+  };
+  const failures = new Set<string>();
+  const fail = (deliveries: readonly Delivery[]) => {
+    for (const delivery of deliveries) failures.add(delivery.record.messageId);
+  };
+  const limitStore = pLimit(STORE_CONCURRENCY);
+  const nowIso = () => new Date(clock()).toISOString();
+
+  try {
+    const { decisions, rejected } = prepareBatch(
+      event.Records ?? [],
+      deps.logger,
+      context.awsRequestId,
+    );
+    const tracked: Tracked[] = decisions.map((decision) => ({
+      decision,
+      state: { kind: 'pending' },
+    }));
+
+    await claimDecisions(tracked, leaseUntil, deps, limitStore);
+    await resolveDecisions(tracked, redshiftDeadline, deps, nowIso);
+    await persistResolutions(tracked, leaseUntil, deps, limitStore);
+
+    const terminals = [
+      ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps)),
+      ...rejected.map((r) => terminalOfRejection(r, nowIso(), worker, deps)),
+    ];
+    const quarantined = await quarantine(terminals, finalDeadline, deps, limitStore);
+    const auditable = terminals.filter((t) => !t.quarantine || quarantined.has(t.key));
+    for (const t of terminals) if (!auditable.includes(t)) fail(t.deliveries);
+
+    const published = await publishAuditEntries(
+      auditable.map((t) => ({ key: t.key, detail: t.detail, resources: t.resources })),
+      {
+        publisher: deps.audit,
+        deadline: finalDeadline,
+        maxRounds: AUDIT_MAX_ROUNDS,
+        roundBudgetMs: AUDIT_ROUND_BUDGET_MS,
+        sleep: deps.sleep,
+        random: deps.random,
+      },
+    );
+    await settle(auditable, published, deps, limitStore, fail);
+
+    for (const t of tracked) {
+      if (t.state.kind === 'busy') {
+        t.decision.deliveries[0].log.info(
+          { why: t.state.why },
+          'decision busy elsewhere; it will come back',
+        );
+        fail(t.decision.deliveries);
+      }
+      if (t.state.kind === 'duplicate') {
+        metrics.add(MetricName.DuplicatesSuppressed, t.decision.deliveries.length);
+        t.decision.deliveries[0].log.info('duplicate of a completed decision; acknowledged');
+      }
+      if (t.decision.deliveries.length > 1 && t.state.kind !== 'duplicate') {
+        metrics.add(MetricName.DuplicatesSuppressed, t.decision.deliveries.length - 1);
+      }
+    }
+    await scheduleRetries(
+      tracked.filter((t) => t.state.kind === 'retry'),
+      finalDeadline,
+      deps,
+      limitStore,
+      fail,
+    );
+  } catch (error) {
+    // A defect, not a per-record problem: fail every message not yet settled rather than throw.
+    deps.logger.error(
+      { err: toError(error) },
+      'unexpected error while processing the batch; failing it',
+    );
+    for (const record of event.Records ?? []) failures.add(record.messageId);
+  } finally {
+    metrics.flush();
+  }
+
+  return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
+};
+
+// ── Step 1: claim each eventId in the idempotency store (rules 2, 3) ───────────────────────────
+
+const claimDecisions = async (
+  tracked: Tracked[],
+  leaseUntil: number,
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+): Promise<void> => {
+  await Promise.all(
+    tracked.map((t) =>
+      limit(async () => {
+        try {
+          const claim = await deps.store.claim(t.decision.eventId, leaseUntil);
+          if (claim.status === 'completed') t.state = { kind: 'duplicate' };
+          else if (claim.status === 'in-progress')
+            t.state = {
+              kind: 'busy',
+              why: `in progress in another invocation until ${new Date(claim.leaseUntil).toISOString()}`,
+            };
+          else if (claim.resolution)
+            t.state = { kind: 'resolved', resolution: claim.resolution, fromStore: true };
+        } catch (error) {
+          t.decision.deliveries[0].log.warn(
+            { err: toError(error) },
+            'idempotency store unavailable; retrying later',
+          );
+          t.state = { kind: 'busy', why: 'idempotency store unavailable' };
+        }
+      }),
+    ),
+  );
+};
+
+// ── Step 2: dry runs, confirmations and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
+
+const resolveDecisions = async (
+  tracked: Tracked[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  nowIso: () => string,
+): Promise<void> => {
+  const byTarget = new Map<string, Tracked[]>();
+  for (const t of tracked) {
+    if (t.state.kind !== 'pending') continue;
+    if (deps.settings.dryRun || t.decision.request.dryRun === true) {
+      t.state = {
+        kind: 'resolved',
+        fromStore: false,
+        resolution: { outcome: Outcome.DryRun, processedAt: nowIso(), attempts: 0 },
+      };
+      continue;
+    }
+    const key = targetKey(t.decision.target);
+    byTarget.set(key, [...(byTarget.get(key) ?? []), t]);
+  }
+  await Promise.all(
+    [...byTarget].map(([key, members]) => resolveTarget(key, members, deadline, deps, nowIso)),
+  );
+};
+
+const resolveTarget = async (
+  key: string,
+  members: Tracked[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  nowIso: () => string,
+): Promise<void> => {
+  const { settings, metrics, clock } = deps;
+  const confirmation = await store.getTargetConfirmation(key).catch((error: unknown) => {
+    deps.logger.warn(
+      { err: toError(error), target: key },
+      'could not read the target confirmation; calling Redshift',
+    );
+    return undefined;
+  });
+  let callers = members;
+  if (confirmation) {
+    const cutoff = confirmation.confirmedAt - settings.clockSkewMarginSeconds * 1000;
+    callers = [];
+    for (const member of members) {
+      if (Date.parse(member.decision.request.issuedAt) < cutoff) {
+        member.state = {
+          kind: 'resolved',
+          fromStore: false,
+          resolution: {
+            outcome: Outcome.AlreadyRevoked,
+            processedAt: nowIso(),
+            attempts: 0,
+            satisfiedBy: confirmation.eventId,
+          },
+        };
+      } else {
+        callers.push(member);
+      }
+    }
+  }
+  const [leader] = callers;
+  if (!leader) return;
+  const { target } = leader.decision;
+  const log = leader.decision.deliveries[0].log;
+  try {
+    const { result, attempts } = await disassociateWithRetry(target, {
+      revoker: deps.revoker,
+      gate: deps.gate,
+      region: callRegionOf(target, settings.region),
+      deadline,
+      maxAttempts: settings.redshiftMaxAttempts,
+      requestTimeoutMs: settings.redshiftRequestTimeoutMs,
+      minAttemptMs: MIN_ATTEMPT_MS,
+      random: deps.random,
+      sleep: deps.sleep,
+      onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
+      onRetryableFailure: (error) => {
+        if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
+        log.warn(
+          { code: error.code, httpStatusCode: error.httpStatusCode },
+          'Redshift call failed; will retry',
+        );
+      },
+    });
+    const confirmedAt = clock();
+    const processedAt = new Date(confirmedAt).toISOString();
+    for (const member of callers) {
+      member.state = {
+        kind: 'resolved',
+        fromStore: false,
+        resolution: {
+          outcome: result.outcome,
+          processedAt,
+          attempts,
+          associations: result.associations,
+        },
+      };
+    }
+    await store
+      .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
+      .catch((error: unknown) => {
+        log.warn({ err: toError(error) }, 'could not record the target confirmation');
+      });
+  } catch (error) {
+    const summary = errorSummary(error);
+    const retryable = !(error instanceof DisassociationFailedError) || error.retryable;
+    const attempts = error instanceof DisassociationFailedError ? error.attempts : 0;
+    for (const member of callers) {
+      const lastReceive = highestReceiveCount(member.decision) >= settings.maxReceiveCount;
+      member.state =
+        retryable && !lastReceive
+          ? { kind: 'retry', error: summary, attempts }
+          : {
+              kind: 'resolved',
+              fromStore: false,
+              resolution: {
+                outcome: Outcome.Failed,
+                processedAt: nowIso(),
+                attempts,
+                error: summary,
+              },
+            };
+    }
+    if (!(error instanceof DisassociationFailedError))
+      log.error({ err: toError(error) }, 'unexpected error calling Redshift');
+  }
+};
+
+// ── Step 3: keep Redshift's answers before auditing, so a failed audit never calls twice (rule 13)
+
+const persistResolutions = async (
+  tracked: Tracked[],
+  leaseUntil: number,
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+): Promise<void> => {
+  await Promise.all(
+    tracked.map((t) =>
+      limit(async () => {
+        if (
+          t.state.kind !== 'resolved' ||
+          t.state.fromStore ||
+          !COMPLETED_OUTCOMES.has(t.state.resolution.outcome)
+        )
+          return;
+        await deps.store
+          .resolve(t.decision.eventId, t.state.resolution, leaseUntil)
+          .catch((error: unknown) => {
+            t.decision.deliveries[0].log.warn(
+              { err: toError(error) },
+              'could not keep the resolution; a retry would call Redshift again',
+            );
+          });
+      }),
+    ),
+  );
+};
+
+// ── Step 4: terminal outcomes become dead-letter copies and audit entries (rules 12, 13) ────────
+
+const resourcesOf = (dataShareArn: string, consumerArn: string | undefined): string[] =>
+  consumerArn ? [dataShareArn, consumerArn] : [dataShareArn];
+
+const terminalOfDecision = (
+  t: Tracked,
+  worker: WorkerIdentity,
+  deps: WorkerDependencies,
+): Terminal[] => {
+  if (t.state.kind !== 'resolved') return [];
+  const { decision } = t;
+  const { resolution } = t.state;
+  const detail = decisionAuditDetail(decision, resolution, worker, deps.settings.dryRun);
+  const primary = decision.deliveries[0];
+  return [
+    {
+      key: decision.eventId,
+      outcome: resolution.outcome,
+      deliveries: decision.deliveries,
+      detail: serializeAuditDetail(detail),
+      resources: resourcesOf(decision.request.dataShareArn, decision.request.consumerArn),
+      tracked: t,
+      ...(QUARANTINED_OUTCOMES.has(resolution.outcome) && {
+        quarantine: deadLetterCopy(
+          primary,
+          resolution.outcome,
+          resolution.error ?? { code: 'Unknown', message: '' },
+          resolution.processedAt,
+        ),
+      }),
+    },
+  ];
+};
+
+const terminalOfRejection = (
+  { delivery, rejection }: RejectedDelivery,
+  processedAt: string,
+  worker: WorkerIdentity,
+  _deps: WorkerDependencies,
+): Terminal => ({
+  key: `message:${delivery.record.messageId}`,
+  outcome: Outcome.Rejected,
+  deliveries: [delivery],
+  detail: serializeAuditDetail(rejectionAuditDetail(delivery, rejection, processedAt, worker)),
+  resources: [],
+  quarantine: deadLetterCopy(
+    delivery,
+    Outcome.Rejected,
+    { code: rejection.code, message: rejection.message },
+    processedAt,
+  ),
+});
+
+const deadLetterCopy = (
+  delivery: Delivery,
+  outcome: Outcome,
+  error: { code: string; message: string },
+  failedAt: string,
+): DeadLetterCopy => ({
+  id: delivery.record.messageId,
+  body: delivery.record.body ?? '',
+  attributes: deadLetterAttributes(originalAttributes(delivery), {
+    outcome,
+    errorCode: error.code,
+    errorMessage: error.message,
+    sourceMessageId: delivery.record.messageId,
+    receiveCount: delivery.receiveCount,
+    failedAt,
+  }),
+});
+
+/**
+ * Sends the dead-letter copies, skipping those an earlier try of the same message already sent
+ * (its audit failed after the copy went out). Returns the keys whose copy is in the DLQ.
+ */
+const quarantine = async (
+  terminals: Terminal[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+): Promise<Set<string>> => {
+  const done = new Set<string>();
+  const toSend: Terminal[] = [];
+  await Promise.all(
+    terminals
+      .filter((t) => t.quarantine)
+      .map((t) =>
+        limit(async () => {
+          const primary = t.deliveries[0] as Delivery;
+          const sentBefore =
+            primary.receiveCount > 1 &&
+            (await deps.store.wasQuarantined(primary.record.messageId).catch(() => false));
+          if (sentBefore) done.add(t.key);
+          else toSend.push(t);
+        }),
+      ),
+  );
+  if (toSend.length === 0) return done;
+  const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
+  const results = await deps.queue
+    .sendToDeadLetterQueue(copies, AbortSignal.timeout(Math.max(1, deadline.remainingMs())))
+    .catch((error: unknown) => copies.map(() => ({ ok: false as const, ...errorSummary(error) })));
+  toSend.forEach((t, index) => {
+    const result = results[index];
+    if (result?.ok) done.add(t.key);
+    else
+      (t.deliveries[0] as Delivery).log.error(
+        { code: result?.code, error: result?.message },
+        'could not copy the message to the dead-letter queue; it will come back',
+      );
+  });
+  return done;
+};
+
+// ── Step 5: settle what the audit accepted (rule 14) ───────────────────────────────────────────
+
+const settle = async (
+  auditable: Terminal[],
+  published: Map<string, { ok: boolean; code?: string; message?: string }>,
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+  fail: (deliveries: readonly Delivery[]) => void,
+): Promise<void> => {
+  await Promise.all(
+    auditable.map((t) =>
+      limit(async () => {
+        const result = published.get(t.key);
+        const primary = t.deliveries[0] as Delivery;
+        if (!result?.ok) {
+          fail(t.deliveries);
+          primary.log.error(
+            { code: result?.code, error: result?.message },
+            'audit event not accepted; the message will come back',
+          );
+          if (t.quarantine)
+            await deps.store.markQuarantined(primary.record.messageId).catch(() => undefined);
+          return;
+        }
+        const tracked = t.tracked;
+        if (tracked && tracked.state.kind === 'resolved') {
+          const { resolution } = tracked.state;
+          const eventId = tracked.decision.eventId;
+          const write = COMPLETED_OUTCOMES.has(resolution.outcome)
+            ? deps.store.complete(eventId, resolution)
+            : deps.store.release(eventId);
+          await write.catch((error: unknown) =>
+            primary.log.error({ err: toError(error) }, 'could not record the completed decision'),
+          );
+        }
+        recordOutcome(t, deps);
+      }),
+    ),
+  );
+};
+
+const OUTCOME_METRICS: Record<Outcome, MetricName> = {
+  [Outcome.Revoked]: MetricName.Revoked,
+  [Outcome.AlreadyRevoked]: MetricName.AlreadyRevoked,
+  [Outcome.DryRun]: MetricName.DryRun,
+  [Outcome.Rejected]: MetricName.Rejected,
+  [Outcome.Failed]: MetricName.Failed,
+};
+
+const recordOutcome = (t: Terminal, deps: WorkerDependencies): void => {
+  deps.metrics.add(OUTCOME_METRICS[t.outcome], 1);
+  const primary = t.deliveries[0] as Delivery;
+  const state = t.tracked?.state;
+  const resolution = state?.kind === 'resolved' ? state.resolution : undefined;
+  if (resolution && CONFIRMING_OUTCOMES.has(resolution.outcome) && t.tracked) {
+    const issuedAt = Date.parse(t.tracked.decision.request.issuedAt);
+    deps.metrics.add(
+      MetricName.EnforcementLatency,
+      Date.parse(resolution.processedAt) - issuedAt,
+      'Milliseconds',
+    );
+  }
+  const level = t.outcome === Outcome.Failed || t.outcome === Outcome.Rejected ? 'warn' : 'info';
+  primary.log[level](
+    {
+      outcome: t.outcome,
+      attempts: resolution?.attempts ?? 0,
+      ...(resolution?.satisfiedBy && { satisfiedBy: resolution.satisfiedBy }),
+      ...(resolution?.error && { error: resolution.error }),
+      ...(t.quarantine && { deadLettered: true }),
+      duplicatesInBatch: t.deliveries.length - 1,
+    },
+    `revocation ${t.outcome}`,
+  );
+};
+
+// ── Step 6: retryable failures come back later, later each time (rule 11) ─────────────────────
+
+const scheduleRetries = async (
+  retries: Tracked[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+  fail: (deliveries: readonly Delivery[]) => void,
+): Promise<void> => {
+  if (retries.length === 0) return;
+  const changes = [];
+  for (const t of retries) {
+    fail(t.decision.deliveries);
+    const state = t.state as Extract<DecisionState, { kind: 'retry' }>;
+    t.decision.deliveries[0].log.warn(
+      { error: state.error, attempts: state.attempts },
+      'revocation not finished; it will be retried',
+    );
+    // A decision that got no attempt at all (deadline) just comes back with the queue's timeout.
+    if (state.attempts === 0) continue;
+    deps.metrics.add(MetricName.RetriesScheduled, 1);
+    for (const delivery of t.decision.deliveries) {
+      const queueArn = delivery.record.eventSourceARN;
+      if (!queueArn) continue;
+      changes.push({
+        id: delivery.record.messageId,
+        queueUrl: queueUrlFromArn(queueArn),
+        receiptHandle: delivery.record.receiptHandle,
+        visibilityTimeoutSeconds: visibilityBackoffSeconds(
+          delivery.receiveCount,
+          undefined,
+          deps.random,
+        ),
+      });
+    }
+  }
+  await Promise.all([
+    changes.length > 0
+      ? deps.queue
+          .changeVisibility(changes, AbortSignal.timeout(Math.max(1, deadline.remainingMs())))
+          .then((results) => {
+            const failed = results.filter((result) => !result.ok).length;
+            if (failed > 0)
+              deps.logger.warn(
+                { failed },
+                'some visibility changes failed; those messages return with the queue default',
+              );
+          })
+          .catch((error: unknown) =>
+            deps.logger.warn({ err: toError(error) }, 'could not delay the retries'),
+          )
+      : undefined,
+    ...retries.map((t) =>
+      limit(() => deps.store.release(t.decision.eventId).catch(() => undefined)),
+    ),
+  ]);
+};

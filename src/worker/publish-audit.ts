@@ -1,0 +1,85 @@
+import { fullJitterDelay, type Random } from '../core/backoff.js';
+import type { Deadline } from '../core/deadline.js';
+import { AwsCallError, FailureKind } from '../core/errors.js';
+import type { AuditEntry, AuditEntryResult, AuditPublisher } from './ports.js';
+import type { Sleep } from './redshift-gate.js';
+
+/** `PutEvents` takes at most 10 entries per call. */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+
+const chunk = <T>(items: readonly T[], size: number): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
+
+export interface PublishOptions {
+  publisher: AuditPublisher;
+  deadline: Deadline;
+  maxRounds: number;
+  /** Time one `PutEvents` round needs, kept free before the deadline. */
+  roundBudgetMs: number;
+  sleep: Sleep;
+  random?: Random;
+}
+
+/**
+ * Publishes audit entries in as few `PutEvents` calls as possible, then retries — with backoff,
+ * while the deadline allows — only the entries that failed with a retryable code. An HTTP 200 can
+ * still carry failed entries, so every entry's result is read.
+ *
+ * @returns each entry's final result, by entry key.
+ */
+export const publishAuditEntries = async (
+  entries: readonly AuditEntry[],
+  options: PublishOptions,
+): Promise<Map<string, AuditEntryResult>> => {
+  const results = new Map<string, AuditEntryResult>();
+  let pending = [...entries];
+  for (let round = 0; pending.length > 0 && round < options.maxRounds; round += 1) {
+    if (round > 0) {
+      const throttled = pending.some((entry) => {
+        const result = results.get(entry.key);
+        return result !== undefined && !result.ok && /Throttl/i.test(result.code);
+      });
+      const delay = fullJitterDelay(round - 1, throttled, undefined, options.random);
+      if (!options.deadline.allows(delay + options.roundBudgetMs)) break;
+      await options.sleep(delay);
+    }
+    const signal = AbortSignal.timeout(Math.max(1, options.deadline.remainingMs()));
+    await Promise.all(
+      chunk(pending, PUT_EVENTS_MAX_ENTRIES).map(async (group) => {
+        try {
+          const outcomes = await options.publisher.publish(group, signal);
+          group.forEach((entry, index) => {
+            results.set(
+              entry.key,
+              outcomes[index] ?? {
+                ok: false,
+                code: 'MissingEntryResult',
+                message: 'PutEvents returned fewer entries than sent',
+                retryable: true,
+              },
+            );
+          });
+        } catch (error) {
+          const failure: AuditEntryResult =
+            error instanceof AwsCallError
+              ? {
+                  ok: false,
+                  code: error.code,
+                  message: error.message,
+                  retryable: error.kind !== FailureKind.Permanent,
+                }
+              : { ok: false, code: 'UnexpectedError', message: String(error), retryable: true };
+          for (const entry of group) results.set(entry.key, failure);
+        }
+      }),
+    );
+    pending = pending.filter((entry) => {
+      const result = results.get(entry.key);
+      return result !== undefined && !result.ok && result.retryable;
+    });
+  }
+  return results;
+};
