@@ -285,7 +285,7 @@ const resolveTarget = async (
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
-  const { settings, metrics, clock } = deps;
+  const { settings, store, metrics, clock } = deps;
   const confirmation = await store.getTargetConfirmation(key).catch((error: unknown) => {
     deps.logger.warn(
       { err: toError(error), target: key },
