@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { createRandom, type RandomSource } from './random.js';
+import { type Clock, TokenBucket } from './token-bucket.js';
+import { REDSHIFT_OPERATIONS } from './types.js';
+
+/**
+ * What an injected fault does to a call:
+ * - `throttle`: 400 `Throttling` "Rate exceeded" (what the control plane answers over its rate);
+ * - `error`: 500 `InternalFailure`; `unavailable`: 503 `ServiceUnavailable`;
+ * - `accessDenied`: 403 `AccessDenied` (an IAM denial);
+ * - `hang`: no answer until the client gives up or the emulator stops;
+ * - `reset`: the connection is reset without an answer (`ECONNRESET`).
+ */
+export const FAULT_KINDS = [
+  'throttle',
+  'error',
+  'unavailable',
+  'accessDenied',
+  'hang',
+  'reset',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+const rate = z.number().min(0).max(1);
+
+/** A deterministic fault for the next `count` calls that match every field given. */
+const targetedFaultSchema = z.strictObject({
+  kind: z.enum(FAULT_KINDS),
+  operation: z.enum(REDSHIFT_OPERATIONS).optional(),
+  dataShareArn: z.string().optional(),
+  /** A consumer key: the consumer namespace ARN, `region:<region>` or `account:<id>`. */
+  consumer: z.string().optional(),
+  count: z.int().min(1).default(1),
+  /**
+   * `before` (default): the call fails and nothing changes. `after`: the operation is applied,
+   * then the answer is replaced by the fault — the "did my revocation happen?" case.
+   */
+  when: z.enum(['before', 'after']).default('before'),
+  /** Overrides of the error answered (not for `hang`/`reset`), e.g. an `InvalidDataShareFault`. */
+  code: z.string().optional(),
+  message: z.string().optional(),
+  httpStatus: z.int().min(400).max(599).optional(),
+});
+export type TargetedFault = z.output<typeof targetedFaultSchema>;
+
+const faultsShape = {
+  /** Token-bucket rate limit in calls per second over all operations; 0 turns it off. */
+  throttleRps: z.number().min(0),
+  /** Bucket size; defaults to max(1, throttleRps). */
+  burst: z.number().min(1).optional(),
+  /** Added to every answered call. */
+  latencyMs: z.number().min(0),
+  /** Share of calls answered 500 `InternalFailure` or 503 `ServiceUnavailable` (half each). */
+  errorRate: rate,
+  /** Share of calls never answered. */
+  hangRate: rate,
+  /** Share of calls whose connection is reset. */
+  resetRate: rate,
+  /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
+  failNext: z.array(targetedFaultSchema),
+};
+
+export const redshiftFaultsSchema = z.strictObject(faultsShape);
+export const redshiftFaultsPatchSchema = z.strictObject(faultsShape).partial();
+
+export type RedshiftFaults = z.output<typeof redshiftFaultsSchema>;
+/** What `setFaults` and `POST /__emulator/faults` take: any subset, defaults may be left out. */
+export type RedshiftFaultsPatch = z.input<typeof redshiftFaultsPatchSchema>;
+
+/** No fault at all: the emulator behaves like a healthy endpoint. */
+export const noFaults = (): RedshiftFaults => ({
+  throttleRps: 0,
+  latencyMs: 0,
+  errorRate: 0,
+  hangRate: 0,
+  resetRate: 0,
+  failNext: [],
+});
+
+/** The call a fault decision is made for. */
+export interface CallSubject {
+  operation: string;
+  dataShareArn?: string;
+  consumer?: string;
+}
+
+/** A fault chosen for one call. */
+export interface InjectedFault {
+  kind: FaultKind;
+  when: 'before' | 'after';
+  source: 'failNext' | 'throttle' | 'random';
+  code?: string;
+  message?: string;
+  httpStatus?: number;
+}
+
+/**
+ * Decides, call by call, which fault (if any) to inject: first a matching `failNext` rule, then
+ * the token bucket, then the random rates. Every decision draws the same two random numbers
+ * whatever happens, so a seeded run replays identically even when rules or the bucket fire.
+ */
+export class FaultPlan {
+  private config: RedshiftFaults = noFaults();
+  private bucket: TokenBucket | undefined;
+  private random: RandomSource;
+
+  constructor(
+    initial: RedshiftFaultsPatch,
+    private readonly seed: number,
+    private readonly clock?: Clock,
+  ) {
+    this.random = createRandom(seed);
+    this.update(initial);
+  }
+
+  /** The current faults, `failNext` showing what is left to fire. */
+  get current(): RedshiftFaults {
+    return structuredClone(this.config);
+  }
+
+  /**
+   * Merges a patch into the current faults (a given `failNext` replaces the list).
+   *
+   * @throws {TypeError} naming the offending field when the patch is invalid.
+   */
+  update(patch: unknown): RedshiftFaults {
+    const parsed = redshiftFaultsPatchSchema.safeParse(patch);
+    if (!parsed.success) {
+      throw new TypeError(`Invalid Redshift emulator faults:\n${z.prettifyError(parsed.error)}`);
+    }
+    const next = { ...this.config, ...parsed.data };
+    if (next.errorRate + next.hangRate + next.resetRate > 1) {
+      throw new TypeError(
+        `Invalid Redshift emulator faults: errorRate + hangRate + resetRate must be <= 1, ${next.errorRate + next.hangRate + next.resetRate} given`,
+      );
+    }
+    const bucketChanged =
+      next.throttleRps !== this.config.throttleRps || next.burst !== this.config.burst;
+    this.config = next;
+    if (bucketChanged || this.bucket === undefined) this.bucket = this.newBucket();
+    return this.current;
+  }
+
+  /** Back to the given faults, a full bucket and the PRNG at its seed. */
+  reset(initial: RedshiftFaultsPatch): void {
+    this.config = noFaults();
+    this.bucket = undefined;
+    this.random = createRandom(this.seed);
+    this.update(initial);
+  }
+
+  decide(call: CallSubject): InjectedFault | undefined {
+    const roll = this.random.next();
+    const pick = this.random.next();
+    const rule = this.takeRule(call);
+    if (rule) return rule;
+    if (this.bucket && !this.bucket.tryTake()) {
+      return { kind: 'throttle', when: 'before', source: 'throttle' };
+    }
+    const { resetRate, hangRate, errorRate } = this.config;
+    if (roll < resetRate) return { kind: 'reset', when: 'before', source: 'random' };
+    if (roll < resetRate + hangRate) return { kind: 'hang', when: 'before', source: 'random' };
+    if (roll < resetRate + hangRate + errorRate) {
+      return { kind: pick < 0.5 ? 'error' : 'unavailable', when: 'before', source: 'random' };
+    }
+    return undefined;
+  }
+
+  private takeRule(call: CallSubject): InjectedFault | undefined {
+    const index = this.config.failNext.findIndex(
+      (r) =>
+        (r.operation === undefined || r.operation === call.operation) &&
+        (r.dataShareArn === undefined || r.dataShareArn === call.dataShareArn) &&
+        (r.consumer === undefined || r.consumer === call.consumer),
+    );
+    const rule = this.config.failNext[index];
+    if (!rule) return undefined;
+    if (rule.count <= 1) this.config.failNext.splice(index, 1);
+    else rule.count -= 1;
+    const { kind, when, code, message, httpStatus } = rule;
+    return {
+      kind,
+      when,
+      source: 'failNext',
+      ...(code === undefined ? {} : { code }),
+      ...(message === undefined ? {} : { message }),
+      ...(httpStatus === undefined ? {} : { httpStatus }),
+    };
+  }
+
+  private newBucket(): TokenBucket | undefined {
+    const { throttleRps, burst } = this.config;
+    if (throttleRps <= 0) return undefined;
+    return new TokenBucket(throttleRps, burst ?? Math.max(1, throttleRps), this.clock);
+  }
+}

@@ -1,0 +1,33 @@
+export type { CallCounts, CallOutcome, CallStats, RecordedCall } from './call-log.js';
+export { consumerKeyOfTarget, targetKeyOf } from './consumer-target.js';
+export {
+  FAULT_KINDS,
+  type FaultKind,
+  noFaults,
+  type RedshiftFaults,
+  type RedshiftFaultsPatch,
+  type TargetedFault,
+} from './faults.js';
+export {
+  type CallFilter,
+  DEFAULT_CONSUMER_ACCOUNT_ID,
+  type RedshiftEmulator,
+  type RedshiftEmulatorOptions,
+  startRedshiftEmulator,
+} from './redshift-emulator.js';
+export {
+  loadSeedFile,
+  type ParsedSeedFile,
+  parseSeedFile,
+  type SeedFile,
+  seedFileSchema,
+} from './seed-file.js';
+export {
+  ASSOCIATION_STATUSES,
+  type AssociationStatus,
+  type ConsumerTarget,
+  type DataShareAssociationState,
+  type DataShareState,
+  REDSHIFT_OPERATIONS,
+  type RedshiftOperation,
+} from './types.js';
