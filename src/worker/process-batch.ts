@@ -549,6 +549,10 @@ const settle = async (
           );
           if (t.quarantine)
             await deps.store.markQuarantined(primary.record.messageId).catch(() => undefined);
+          // A FAILED decision keeps nothing worth a lease: let its return (or a replay) act at once.
+          if (t.tracked && t.outcome === Outcome.Failed) {
+            await deps.store.release(t.tracked.decision.eventId).catch(() => undefined);
+          }
           return;
         }
         const tracked = t.tracked;

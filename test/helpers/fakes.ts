@@ -1,0 +1,280 @@
+import { pino } from 'pino';
+import { InMemoryIdempotencyStore } from '../../src/adapters/memory-store.js';
+import type { AwsFailureDetails } from '../../src/core/errors.js';
+import { AwsCallError, FailureKind, RedshiftCallError } from '../../src/core/errors.js';
+import { Outcome } from '../../src/core/outcome.js';
+import { type DisassociationTarget, targetKey } from '../../src/core/target.js';
+import type {
+  AuditEntry,
+  AuditEntryResult,
+  AuditPublisher,
+  DataShareRevoker,
+  DeadLetterCopy,
+  DisassociationResult,
+  MessageQueue,
+  MetricName,
+  Metrics,
+  SendResult,
+  VisibilityChange,
+} from '../../src/worker/ports.js';
+import type { WorkerDependencies, WorkerSettings } from '../../src/worker/process-batch.js';
+import { RedshiftGate } from '../../src/worker/redshift-gate.js';
+
+/** A clock that only moves when the code under test sleeps (or the test advances it). */
+export class VirtualClock {
+  now = Date.parse('2026-11-25T09:00:00Z');
+  readonly read = (): number => this.now;
+  readonly sleep = async (ms: number): Promise<void> => {
+    this.now += ms;
+  };
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export const throttle = (): RedshiftCallError =>
+  new RedshiftCallError('Rate exceeded', {
+    kind: FailureKind.Throttled,
+    code: 'Throttling',
+    httpStatusCode: 400,
+  });
+export const serverError = (): RedshiftCallError =>
+  new RedshiftCallError('Internal failure', {
+    kind: FailureKind.Transient,
+    code: 'InternalFailure',
+    httpStatusCode: 500,
+  });
+export const permanent = (
+  code = 'InvalidNamespaceFault',
+  message = 'The namespace does not exist',
+): RedshiftCallError =>
+  new RedshiftCallError(message, { kind: FailureKind.Permanent, code, httpStatusCode: 400 });
+
+type RevokerStep =
+  | DisassociationResult
+  | RedshiftCallError
+  | Error
+  | 'hang'
+  | ((signal: AbortSignal) => Promise<DisassociationResult>);
+
+/** DataShareRevoker twin: answers from a script per target, REVOKED when the script is empty. */
+export class FakeRevoker implements DataShareRevoker {
+  readonly calls: { target: DisassociationTarget; region: string; at: number }[] = [];
+  readonly #scripts = new Map<string, RevokerStep[]>();
+  #inFlight = 0;
+  maxInFlight = 0;
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  script(target: DisassociationTarget | string, ...steps: RevokerStep[]): this {
+    const key = typeof target === 'string' ? target : targetKey(target);
+    this.#scripts.set(key, [...(this.#scripts.get(key) ?? []), ...steps]);
+    return this;
+  }
+
+  callsFor(target: DisassociationTarget): number {
+    return this.calls.filter((call) => targetKey(call.target) === targetKey(target)).length;
+  }
+
+  async disassociate(
+    target: DisassociationTarget,
+    options: { region: string; signal: AbortSignal },
+  ): Promise<DisassociationResult> {
+    this.calls.push({ target, region: options.region, at: this.clock() });
+    this.#inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
+    try {
+      await Promise.resolve();
+      const step = this.#scripts.get(targetKey(target))?.shift();
+      if (step === undefined) return { outcome: Outcome.Revoked, associations: [] };
+      if (step === 'hang') {
+        return await new Promise((_, reject) => {
+          options.signal.addEventListener('abort', () =>
+            reject(
+              new RedshiftCallError('Request timed out', {
+                kind: FailureKind.Transient,
+                code: 'TimeoutError',
+              }),
+            ),
+          );
+        });
+      }
+      if (typeof step === 'function') return await step(options.signal);
+      if (step instanceof Error) throw step;
+      return step;
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+}
+
+type AuditStep =
+  | AuditEntryResult[]
+  | AwsCallError
+  | ((entries: readonly AuditEntry[]) => AuditEntryResult[]);
+
+/** AuditPublisher twin: records accepted entries; scripted failures per call. */
+export class FakeAuditPublisher implements AuditPublisher {
+  readonly calls: AuditEntry[][] = [];
+  readonly accepted: AuditEntry[] = [];
+  readonly #script: AuditStep[] = [];
+  /** Entries whose key is listed here fail with this result every time. */
+  readonly alwaysFail = new Map<string, AuditEntryResult>();
+
+  script(...steps: AuditStep[]): this {
+    this.#script.push(...steps);
+    return this;
+  }
+
+  details(): Record<string, unknown>[] {
+    return this.accepted.map((entry) => JSON.parse(entry.detail) as Record<string, unknown>);
+  }
+
+  async publish(entries: readonly AuditEntry[]): Promise<AuditEntryResult[]> {
+    this.calls.push([...entries]);
+    const step = this.#script.shift();
+    if (step instanceof AwsCallError) throw step;
+    const results: AuditEntryResult[] =
+      typeof step === 'function'
+        ? step(entries)
+        : (step ?? entries.map((): AuditEntryResult => ({ ok: true })));
+    return entries.map((entry, index) => {
+      const result = this.alwaysFail.get(entry.key) ?? results[index] ?? { ok: true };
+      if (result.ok) this.accepted.push(entry);
+      return result;
+    });
+  }
+}
+
+export const entryFailure = (code: string, retryable: boolean): AuditEntryResult => ({
+  ok: false,
+  code,
+  message: code,
+  retryable,
+});
+export const callFailure = (details: Partial<AwsFailureDetails> = {}): AwsCallError =>
+  new AwsCallError('PutEvents failed', {
+    kind: FailureKind.Transient,
+    code: 'InternalFailure',
+    ...details,
+  });
+
+/** MessageQueue twin: records dead-letter copies and visibility changes. */
+export class FakeMessageQueue implements MessageQueue {
+  readonly deadLetters: DeadLetterCopy[] = [];
+  readonly visibilityChanges: VisibilityChange[] = [];
+  /** Message ids whose dead-letter copy fails. */
+  readonly failSendFor = new Set<string>();
+  failAllSends = false;
+
+  async sendToDeadLetterQueue(copies: readonly DeadLetterCopy[]): Promise<SendResult[]> {
+    if (this.failAllSends)
+      throw new AwsCallError('SendMessageBatch failed', {
+        kind: FailureKind.Transient,
+        code: 'ServiceUnavailable',
+      });
+    return copies.map((copy) => {
+      if (this.failSendFor.has(copy.id))
+        return { ok: false, code: 'InternalError', message: 'send failed' };
+      this.deadLetters.push(copy);
+      return { ok: true };
+    });
+  }
+
+  async changeVisibility(changes: readonly VisibilityChange[]): Promise<SendResult[]> {
+    this.visibilityChanges.push(...changes);
+    return changes.map(() => ({ ok: true }));
+  }
+}
+
+export class RecordingMetrics implements Metrics {
+  readonly totals = new Map<MetricName, number>();
+  readonly samples = new Map<MetricName, number[]>();
+  flushes = 0;
+  add(name: MetricName, value: number, unit: 'Count' | 'Milliseconds' = 'Count'): void {
+    if (unit === 'Count') this.totals.set(name, (this.totals.get(name) ?? 0) + value);
+    else this.samples.set(name, [...(this.samples.get(name) ?? []), value]);
+  }
+  flush(): void {
+    this.flushes += 1;
+  }
+  count(name: MetricName): number {
+    return this.totals.get(name) ?? 0;
+  }
+}
+
+export const DEFAULT_SETTINGS: WorkerSettings = {
+  region: 'us-east-1',
+  auditEventBusName: 'revoker-audit',
+  auditEventSource: 'governance.datashare-revoker',
+  maxReceiveCount: 5,
+  clockSkewMarginSeconds: 30,
+  redshiftMaxAttempts: 4,
+  redshiftRequestTimeoutMs: 5000,
+  deadlineReserveMs: 3000,
+  dryRun: false,
+};
+
+export interface TestWorker {
+  deps: WorkerDependencies;
+  clock: VirtualClock;
+  revoker: FakeRevoker;
+  audit: FakeAuditPublisher;
+  queue: FakeMessageQueue;
+  store: InMemoryIdempotencyStore;
+  metrics: RecordingMetrics;
+  logs: Record<string, unknown>[];
+}
+
+/** A worker wired to twins and a virtual clock. Settings, store and clock may be shared between workers. */
+export const testWorker = (
+  options: {
+    settings?: Partial<WorkerSettings>;
+    store?: InMemoryIdempotencyStore;
+    clock?: VirtualClock;
+    realTime?: boolean;
+  } = {},
+): TestWorker => {
+  const clock = options.clock ?? new VirtualClock();
+  const read = options.realTime ? Date.now : clock.read;
+  const sleep = options.realTime
+    ? (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+    : clock.sleep;
+  const store = options.store ?? new InMemoryIdempotencyStore({ ttlSeconds: 86_400, clock: read });
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const revoker = new FakeRevoker(read);
+  const audit = new FakeAuditPublisher();
+  const queue = new FakeMessageQueue();
+  const metrics = new RecordingMetrics();
+  let seed = 1;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return (seed - 1) / 2147483646;
+  };
+  return {
+    deps: {
+      settings,
+      revoker,
+      audit,
+      queue,
+      store,
+      gate: new RedshiftGate({ maxConcurrency: 5, clock: read, sleep, random }),
+      metrics,
+      logger,
+      clock: read,
+      sleep,
+      random,
+    },
+    clock,
+    revoker,
+    audit,
+    queue,
+    store,
+    metrics,
+    logs,
+  };
+};
