@@ -1,0 +1,44 @@
+/** One event the emulator accepted, as a test reads it back. */
+export interface AcceptedEvent {
+  eventId: string;
+  /** ISO-8601: the entry's `Time`, or the time of the call. */
+  time: string;
+  /** The bus name (an `EventBusName` ARN is reduced to its name); `default` when absent. */
+  eventBusName: string;
+  /** False when the bus is not one the emulator knows: AWS accepts such events and drops them. */
+  busExists: boolean;
+  source: string;
+  detailType: string;
+  /** `Detail`, parsed. */
+  detail: Record<string, unknown>;
+  resources: string[];
+  /** 1-based number of the PutEvents call that carried it. */
+  call: number;
+}
+
+/** A `PutEventsRequestEntry` as it arrives on the wire (anything may be missing or mistyped). */
+export interface WireEntry {
+  Time?: unknown;
+  Source?: unknown;
+  Resources?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  EventBusName?: unknown;
+  TraceHeader?: unknown;
+}
+
+/** A `PutEventsResultEntry`: an event id, or an error code and message. */
+export type ResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+
+/** An error answered for the whole call (awsJson1_1: `{"__type": code, "message": ...}`). */
+export class EventBridgeApiError extends Error {
+  override readonly name = 'EventBridgeApiError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus = 400,
+  ) {
+    super(message);
+  }
+}
