@@ -45,16 +45,23 @@ export type ParseResult =
   | { ok: true; request: RevocationRequest; envelope?: Envelope }
   | { ok: false; rejection: Rejection };
 
+const stringify = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // JSON.stringify recurses: a deeply nested array (`[[[[...]]]]`, a few KB) overflows the stack.
+  }
+  try {
+    return String(value); // recurses too, for arrays
+  } catch {
+    return `(${Array.isArray(value) ? 'an array' : 'a value'} nested too deeply to quote)`;
+  }
+};
+
 /** Quotes a value for an error message, truncated so a huge field cannot flood the DLQ attribute. */
 export const quote = (value: unknown): string => {
   if (value === undefined) return 'nothing';
-  let text: string;
-  try {
-    text =
-      typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
+  const text = stringify(value);
   return text.length > MAX_QUOTED_CHARS
     ? `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} chars)`
     : text;
