@@ -41,7 +41,8 @@ export const truncateUtf8 = (text: string, maxBytes: number): string => {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   let cut = text.slice(0, maxBytes);
   while (Buffer.byteLength(`${cut}…`, 'utf8') > maxBytes) cut = cut.slice(0, -1);
-  return `${cut}…`;
+  // Slicing counts UTF-16 units: drop the first half of a surrogate pair whose second half went.
+  return `${cut.replace(/[\uD800-\uDBFF]$/, '')}…`;
 };
 
 const text = (value: string): MessageAttribute => ({ dataType: 'String', stringValue: value });

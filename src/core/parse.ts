@@ -62,8 +62,9 @@ const stringify = (value: unknown): string => {
 export const quote = (value: unknown): string => {
   if (value === undefined) return 'nothing';
   const text = stringify(value);
+  // The cut counts UTF-16 units: drop the first half of a surrogate pair whose second half went.
   return text.length > MAX_QUOTED_CHARS
-    ? `${text.slice(0, MAX_QUOTED_CHARS)}… (${text.length} chars)`
+    ? `${text.slice(0, MAX_QUOTED_CHARS).replace(/[\uD800-\uDBFF]$/, '')}… (${text.length} chars)`
     : text;
 };
 
