@@ -21,7 +21,9 @@ import {
   type EventSourceMapping,
   type EventSourceMappingError,
   type EventSourceMappingOptions,
+  EventSourceMappingStateError,
   InvalidEventSourceMappingOptionError,
+  MalformedMessageError,
   SqsOperationError,
   WaitForIdleTimeoutError,
 } from '../../src/local/event-source-mapping.js';
@@ -236,6 +238,23 @@ describe('options', () => {
     expect(mapping.state).toBe('stopped');
   });
 
+  it('refuses a batching window on a FIFO queue, as Lambda does', async () => {
+    // Prepare
+    const queue = await createQueue('ordered.fifo', { FifoQueue: 'true' });
+    const mapping = createEventSourceMapping({
+      sqs,
+      queueUrl: queue.url,
+      handler: succeed,
+      functionTimeoutMs: 1000,
+      maximumBatchingWindowInSeconds: 1,
+    });
+
+    // Act + Assess
+    await expect(mapping.start()).rejects.toThrow(
+      `maximumBatchingWindowInSeconds must be 0 for the FIFO queue ${queue.url}, 1 given`,
+    );
+  });
+
   it('refuses to start on a queue that does not exist, with the SQS error', async () => {
     // Prepare
     const mapping = createEventSourceMapping({
@@ -304,6 +323,24 @@ describe('deletion', () => {
     // Assess
     expect(batches.reports.every((r) => r.outcome === 'succeeded')).toBe(true);
     expect(await depth(queue)).toEqual({ visible: 0, notVisible: 0 });
+  });
+
+  it('the handler gets a copy of the event: mutating it does not change what is deleted', async () => {
+    // Prepare
+    const queue = await createQueue('mutating');
+    await sendBodies(queue, ['a', 'b']);
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      for (const record of event.Records) record.receiptHandle = 'scribbled';
+      event.Records.length = 0;
+      return { batchItemFailures: [] };
+    };
+
+    // Act
+    const mapping = await startMapping({ queueUrl: queue.url, handler });
+    await mapping.waitForIdle({ quietMs: 0 });
+
+    // Assess
+    expect(mapping.stats.messagesDeleted).toBe(2);
   });
 
   it('a reported failure comes back after the visibility timeout with ApproximateReceiveCount 2', async () => {
@@ -399,6 +436,11 @@ const wholeBatchFailures: Array<[string, BatchFailureReason, BadHandler]> = [
     async () => ({ batchItemFailures: 'all good' }),
   ],
   ['a response that is not an object', BATCH_FAILURE_REASONS.invalidResponse, async () => 'done'],
+  [
+    'a response that cannot be serialised to JSON',
+    BATCH_FAILURE_REASONS.invalidResponse,
+    async () => ({ batchItemFailures: [], count: 1n }),
+  ],
   ['a timeout', BATCH_FAILURE_REASONS.timeout, () => delay(500).then(() => undefined)],
 ];
 
@@ -806,6 +848,34 @@ describe('lifecycle', () => {
     expect(mapping.state).toBe('stopped');
   });
 
+  it('can be started again after stop(), and refuses start() while a stop is in progress', async () => {
+    // Prepare
+    const queue = await createQueue('restart');
+    const mapping = await startMapping({ queueUrl: queue.url, handler: succeed });
+
+    // Act
+    const stopped = mapping.stop();
+    const startDuringStop = mapping.start().catch((error: unknown) => error);
+    await stopped;
+    await sendBodies(queue, ['after-restart']);
+    await mapping.start();
+    await mapping.waitForIdle({ quietMs: 0 });
+
+    // Assess
+    expect(await startDuringStop).toBeInstanceOf(EventSourceMappingStateError);
+    expect(mapping.state).toBe('running');
+    expect(mapping.stats.messagesDeleted).toBe(1);
+  });
+
+  it('waitForIdle refuses to wait on a mapping that is not running', async () => {
+    // Prepare
+    const queue = await createQueue('not-running');
+    const mapping = createEventSourceMapping({ sqs, queueUrl: queue.url, handler: succeed });
+
+    // Act + Assess
+    await expect(mapping.waitForIdle()).rejects.toThrow('waitForIdle() needs a running mapping');
+  });
+
   it('waitForIdle resolves once the queue is drained and no batch is in flight', async () => {
     // Prepare
     const queue = await createQueue('idle');
@@ -957,6 +1027,92 @@ describe('SQS failures', () => {
         msg: expect.stringContaining(refusedId ?? '?'),
       }),
     );
+    expect(await depth(queue)).toEqual({ visible: 0, notVisible: 1 });
+  });
+
+  it('retries a transient DeleteMessageBatch failure; the messages are still deleted', async () => {
+    // Prepare: the first delete fails as a throttled call would.
+    const queue = await createQueue('flaky-delete');
+    await sendBodies(queue, ['a', 'b', 'c']);
+    const client = createClient();
+    let failuresLeft = 1;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'DeleteMessageBatchCommand' && failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleFirstDelete' },
+    );
+    const batches = batchRecorder();
+
+    // Act
+    const mapping = await startMapping({
+      sqs: client,
+      queueUrl: queue.url,
+      handler: succeed,
+      retry: { baseDelayMs: 10 },
+      onBatch: batches.onBatch,
+    });
+    await mapping.waitForIdle({ quietMs: 0 });
+
+    // Assess
+    expect(failuresLeft).toBe(0);
+    expect(batches.reports.flatMap((r) => r.deleteFailures)).toEqual([]);
+    expect(mapping.stats).toMatchObject({ messagesDeleted: 3, deleteFailures: 0 });
+    expect(await depth(queue)).toEqual({ visible: 0, notVisible: 0 });
+  });
+
+  it('reports a message SQS returns without a required attribute and leaves it in the queue', async () => {
+    // Prepare: strip SenderId from the first received message.
+    const queue = await createQueue('malformed');
+    const [brokenId] = await sendBodies(queue, ['broken']);
+    const client = createClient();
+    let stripped = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'ReceiveMessageCommand' && !stripped) {
+          const output = result.output as {
+            Messages?: Array<{ Attributes?: Record<string, string> }>;
+          };
+          const attributes = output.Messages?.[0]?.Attributes;
+          if (attributes) {
+            delete attributes.SenderId;
+            stripped = true;
+          }
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'stripSenderId' },
+    );
+    const errors: EventSourceMappingError[] = [];
+    const invoked: string[] = [];
+    const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+      invoked.push(...event.Records.map((r) => r.messageId));
+      return { batchItemFailures: [] };
+    };
+
+    // Act
+    const mapping = await startMapping({
+      sqs: client,
+      queueUrl: queue.url,
+      handler,
+      onError: (error) => errors.push(error),
+    });
+    await eventually(() => errors.length > 0);
+    await mapping.stop();
+
+    // Assess
+    expect(errors[0]).toBeInstanceOf(MalformedMessageError);
+    expect(errors[0]).toMatchObject({ messageId: brokenId, missing: ['Attributes.SenderId'] });
+    expect(invoked).toEqual([]);
+    expect(mapping.stats.malformedMessages).toBe(1);
     expect(await depth(queue)).toEqual({ visible: 0, notVisible: 1 });
   });
 });

@@ -3,21 +3,16 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Logger } from 'pino';
 import { deleteProcessed } from './acknowledge.js';
 import { fullJitterDelay, sleep } from './backoff.js';
-import { readBatchResponse } from './batch-response.js';
 import { assembleBatch } from './batcher.js';
 import { createLambdaContext, createLogStreamName, type FunctionIdentity } from './context.js';
-import {
-  BATCH_FAILURE_REASONS,
-  BatchFailedError,
-  EventSourceMappingError,
-  SQS_OPERATIONS,
-} from './errors.js';
-import { type InvocationOutcome, invokeWithTimeout } from './invoke.js';
+import { EventSourceMappingError, SQS_OPERATIONS } from './errors.js';
+import { invokeWithTimeout } from './invoke.js';
+import { judgeInvocation } from './judge.js';
 import type { ResolvedOptions } from './options.js';
 import type { RecordSource } from './records.js';
 import type { SourceQueue } from './source-queue.js';
 import type { EventSourceMappingStats } from './stats.js';
-import { BATCH_OUTCOMES, type BatchReport } from './types.js';
+import type { BatchReport } from './types.js';
 
 /** Everything one poller needs; shared by all pollers of a mapping. */
 export interface PollerEnvironment {
@@ -29,47 +24,6 @@ export interface PollerEnvironment {
   logger: Logger;
   emitBatch: (report: BatchReport) => void;
   emitError: (error: EventSourceMappingError) => void;
-}
-
-function judge(
-  outcome: InvocationOutcome,
-  records: readonly SQSRecord[],
-  context: { awsRequestId: string; timeoutMs: number },
-): { failed: BatchFailedError } | { failedMessageIds: ReadonlySet<string> } {
-  const messageIds = records.map((record) => record.messageId);
-  const ids = { awsRequestId: context.awsRequestId, messageIds };
-  switch (outcome.kind) {
-    case 'threw':
-      return {
-        failed: new BatchFailedError(
-          BATCH_FAILURE_REASONS.handlerError,
-          `the handler failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`,
-          ids,
-          { cause: outcome.error },
-        ),
-      };
-    case 'timed-out':
-      return {
-        failed: new BatchFailedError(
-          BATCH_FAILURE_REASONS.timeout,
-          `the handler did not settle within the function timeout (${context.timeoutMs} ms)`,
-          ids,
-        ),
-      };
-    case 'returned': {
-      const verdict = readBatchResponse(outcome.response, new Set(messageIds));
-      if (verdict.kind === 'invalid') {
-        return {
-          failed: new BatchFailedError(
-            BATCH_FAILURE_REASONS.invalidResponse,
-            `Lambda would fail the whole batch: ${verdict.problem}`,
-            ids,
-          ),
-        };
-      }
-      return { failedMessageIds: verdict.failedMessageIds };
-    }
-  }
 }
 
 /** Invoke → judge → delete, for one batch. Never throws. */
@@ -93,10 +47,13 @@ async function processBatch(
       startedAt + options.functionTimeoutMs,
       awsRequestId,
     );
+    const messageIds = records.map((record) => record.messageId);
     logger.debug({ records: records.length }, 'invoking the handler');
+    // Lambda hands the function a serialised copy: whatever the handler does to the event cannot
+    // change which receipt handles get deleted.
     const outcome = await invokeWithTimeout(
       options.handler,
-      { Records: records },
+      { Records: structuredClone(records) },
       context,
       options.functionTimeoutMs,
     );
@@ -107,40 +64,35 @@ async function processBatch(
       });
     }
 
-    const verdict = judge(outcome, records, { awsRequestId, timeoutMs: options.functionTimeoutMs });
-    const failed =
-      'failed' in verdict
-        ? new Set(records.map((record) => record.messageId))
-        : verdict.failedMessageIds;
-    if ('failed' in verdict) {
-      stats.batchFailures[verdict.failed.reason]++;
-      logger.warn({ err: verdict.failed, reason: verdict.failed.reason }, 'whole batch failed');
+    const judgement = judgeInvocation(outcome, messageIds, {
+      awsRequestId,
+      timeoutMs: options.functionTimeoutMs,
+    });
+    const { failure, failedMessageIds } = judgement;
+    if (failure) {
+      stats.batchFailures[failure.reason]++;
+      logger.warn({ err: failure, reason: failure.reason }, 'whole batch failed');
     } else {
-      stats.itemFailuresReported += failed.size;
+      stats.itemFailuresReported += failedMessageIds.size;
     }
 
     const toDelete = records
-      .filter((record) => !failed.has(record.messageId))
+      .filter((record) => !failedMessageIds.has(record.messageId))
       .map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle }));
     const deletion = await deleteProcessed(env.queue, toDelete, options.retry);
     stats.messagesDeleted += deletion.deletedMessageIds.length;
-    for (const failure of deletion.failures) {
-      stats.deleteFailures += failure.messageIds.length;
-      env.emitError(failure);
+    for (const refused of deletion.failures) {
+      stats.deleteFailures += refused.messageIds.length;
+      env.emitError(refused);
     }
 
     env.emitBatch({
       poller,
       awsRequestId,
-      messageIds: records.map((record) => record.messageId),
-      outcome:
-        'failed' in verdict
-          ? BATCH_OUTCOMES.failed
-          : failed.size > 0
-            ? BATCH_OUTCOMES.partiallyFailed
-            : BATCH_OUTCOMES.succeeded,
-      failedMessageIds: [...failed],
-      ...('failed' in verdict && { failure: verdict.failed }),
+      messageIds,
+      outcome: judgement.outcome,
+      failedMessageIds: [...failedMessageIds],
+      ...(failure && { failure }),
       deletedMessageIds: deletion.deletedMessageIds,
       deleteFailures: deletion.failures,
       durationMs: Date.now() - startedAt,
