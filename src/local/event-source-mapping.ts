@@ -53,6 +53,10 @@ export interface EventSourceMapping {
    * Stops receiving (an open long poll is aborted), lets every batch already received be invoked
    * and its deletes finish, then resolves. Bounded by the function timeout plus the delete retries.
    * Can be followed by `start()` again.
+   *
+   * An aborted long poll only closes the connection: the server may still hand the next messages
+   * to it (fauxqs does, until its wait ends). Those stay in flight until their visibility timeout,
+   * with one more receive counted, then come back: delayed, never lost.
    */
   stop(): Promise<void>;
   readonly state: MappingState;

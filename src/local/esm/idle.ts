@@ -28,7 +28,9 @@ const isDrained = (depth: QueueDepth): boolean =>
  * between invocation and delete, continuously for `quietMs`.
  *
  * Delayed messages count because they are work still to come. On real SQS the approximate counts
- * lag (AWS: up to a minute after producers stop): use a larger `quietMs` there.
+ * lag (AWS: up to a minute after producers stop): use a larger `quietMs` there. fauxqs only
+ * returns an expired in-flight message to the queue on the next receive, which is one reason this
+ * needs the mapping running.
  *
  * @throws WaitForIdleTimeoutError after `timeoutMs`, with the last depth seen.
  * @throws SqsOperationError at once when `GetQueueAttributes` fails for a non-transient reason.
