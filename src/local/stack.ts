@@ -1,0 +1,313 @@
+import { createRequire } from 'node:module';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import {
+  type EventBridgeEmulator,
+  type EventBridgeFaultsPatch,
+  startEventBridgeEmulator,
+} from './eventbridge-emulator/index.js';
+import {
+  DEFAULT_CONSUMER_ACCOUNT_ID,
+  type RedshiftEmulator,
+  type RedshiftFaultsPatch,
+  type SeedFile,
+  startRedshiftEmulator,
+} from './redshift-emulator/index.js';
+
+/** The resource names the local stack creates (the deployed stack's names may differ). */
+export const LOCAL_STACK_NAMES = {
+  sourceQueue: 'revocations',
+  deadLetterQueue: 'revocations-dlq',
+  idempotencyTable: 'revoker-idempotency',
+  auditEventBus: 'revoker-audit',
+} as const;
+
+/** Dummy credentials: no emulator checks signatures, but the SDK insists on having some. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface LocalStackOptions {
+  /** Default us-east-1. */
+  region?: string;
+  /** Receives before SQS moves a message to the DLQ (default 5, AWS's advice). */
+  maxReceiveCount?: number;
+  /** The source queue's visibility timeout (default 30). */
+  visibilityTimeoutSeconds?: number;
+  /** Seed of the Redshift emulator: an object or a JSON file path (default: no datashares). */
+  datashares?: SeedFile | string;
+  redshiftFaults?: RedshiftFaultsPatch;
+  eventBridgeFaults?: EventBridgeFaultsPatch;
+  /** PRNG seed of both emulators' random faults. */
+  seed?: number;
+  /** The account the worker runs in (default 111122223333). */
+  consumerAccountId?: string;
+  /** Start dynalite with the idempotency table (default true). */
+  withDynamo?: boolean;
+}
+
+export interface LocalQueue {
+  name: string;
+  /** `http://127.0.0.1:PORT/000000000000/<name>`: resolvable, unlike fauxqs' own URL host. */
+  url: string;
+  arn: string;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  region: string;
+  maxReceiveCount: number;
+  endpoints: { sqs: string; redshift: string; eventBridge: string; dynamoDb?: string };
+  queues: { source: LocalQueue; deadLetter: LocalQueue };
+  /** Absent when started `withDynamo: false`. */
+  idempotencyTable?: { name: string; ttlEnabled: boolean };
+  auditEventBus: { name: string; arn: string };
+  fauxqs: FauxqsServer;
+  redshift: RedshiftEmulator;
+  eventBridge: EventBridgeEmulator;
+  /** The worker's environment against this stack (see `src/config.ts`). */
+  env: Record<string, string>;
+  /** Stops every server; nothing is left holding the event loop. */
+  stop(): Promise<void>;
+}
+
+/** The subset of dynalite's API we use (it ships no types). */
+interface DynaliteServer {
+  listen(port: number, host: string, callback: (error?: Error) => void): void;
+  address(): { port: number } | string | null;
+  close(callback: (error?: Error | null) => void): void;
+  closeAllConnections(): void;
+}
+type Dynalite = (options: {
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}) => DynaliteServer;
+
+// dynalite is CommonJS without type declarations: load it through require with our own type.
+const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
+
+/** Client settings for any SDK client against this stack (`endpoint` is per service). */
+export const localClientConfig = (stack: Pick<LocalStack, 'region'>) => ({
+  region: stack.region,
+  credentials: LOCAL_CREDENTIALS,
+});
+
+/**
+ * An SQS client for this stack. fauxqs' queue URLs name the host `sqs.<region>.localhost`, which
+ * does not resolve here, so the client sends every request to the emulator's address
+ * (`useQueueUrlAsEndpoint: false`) and fauxqs finds the queue by the URL's path.
+ */
+export const sqsClientFor = (stack: LocalStack, config: SQSClientConfig = {}): SQSClient =>
+  new SQSClient({
+    ...localClientConfig(stack),
+    endpoint: stack.endpoints.sqs,
+    useQueueUrlAsEndpoint: false,
+    ...config,
+  });
+
+/**
+ * A DynamoDB client for this stack.
+ *
+ * @throws {Error} when the stack was started without DynamoDB.
+ */
+export const dynamoDbClientFor = (
+  stack: LocalStack,
+  config: DynamoDBClientConfig = {},
+): DynamoDBClient => {
+  if (!stack.endpoints.dynamoDb) throw new Error('the local stack was started withDynamo: false');
+  return new DynamoDBClient({
+    ...localClientConfig(stack),
+    endpoint: stack.endpoints.dynamoDb,
+    ...config,
+  });
+};
+
+const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
+  // Tables are ACTIVE at once: the default 500 ms in CREATING only slows tests down.
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) =>
+    server.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
+  );
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('dynalite did not bind');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+};
+
+const createIdempotencyTable = async (
+  client: DynamoDBClient,
+  name: string,
+): Promise<{ name: string; ttlEnabled: boolean }> => {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      }),
+    );
+    return { name, ttlEnabled: true };
+  } catch (error) {
+    // dynalite 4 has no UpdateTimeToLive (UnknownOperationException). Nothing is lost locally:
+    // the worker checks `expiration` itself, as it must on AWS, where TTL deletion lags by days.
+    if ((error as Error).name !== 'UnknownOperationException') throw error;
+    return { name, ttlEnabled: false };
+  }
+};
+
+/** The stack's queue URL form: fauxqs' path on its reachable address. */
+const reachableQueue = (
+  fauxqs: FauxqsServer,
+  created: { queueUrl: string; queueArn: string; queueName: string },
+): LocalQueue => ({
+  name: created.queueName,
+  url: `${fauxqs.address}${new URL(created.queueUrl).pathname}`,
+  arn: created.queueArn,
+});
+
+/**
+ * Starts the worker's AWS surroundings in-process on 127.0.0.1 (ephemeral ports): fauxqs with
+ * the source queue and its DLQ, dynalite with the idempotency table, and the Redshift and
+ * EventBridge emulators. `env` configures the worker against it.
+ *
+ * @example
+ * const stack = await startLocalStack({ datashares: 'examples/datashares.json', maxReceiveCount: 3 });
+ * Object.assign(process.env, stack.env);
+ * // ... run the worker against stack.queues.source.url
+ * await stack.stop();
+ *
+ * @throws {TypeError} on an invalid seed or fault option (whatever had started is stopped first).
+ */
+export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
+  const region = options.region ?? 'us-east-1';
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const consumerAccountId = options.consumerAccountId ?? DEFAULT_CONSUMER_ACCOUNT_ID;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    // Reverse start order; every server is stopped even if one fails.
+    const results = await Promise.allSettled(
+      stops
+        .splice(0)
+        .reverse()
+        .map((stop) => stop()),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+
+  try {
+    const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
+    stops.push(() => fauxqs.stop());
+    const deadLetter = reachableQueue(
+      fauxqs,
+      fauxqs.createQueue(LOCAL_STACK_NAMES.deadLetterQueue, { region }),
+    );
+    const source = reachableQueue(
+      fauxqs,
+      fauxqs.createQueue(LOCAL_STACK_NAMES.sourceQueue, {
+        region,
+        attributes: {
+          VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: deadLetter.arn,
+            maxReceiveCount: String(maxReceiveCount),
+          }),
+        },
+      }),
+    );
+
+    const redshift = await startRedshiftEmulator({
+      consumerAccountId,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.datashares === undefined ? {} : { datashares: options.datashares }),
+      ...(options.redshiftFaults === undefined ? {} : { faults: options.redshiftFaults }),
+    });
+    stops.push(() => redshift.stop());
+    const eventBridge = await startEventBridgeEmulator({
+      eventBuses: [LOCAL_STACK_NAMES.auditEventBus],
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.eventBridgeFaults === undefined ? {} : { faults: options.eventBridgeFaults }),
+    });
+    stops.push(() => eventBridge.stop());
+
+    let dynamo: { endpoint: string; table: { name: string; ttlEnabled: boolean } } | undefined;
+    if (options.withDynamo ?? true) {
+      const server = await startDynalite();
+      stops.push(server.stop);
+      const client = new DynamoDBClient({
+        region,
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: server.endpoint,
+      });
+      try {
+        const table = await createIdempotencyTable(client, LOCAL_STACK_NAMES.idempotencyTable);
+        dynamo = { endpoint: server.endpoint, table };
+      } finally {
+        client.destroy();
+      }
+    }
+
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: fauxqs.address,
+      AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
+      DEAD_LETTER_QUEUE_URL: deadLetter.url,
+      MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      ...(dynamo
+        ? { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, IDEMPOTENCY_TABLE_NAME: dynamo.table.name }
+        : {}),
+    };
+    return {
+      region,
+      maxReceiveCount,
+      endpoints: {
+        sqs: fauxqs.address,
+        redshift: redshift.endpoint,
+        eventBridge: eventBridge.endpoint,
+        ...(dynamo ? { dynamoDb: dynamo.endpoint } : {}),
+      },
+      queues: { source, deadLetter },
+      ...(dynamo ? { idempotencyTable: dynamo.table } : {}),
+      auditEventBus: {
+        name: LOCAL_STACK_NAMES.auditEventBus,
+        arn: `arn:aws:events:${region}:${consumerAccountId}:event-bus/${LOCAL_STACK_NAMES.auditEventBus}`,
+      },
+      fauxqs,
+      redshift,
+      eventBridge,
+      env,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+};
