@@ -364,4 +364,22 @@ describe('EventBridge emulator: admin routes', () => {
     expect(events.events).toHaveLength(0);
     expect(unknown.status).toBe(404);
   });
+
+  it('GET /__emulator/state shows buses and faults; POST /__emulator/reset restores the start faults', async () => {
+    // Prepare
+    events.setFaults({ latencyMs: 5 });
+
+    // Act
+    const state = (await (await fetch(`${events.endpoint}/__emulator/state`)).json()) as {
+      eventBuses: string[];
+      faults: { latencyMs: number };
+    };
+    const reset = await fetch(`${events.endpoint}/__emulator/reset`, { method: 'POST' });
+
+    // Assess
+    expect(state.eventBuses).toEqual(['default', BUS]);
+    expect(state.faults.latencyMs).toBe(5);
+    expect(reset.status).toBe(200);
+    expect(events.faults.latencyMs).toBe(0);
+  });
 });

@@ -127,6 +127,7 @@ describe('Redshift emulator: operations through the real SDK', () => {
     const all = await client.send(new DescribeDataSharesCommand({}));
 
     // Assess
+    expect(redshift.isAssociated(MARKETING, 'region:us-east-1')).toBe(false);
     const marketing = all.DataShares?.find((s) => s.DataShareArn === MARKETING);
     expect(marketing).toMatchObject({
       AllowPubliclyAccessibleConsumers: true,
@@ -395,6 +396,37 @@ describe('Redshift emulator: API errors map to the SDK exception classes', () =>
     expect(error.$metadata.httpStatusCode).toBe(400);
   });
 
+  it.each([
+    ['MaxRecords above 100', { MaxRecords: 101 }, 'MaxRecords'],
+    ['an unknown Status', { Status: 'DEAUTHORIZED' as 'ACTIVE' }, 'Status'],
+    ['a Marker the emulator did not issue', { Marker: 'bm9wZQ' }, 'Marker'],
+  ])('%s is 400 InvalidParameterValue naming the parameter', async (_name, input, parameter) => {
+    // Act
+    const error = await failureOf(
+      clientFor(redshift).send(new DescribeDataSharesForConsumerCommand(input)),
+    );
+
+    // Assess
+    expect(error.name).toBe('InvalidParameterValue');
+    expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(error.message).toContain(parameter);
+  });
+
+  it('a request without DataShareArn is 400 MissingParameter', async () => {
+    // Act
+    const error = await failureOf(
+      clientFor(redshift).send(
+        new DisassociateDataShareConsumerCommand({
+          ConsumerRegion: 'us-east-1',
+        } as unknown as { DataShareArn: string }),
+      ),
+    );
+
+    // Assess
+    expect(error.name).toBe('MissingParameter');
+    expect(error.message).toContain('DataShareArn');
+  });
+
   it('an unknown Action is 400 InvalidAction in the awsQuery error shape', async () => {
     // Act
     const response = await fetch(redshift.endpoint, {
@@ -432,7 +464,7 @@ describe('Redshift emulator: fault injection', () => {
 
   it('throttles the SDK beyond throttleRps with 400 Throttling "Rate exceeded"', async () => {
     // Prepare
-    redshift.setFaults({ throttleRps: 5, burst: 5 });
+    redshift.setFaults({ throttleRps: 1, burst: 5 });
     const client = clientFor(redshift);
 
     // Act
