@@ -26,7 +26,7 @@ export interface EventSourceMappingOptions {
   memoryLimitInMB?: number;
   /** `awsRegion` of the records; default: the region in the queue ARN. */
   region?: string;
-  /** Long-poll duration per `ReceiveMessage`, 1..20 s, default 20; also bounds how often pollers check for stop. */
+  /** Long-poll duration per `ReceiveMessage`, 1..20 s, default 20 (what Lambda's pollers use). */
   waitTimeSeconds?: number;
   /** Backoff after failed SQS calls: full jitter, doubling from `baseDelayMs` up to `maxDelayMs`. */
   retry?: { baseDelayMs?: number; maxDelayMs?: number; deleteAttempts?: number };
