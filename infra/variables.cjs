@@ -41,8 +41,9 @@ const listParam = async (resolveVariable, name) =>
     .filter((item) => item !== '');
 
 const PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:(iam|sts)::\d{12}:[!-~]+)$/;
+// Wildcards and the Fn::Sub pseudo parameters are allowed in the partition, region and account.
 const DATASHARE_ARN =
-  /^arn:(aws[a-z-]*|\$\{AWS::Partition\}):redshift:[a-z0-9-*]*:[0-9*]*:datashare:[!-~]+$/;
+  /^arn:(aws[a-z-]*|\$\{AWS::Partition\}):redshift:([a-z0-9-*]*|\$\{AWS::Region\}):([0-9*]*|\$\{AWS::AccountId\}):datashare:[!-~]+$/;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/([.\-_A-Za-z0-9]+)$/;
 const EVENT_BUS_NAME = /^[.\-_A-Za-z0-9]{1,256}$/;
 

@@ -115,5 +115,8 @@ export const queuePolicyStatements = (template: Template, id: string): PolicySta
 
 export const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
+/** A CloudFormation Fn::Sub placeholder, `${name}` (not a JavaScript one). */
+export const cfn = (name: string): string => `\${${name}}`;
+
 export const getAtt = (id: string, attribute: string): Json => ({ 'Fn::GetAtt': [id, attribute] });
 export const ref = (id: string): Json => ({ Ref: id });

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asList,
+  cfn,
   conditionHolds,
   effectiveTemplate,
   getAtt,
@@ -26,8 +27,6 @@ import { type PackagedService, packageService, REPO_ROOT } from './package-servi
 // src/handler.ts, and every optional feature switched on with non-default numbers and a probe
 // handler that imports what the worker imports (see fixtures/probe-handler.ts).
 const STAGE = 'ci';
-/** A CloudFormation Fn::Sub placeholder, `${name}` (not a JavaScript one). */
-const cfn = (name: string): string => `\${${name}}`;
 const CUSTOM_PARAMS = {
   memorySize: '1024',
   timeout: '60',
