@@ -8,36 +8,34 @@ import { ConfigurationError } from './core/errors.js';
  * expected, so a misconfigured deployment fails loudly before it touches a message.
  */
 
-const integer = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: `a whole number from ${min} to ${max}` })
+// Each schema carries its expectation at the top level (`z.string({ error })`), so that every way
+// a value can fail (missing, wrong type, too long...) reports the same words.
+const integer = (min: number, max: number) => {
+  const expected = `a whole number from ${min} to ${max}`;
+  return z
+    .string({ error: expected })
+    .regex(/^\d+$/)
     .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(min, { error: `a whole number from ${min} to ${max}` })
-        .max(max, { error: `a whole number from ${min} to ${max}` }),
-    );
+    .pipe(z.number({ error: expected }).int().min(min).max(max));
+};
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''], { error: '"true" or "false"' })
   .transform((value) => value === 'true' || value === '1');
 
 const EnvironmentSchema = z.object({
-  AWS_REGION: z.string().regex(REGION_PATTERN, { error: 'an AWS region code such as us-east-1' }),
-  AUDIT_EVENT_BUS_NAME: z.string().min(1, { error: 'the name or ARN of the audit event bus' }),
+  AWS_REGION: z.string({ error: 'an AWS region code such as us-east-1' }).regex(REGION_PATTERN),
+  AUDIT_EVENT_BUS_NAME: z.string({ error: 'the name or ARN of the audit event bus' }).min(1),
   DEAD_LETTER_QUEUE_URL: z.url({
     error: 'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
   }),
   IDEMPOTENCY_TABLE_NAME: z
-    .string()
-    .min(3, { error: 'a DynamoDB table name (3 to 255 characters)' })
+    .string({ error: 'a DynamoDB table name (3 to 255 characters)' })
+    .min(3)
     .max(255)
     .optional(),
   AUDIT_EVENT_SOURCE: z
-    .string()
+    .string({ error: 'a source of 1 to 256 characters' })
     .min(1)
     .max(256)
     .refine((source) => !source.startsWith('aws.'), {
@@ -99,11 +97,18 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   );
   const parsed = EnvironmentSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    // One problem per variable: a value can fail several checks (1e20 is neither a safe integer
+    // nor under the maximum) that all say the same thing.
+    const problems = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
-      return `${name}: expected ${issue.message}; given ${quoteValue(present[name])}`;
-    });
-    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+      if (!problems.has(name))
+        problems.set(
+          name,
+          `${name}: expected ${issue.message}; given ${quoteValue(present[name])}`,
+        );
+    }
+    throw new ConfigurationError(`Invalid configuration: ${[...problems.values()].join('; ')}`);
   }
   const e = parsed.data;
   return {
