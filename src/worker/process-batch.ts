@@ -145,6 +145,21 @@ export const processBatch = async (
   const limitStore = pLimit(STORE_CONCURRENCY);
   const nowIso = () => new Date(clock()).toISOString();
 
+  // Too little time to do anything safely (the deadline reserve plus one attempt): touch nothing,
+  // claim nothing, and let every message come back. Lambda never starts an invocation this late,
+  // but a runtime that went on past a timeout would, and its leases would already have expired.
+  if (remainingAtStart < settings.deadlineReserveMs + MIN_ATTEMPT_MS) {
+    deps.logger.warn(
+      { remainingMs: remainingAtStart },
+      'too little time left to process the batch; returning it',
+    );
+    return {
+      batchItemFailures: (event.Records ?? []).map((record) => ({
+        itemIdentifier: record.messageId,
+      })),
+    };
+  }
+
   try {
     const { decisions, rejected } = prepareBatch(
       event.Records ?? [],

@@ -268,6 +268,21 @@ describe('processBatch — the revocation rules', () => {
     expect(failedIds(response)).toEqual([record.messageId]);
   });
 
+  it('rule 8: an invocation started with too little time left touches nothing and returns every message', async () => {
+    const worker = testWorker();
+    const records = [sqsRecord(requestBody()), sqsRecord('garbage')];
+    const response = await processBatch(
+      sqsEvent(...records),
+      lambdaContext(worker.deps.clock, 3500),
+      worker.deps,
+    );
+    expect(failedIds(response)).toEqual(records.map((record) => record.messageId).sort());
+    expect(worker.revoker.calls).toHaveLength(0);
+    expect(worker.audit.calls).toHaveLength(0);
+    expect(worker.queue.deadLetters).toHaveLength(0);
+    expect(worker.store.decisions.size).toBe(0);
+  });
+
   it('rule 9: already gone is success: ALREADY_REVOKED is audited and acknowledged', async () => {
     const worker = testWorker();
     const body = requestBody();
