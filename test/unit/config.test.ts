@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
+import { ConfigurationError } from '../../src/core/errors.js';
+
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/revocations-dlq';
+
+/** The variables the worker cannot start without. */
+const required = (): Record<string, string | undefined> => ({
+  AWS_REGION: 'us-east-1',
+  AUDIT_EVENT_BUS_NAME: 'governance-audit',
+  DEAD_LETTER_QUEUE_URL: DLQ_URL,
+});
+
+/** The ConfigurationError message `loadConfig` throws for `env`. */
+const failureOf = (env: Record<string, string | undefined>): string => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+};
+
+describe('loadConfig — defaults', () => {
+  it('fills every optional variable with its default', () => {
+    expect(loadConfig(required())).toEqual({
+      region: 'us-east-1',
+      auditEventBusName: 'governance-audit',
+      auditEventSource: 'governance.datashare-revoker',
+      deadLetterQueueUrl: DLQ_URL,
+      idempotencyTableName: undefined,
+      maxReceiveCount: 5,
+      dedupTtlSeconds: 86_400,
+      clockSkewMarginSeconds: 30,
+      redshiftMaxConcurrency: 5,
+      redshiftMaxAttempts: 6,
+      redshiftRequestTimeoutMs: 5000,
+      deadlineReserveMs: 3000,
+      dryRun: false,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable when set', () => {
+    // Prepare
+    const env = {
+      ...required(),
+      AWS_REGION: 'eu-west-1',
+      AUDIT_EVENT_SOURCE: 'acme.revoker',
+      IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
+      MAX_RECEIVE_COUNT: '8',
+      DEDUP_TTL_SECONDS: '3600',
+      CLOCK_SKEW_MARGIN_SECONDS: '0',
+      REDSHIFT_MAX_CONCURRENCY: '2',
+      REDSHIFT_MAX_ATTEMPTS: '3',
+      REDSHIFT_REQUEST_TIMEOUT_MS: '2500',
+      DEADLINE_RESERVE_MS: '1000',
+      DRY_RUN: 'true',
+      LOG_LEVEL: 'debug',
+    };
+    // Act
+    const config = loadConfig(env);
+    // Assess
+    expect(config).toEqual({
+      region: 'eu-west-1',
+      auditEventBusName: 'governance-audit',
+      auditEventSource: 'acme.revoker',
+      deadLetterQueueUrl: DLQ_URL,
+      idempotencyTableName: 'revoker-idempotency',
+      maxReceiveCount: 8,
+      dedupTtlSeconds: 3600,
+      clockSkewMarginSeconds: 0,
+      redshiftMaxConcurrency: 2,
+      redshiftMaxAttempts: 3,
+      redshiftRequestTimeoutMs: 2500,
+      deadlineReserveMs: 1000,
+      dryRun: true,
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+  ])('reads DRY_RUN=%s as %s', (value, dryRun) => {
+    expect(loadConfig({ ...required(), DRY_RUN: value }).dryRun).toBe(dryRun);
+  });
+
+  it('accepts the bounds of a numeric range', () => {
+    const config = loadConfig({
+      ...required(),
+      MAX_RECEIVE_COUNT: '1',
+      DEDUP_TTL_SECONDS: '31536000',
+    });
+    expect(config.maxReceiveCount).toBe(1);
+    expect(config.dedupTtlSeconds).toBe(31_536_000);
+  });
+
+  it('accepts an event bus ARN as the bus name', () => {
+    const arn = 'arn:aws:events:us-east-1:123456789012:event-bus/governance-audit';
+    expect(loadConfig({ ...required(), AUDIT_EVENT_BUS_NAME: arn }).auditEventBusName).toBe(arn);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ ...required(), PATH: '/usr/bin', FOO: 'bar' })).not.toThrow();
+  });
+
+  it('lists every variable it reads, so documentation cannot drift from the schema', () => {
+    expect(CONFIG_VARIABLES).toEqual([
+      'AWS_REGION',
+      'AUDIT_EVENT_BUS_NAME',
+      'DEAD_LETTER_QUEUE_URL',
+      'IDEMPOTENCY_TABLE_NAME',
+      'AUDIT_EVENT_SOURCE',
+      'MAX_RECEIVE_COUNT',
+      'DEDUP_TTL_SECONDS',
+      'CLOCK_SKEW_MARGIN_SECONDS',
+      'REDSHIFT_MAX_CONCURRENCY',
+      'REDSHIFT_MAX_ATTEMPTS',
+      'REDSHIFT_REQUEST_TIMEOUT_MS',
+      'DEADLINE_RESERVE_MS',
+      'DRY_RUN',
+      'LOG_LEVEL',
+    ]);
+  });
+});
+
+describe('loadConfig — empty optional variables', () => {
+  it.each([
+    ['IDEMPOTENCY_TABLE_NAME', 'idempotencyTableName', undefined],
+    ['AUDIT_EVENT_SOURCE', 'auditEventSource', 'governance.datashare-revoker'],
+    ['MAX_RECEIVE_COUNT', 'maxReceiveCount', 5],
+    ['DEDUP_TTL_SECONDS', 'dedupTtlSeconds', 86_400],
+    ['CLOCK_SKEW_MARGIN_SECONDS', 'clockSkewMarginSeconds', 30],
+    ['REDSHIFT_MAX_CONCURRENCY', 'redshiftMaxConcurrency', 5],
+    ['REDSHIFT_MAX_ATTEMPTS', 'redshiftMaxAttempts', 6],
+    ['REDSHIFT_REQUEST_TIMEOUT_MS', 'redshiftRequestTimeoutMs', 5000],
+    ['DEADLINE_RESERVE_MS', 'deadlineReserveMs', 3000],
+    ['DRY_RUN', 'dryRun', false],
+    ['LOG_LEVEL', 'logLevel', 'info'],
+  ])(
+    'treats an empty %s as unset (CloudFormation renders an unset parameter as "")',
+    (name, key, value) => {
+      expect(loadConfig({ ...required(), [name]: '' })).toHaveProperty(key, value);
+    },
+  );
+});
+
+describe('loadConfig — bad values fail with the variable, the value given and what is expected', () => {
+  it.each([
+    ['AWS_REGION', 'US-EAST-1', 'an AWS region code such as us-east-1'],
+    ['AWS_REGION', '', 'an AWS region code such as us-east-1'],
+    [
+      'DEAD_LETTER_QUEUE_URL',
+      'revocations-dlq',
+      'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
+    ],
+    ['IDEMPOTENCY_TABLE_NAME', 'ab', 'a DynamoDB table name (3 to 255 characters)'],
+    ['IDEMPOTENCY_TABLE_NAME', 't'.repeat(256), 'a DynamoDB table name (3 to 255 characters)'],
+    [
+      'AUDIT_EVENT_SOURCE',
+      'aws.revoker',
+      'a source that does not begin with "aws." (EventBridge reserves it)',
+    ],
+    ['AUDIT_EVENT_SOURCE', 's'.repeat(257), 'a source of 1 to 256 characters'],
+    ['MAX_RECEIVE_COUNT', '0', 'a whole number from 1 to 1000'],
+    ['MAX_RECEIVE_COUNT', '1001', 'a whole number from 1 to 1000'],
+    ['MAX_RECEIVE_COUNT', 'five', 'a whole number from 1 to 1000'],
+    ['MAX_RECEIVE_COUNT', '5.5', 'a whole number from 1 to 1000'],
+    ['MAX_RECEIVE_COUNT', '-1', 'a whole number from 1 to 1000'],
+    ['MAX_RECEIVE_COUNT', ' 5', 'a whole number from 1 to 1000'],
+    ['DEDUP_TTL_SECONDS', '59', 'a whole number from 60 to 31536000'],
+    ['DEDUP_TTL_SECONDS', '99999999999999999999', 'a whole number from 60 to 31536000'],
+    ['CLOCK_SKEW_MARGIN_SECONDS', '3601', 'a whole number from 0 to 3600'],
+    ['REDSHIFT_MAX_CONCURRENCY', '101', 'a whole number from 1 to 100'],
+    ['REDSHIFT_MAX_ATTEMPTS', '21', 'a whole number from 1 to 20'],
+    ['REDSHIFT_REQUEST_TIMEOUT_MS', '99', 'a whole number from 100 to 120000'],
+    ['DEADLINE_RESERVE_MS', '60001', 'a whole number from 0 to 60000'],
+    ['DRY_RUN', 'yes', '"true" or "false"'],
+    ['DRY_RUN', 'TRUE', '"true" or "false"'],
+    ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
+  ])('rejects %s=%j', (name, value, expected) => {
+    // Act
+    const message = failureOf({ ...required(), [name]: value });
+    // Assess
+    expect(message).toBe(
+      `Invalid configuration: ${name}: expected ${expected}; given ${JSON.stringify(value)}`,
+    );
+  });
+
+  it.each([
+    ['AWS_REGION', 'an AWS region code such as us-east-1'],
+    ['AUDIT_EVENT_BUS_NAME', 'the name or ARN of the audit event bus'],
+    [
+      'DEAD_LETTER_QUEUE_URL',
+      'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
+    ],
+  ])('rejects a missing %s, saying what it should be', (name, expected) => {
+    const message = failureOf({ ...required(), [name]: undefined });
+    expect(message).toBe(
+      `Invalid configuration: ${name}: expected ${expected}; given nothing (unset)`,
+    );
+  });
+
+  it('reports an empty required variable as unset', () => {
+    expect(failureOf({ ...required(), AUDIT_EVENT_BUS_NAME: '' })).toBe(
+      'Invalid configuration: AUDIT_EVENT_BUS_NAME: expected the name or ARN of the audit event bus; given nothing (unset)',
+    );
+  });
+
+  it('names every problem at once, so one deployment fixes them all', () => {
+    const message = failureOf({ MAX_RECEIVE_COUNT: 'x', LOG_LEVEL: 'loud' });
+    for (const name of [
+      'AWS_REGION',
+      'AUDIT_EVENT_BUS_NAME',
+      'DEAD_LETTER_QUEUE_URL',
+      'MAX_RECEIVE_COUNT',
+      'LOG_LEVEL',
+    ]) {
+      expect(message).toContain(`${name}: expected `);
+    }
+    expect(message.split('; given ')).toHaveLength(6);
+  });
+});
