@@ -24,6 +24,12 @@ export class Deadline {
     return Math.max(0, this.at - this.#clock());
   }
 
+  /** A signal that aborts when the deadline comes, or after `capMs` if that is sooner. */
+  signal(capMs = Number.POSITIVE_INFINITY): AbortSignal {
+    // AbortSignal.timeout takes whole milliseconds only, and at least 1.
+    return AbortSignal.timeout(Math.max(1, Math.floor(Math.min(capMs, this.remainingMs()))));
+  }
+
   /** Whether something that takes `durationMs` can still start and finish in time. */
   allows(durationMs: number): boolean {
     return this.remainingMs() >= durationMs;

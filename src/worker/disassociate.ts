@@ -71,19 +71,21 @@ export const disassociateWithRetry = async (
         () => {
           attempts += 1;
           options.onAttempt?.(attempts);
-          const budget = Math.min(options.requestTimeoutMs, deadline.remainingMs());
           return revoker.disassociate(target, {
             region: options.region,
-            signal: AbortSignal.timeout(budget),
+            signal: deadline.signal(options.requestTimeoutMs),
           });
         },
-        () => deadline.allows(options.minAttemptMs),
+        {
+          canStart: (waitMs) => deadline.allows(waitMs + options.minAttemptMs),
+          isThrottle: (error) =>
+            error instanceof RedshiftCallError && error.kind === FailureKind.Throttled,
+        },
       )
       .catch((error: unknown) => {
         if (error instanceof RedshiftCallError) {
-          if (error.kind === FailureKind.Throttled) gate.onThrottled();
           if (error.retryable) options.onRetryableFailure?.(error);
-          if (!error.retryable) throw new AbortError(error);
+          else throw new AbortError(error);
         }
         throw error;
       });
@@ -94,7 +96,6 @@ export const disassociateWithRetry = async (
         }),
       );
     }
-    gate.onSuccess();
     return outcome;
   };
 

@@ -173,7 +173,6 @@ export const processBatch = async (
 
     await claimDecisions(tracked, leaseUntil, deps, limitStore);
     await resolveDecisions(tracked, redshiftDeadline, deps, nowIso);
-    await persistResolutions(tracked, leaseUntil, deps, limitStore);
 
     const terminals = [
       ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps)),
@@ -194,7 +193,7 @@ export const processBatch = async (
         random: deps.random,
       },
     );
-    await settle(auditable, published, deps, limitStore, fail);
+    await settle(auditable, published, leaseUntil, deps, limitStore, fail);
 
     for (const t of tracked) {
       if (t.state.kind === 'busy') {
@@ -397,37 +396,7 @@ const resolveTarget = async (
   }
 };
 
-// ── Step 3: keep Redshift's answers before auditing, so a failed audit never calls twice (rule 13)
-
-const persistResolutions = async (
-  tracked: Tracked[],
-  leaseUntil: number,
-  deps: WorkerDependencies,
-  limit: ReturnType<typeof pLimit>,
-): Promise<void> => {
-  await Promise.all(
-    tracked.map((t) =>
-      limit(async () => {
-        if (
-          t.state.kind !== 'resolved' ||
-          t.state.fromStore ||
-          !COMPLETED_OUTCOMES.has(t.state.resolution.outcome)
-        )
-          return;
-        await deps.store
-          .resolve(t.decision.eventId, t.state.resolution, leaseUntil)
-          .catch((error: unknown) => {
-            t.decision.deliveries[0].log.warn(
-              { err: toError(error) },
-              'could not keep the resolution; a retry would call Redshift again',
-            );
-          });
-      }),
-    ),
-  );
-};
-
-// ── Step 4: terminal outcomes become dead-letter copies and audit entries (rules 12, 13) ────────
+// ── Step 3: terminal outcomes become dead-letter copies and audit entries (rules 12, 13) ────────
 
 const resourcesOf = (dataShareArn: string, consumerArn: string | undefined): string[] =>
   consumerArn ? [dataShareArn, consumerArn] : [dataShareArn];
@@ -528,7 +497,7 @@ const quarantine = async (
   if (toSend.length === 0) return done;
   const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
   const results = await deps.queue
-    .sendToDeadLetterQueue(copies, AbortSignal.timeout(Math.max(1, deadline.remainingMs())))
+    .sendToDeadLetterQueue(copies, deadline.signal())
     .catch((error: unknown) => copies.map(() => ({ ok: false as const, ...errorSummary(error) })));
   toSend.forEach((t, index) => {
     const result = results[index];
@@ -542,11 +511,12 @@ const quarantine = async (
   return done;
 };
 
-// ── Step 5: settle what the audit accepted (rule 14) ───────────────────────────────────────────
+// ── Step 4: settle what the audit accepted (rule 14) ───────────────────────────────────────────
 
 const settle = async (
   auditable: Terminal[],
   published: Map<string, { ok: boolean; code?: string; message?: string }>,
+  leaseUntil: number,
   deps: WorkerDependencies,
   limit: ReturnType<typeof pLimit>,
   fail: (deliveries: readonly Delivery[]) => void,
@@ -564,8 +534,25 @@ const settle = async (
           );
           if (t.quarantine)
             await deps.store.markQuarantined(primary.record.messageId).catch(() => undefined);
-          // A FAILED decision keeps nothing worth a lease: let its return (or a replay) act at once.
-          if (t.tracked && t.outcome === Outcome.Failed) {
+          const state = t.tracked?.state;
+          if (
+            t.tracked &&
+            state?.kind === 'resolved' &&
+            COMPLETED_OUTCOMES.has(state.resolution.outcome)
+          ) {
+            // Keep Redshift's answer, so the return is audited without a second call (rule 13).
+            if (!state.fromStore) {
+              await deps.store
+                .resolve(t.tracked.decision.eventId, state.resolution, leaseUntil)
+                .catch((error: unknown) =>
+                  primary.log.warn(
+                    { err: toError(error) },
+                    'could not keep the resolution; the return will call Redshift again',
+                  ),
+                );
+            }
+          } else if (t.tracked) {
+            // A FAILED decision keeps nothing worth a lease: let its return (or a replay) act at once.
             await deps.store.release(t.tracked.decision.eventId).catch(() => undefined);
           }
           return;
@@ -622,7 +609,7 @@ const recordOutcome = (t: Terminal, deps: WorkerDependencies): void => {
   );
 };
 
-// ── Step 6: retryable failures come back later, later each time (rule 11) ─────────────────────
+// ── Step 5: retryable failures come back later, later each time (rule 11) ─────────────────────
 
 const scheduleRetries = async (
   retries: Tracked[],
@@ -661,7 +648,7 @@ const scheduleRetries = async (
   await Promise.all([
     changes.length > 0
       ? deps.queue
-          .changeVisibility(changes, AbortSignal.timeout(Math.max(1, deadline.remainingMs())))
+          .changeVisibility(changes, deadline.signal())
           .then((results) => {
             const failed = results.filter((result) => !result.ok).length;
             if (failed > 0)

@@ -46,7 +46,7 @@ export const publishAuditEntries = async (
       if (!options.deadline.allows(delay + options.roundBudgetMs)) break;
       await options.sleep(delay);
     }
-    const signal = AbortSignal.timeout(Math.max(1, options.deadline.remainingMs()));
+    const signal = options.deadline.signal();
     await Promise.all(
       chunk(pending, PUT_EVENTS_MAX_ENTRIES).map(async (group) => {
         try {

@@ -1,59 +1,111 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { DEFAULT_BACKOFF, fullJitterDelay, type Random } from '../core/backoff.js';
 import { type Clock, systemClock } from '../core/deadline.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export interface RateSettings {
+  /** Calls per second a fresh container starts with. */
+  initialPerSecond: number;
+  /** Never slower than this (calls per second). */
+  minPerSecond: number;
+  /** Never faster than this (calls per second). */
+  maxPerSecond: number;
+  /** A throttle multiplies the rate by this (multiplicative decrease). */
+  decrease: number;
+  /** Each success adds `increase / rate` calls per second: about `increase` calls/s per second. */
+  increase: number;
+}
+
 /**
- * Keeps one container from hammering the Redshift control plane. It caps the calls in flight, and
- * when Redshift throttles any call, it pauses every call of the container for a jittered,
- * growing time instead of letting each caller retry on its own schedule. It lives at module scope,
- * so what it learned carries over to the next invocation of the same container.
+ * AIMD, as TCP and the SDK's adaptive retry mode do: a slow, steady climb while Redshift answers,
+ * a sharp cut when it throttles. With no published rate limit, this is how containers that share
+ * an account's Redshift control plane, and know nothing of each other, settle near its capacity:
+ * each cut is proportional to a container's own rate, so they converge to a fair share.
+ */
+export const DEFAULT_RATE: RateSettings = {
+  initialPerSecond: 10,
+  minPerSecond: 0.5,
+  maxPerSecond: 100,
+  decrease: 0.7,
+  increase: 0.5,
+};
+
+/**
+ * Keeps one container from hammering the Redshift control plane. It caps the calls in flight and
+ * spaces their starts by an adaptive rate (see `DEFAULT_RATE`). It lives at module scope, so what
+ * it learned carries over to the next invocation of the same container.
  */
 export class RedshiftGate {
   readonly #limit: LimitFunction;
   readonly #clock: Clock;
   readonly #sleep: Sleep;
-  readonly #random: Random;
-  #pausedUntil = 0;
-  #consecutiveThrottles = 0;
+  readonly #settings: RateSettings;
+  #rate: number;
+  #nextSlotAt = 0;
+  /** Throttles of calls sent before the last cut are the same congestion: cut once for them. */
+  #lastCutAt = Number.NEGATIVE_INFINITY;
+  #cuts = 0;
 
-  constructor(options: { maxConcurrency: number; clock?: Clock; sleep?: Sleep; random?: Random }) {
+  constructor(options: {
+    maxConcurrency: number;
+    rate?: Partial<RateSettings>;
+    clock?: Clock;
+    sleep?: Sleep;
+  }) {
     this.#limit = pLimit(options.maxConcurrency);
     this.#clock = options.clock ?? systemClock;
     this.#sleep = options.sleep ?? sleep;
-    this.#random = options.random ?? Math.random;
+    this.#settings = { ...DEFAULT_RATE, ...options.rate };
+    this.#rate = this.#settings.initialPerSecond;
   }
 
-  /** How long calls are held back now, in ms. */
-  pauseRemainingMs(): number {
-    return Math.max(0, this.#pausedUntil - this.#clock());
+  /** The current rate, in calls per second. */
+  get ratePerSecond(): number {
+    return this.#rate;
   }
 
   /**
-   * Runs one call when a slot is free and no throttle pause is in force.
-   * `canStart` is asked after the wait, so a caller can give up when its deadline has come.
+   * Runs one call when a concurrency slot and a rate slot are free. `canStart(waitMs)` is asked
+   * before waiting, so a caller can give up when the wait would end past its deadline.
+   * `isThrottle` tells the gate which failures are Redshift asking it to slow down.
    */
-  run<T>(call: () => Promise<T>, canStart: () => boolean): Promise<T | typeof NOT_STARTED> {
+  run<T>(
+    call: () => Promise<T>,
+    options: { canStart: (waitMs: number) => boolean; isThrottle: (error: unknown) => boolean },
+  ): Promise<T | typeof NOT_STARTED> {
     return this.#limit(async () => {
-      for (let wait = this.pauseRemainingMs(); wait > 0; wait = this.pauseRemainingMs()) {
-        if (!canStart()) return NOT_STARTED;
-        await this.#sleep(wait);
+      // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
+      for (let cuts = -1; cuts !== this.#cuts; ) {
+        cuts = this.#cuts;
+        const now = this.#clock();
+        const slot = Math.max(now, this.#nextSlotAt);
+        if (!options.canStart(slot - now)) return NOT_STARTED;
+        this.#nextSlotAt = slot + 1000 / this.#rate;
+        if (slot > now) await this.#sleep(slot - now);
       }
-      if (!canStart()) return NOT_STARTED;
-      return call();
+      const sentAt = this.#clock();
+      try {
+        const result = await call();
+        this.#rate = Math.min(
+          this.#settings.maxPerSecond,
+          this.#rate + this.#settings.increase / this.#rate,
+        );
+        return result;
+      } catch (error) {
+        if (options.isThrottle(error)) this.#onThrottled(sentAt);
+        throw error;
+      }
     });
   }
 
-  onThrottled(): void {
-    const pause = fullJitterDelay(this.#consecutiveThrottles, true, DEFAULT_BACKOFF, this.#random);
-    this.#consecutiveThrottles += 1;
-    this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock() + pause);
-  }
-
-  onSuccess(): void {
-    this.#consecutiveThrottles = 0;
+  #onThrottled(sentAt: number): void {
+    if (sentAt < this.#lastCutAt) return;
+    this.#rate = Math.max(this.#settings.minPerSecond, this.#rate * this.#settings.decrease);
+    this.#lastCutAt = this.#clock();
+    this.#cuts += 1;
+    // Slots handed out at the old rate are void: the next call waits one new interval.
+    this.#nextSlotAt = this.#lastCutAt + 1000 / this.#rate;
   }
 }
 

@@ -222,17 +222,27 @@ describe('processBatch — the revocation rules', () => {
   });
 
   it('rule 7: a throttle slows the whole invocation down rather than each record hammering on its own', async () => {
-    const worker = testWorker();
-    const a = requestBody();
-    const b = requestBody({ consumerArn: OTHER_CONSUMER_ARN });
-    worker.revoker.script(targetFor(a), throttle());
-    await run(worker, sqsRecord(a), sqsRecord(b));
-    expect(worker.revoker.calls).toHaveLength(3);
-    expect(worker.deps.gate.pauseRemainingMs()).toBeGreaterThanOrEqual(0);
-    const callsAfterThrottle = worker.revoker.calls.slice(2);
-    expect(callsAfterThrottle.every((call) => call.at >= (worker.revoker.calls[0]?.at ?? 0))).toBe(
-      true,
+    // Real time: the gate's spacing is what is checked, and only its lower bounds (load can only widen gaps).
+    const worker = testWorker({ realTime: true });
+    const bodies = Array.from({ length: 5 }, (_, i) =>
+      requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, String(10 + i)) }),
     );
+    worker.revoker.script(targetFor(bodies[0] as Record<string, unknown>), throttle());
+    const rateBefore = worker.deps.gate.ratePerSecond;
+    await processBatch(
+      sqsEvent(...bodies.map((body) => sqsRecord(body))),
+      lambdaContext(Date.now),
+      worker.deps,
+    );
+    expect(worker.revoker.calls).toHaveLength(6);
+    expect(worker.deps.gate.ratePerSecond).toBeLessThan(rateBefore);
+    const starts = worker.revoker.calls.map((call) => call.at);
+    const gaps = starts.slice(1).map((at, i) => at - (starts[i] ?? 0));
+    // Every start waits its turn at the container's rate (10/s: 100 ms), whichever record it serves,
+    const spacing = 1000 / rateBefore;
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(spacing * 0.9);
+    // and after the throttle every record waits longer (the rate was cut to 70%).
+    expect(gaps.slice(1).every((gap) => gap >= (spacing / 0.7) * 0.9)).toBe(true);
   });
 
   it('rule 8: never starts an attempt that cannot finish before the deadline; the unfinished are batch item failures', async () => {

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { NOT_STARTED, RedshiftGate } from '../../../src/worker/redshift-gate.js';
+import { VirtualClock } from '../../helpers/fakes.js';
+
+class Throttled extends Error {}
+const isThrottle = (error: unknown) => error instanceof Throttled;
+const always = () => true;
+
+const gateOn = (clock: VirtualClock, rate = {}) =>
+  new RedshiftGate({
+    maxConcurrency: 2,
+    rate: { initialPerSecond: 10, ...rate },
+    clock: clock.read,
+    sleep: clock.sleep,
+  });
+
+describe('RedshiftGate', () => {
+  it('spaces call starts by the current rate', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock);
+    const starts: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      await gate.run(async () => starts.push(clock.now), { canStart: always, isThrottle });
+    }
+    const gaps = starts.slice(1).map((at, i) => at - (starts[i] ?? 0));
+    // 1000 / 10 calls per second, a little less each time as the rate climbs after each success.
+    expect(gaps[0]).toBe(100);
+    expect(gaps.every((gap) => gap > 98 && gap <= 100)).toBe(true);
+  });
+
+  it('cuts the rate multiplicatively on a throttle, and climbs back additively on success', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, { decrease: 0.5, increase: 1 });
+    await expect(
+      gate.run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle }),
+    ).rejects.toBeInstanceOf(Throttled);
+    expect(gate.ratePerSecond).toBe(5);
+    for (let i = 0; i < 5; i += 1)
+      await gate.run(async () => 'ok', { canStart: always, isThrottle });
+    expect(gate.ratePerSecond).toBeGreaterThan(5.9);
+    expect(gate.ratePerSecond).toBeLessThan(6.1);
+  });
+
+  it('cuts once for throttles of calls that were sent before the last cut', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, { decrease: 0.5 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = gate.run(
+      async () => {
+        await held;
+        throw new Throttled();
+      },
+      { canStart: always, isThrottle },
+    );
+    const fast = gate.run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle });
+    await expect(fast).rejects.toBeInstanceOf(Throttled);
+    release();
+    await expect(slow).rejects.toBeInstanceOf(Throttled);
+    expect(gate.ratePerSecond).toBe(5);
+  });
+
+  it('ignores failures that are not throttles', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock);
+    await expect(
+      gate.run(() => Promise.reject(new Error('500')), { canStart: always, isThrottle }),
+    ).rejects.toThrow('500');
+    expect(gate.ratePerSecond).toBe(10);
+  });
+
+  it('never goes below the minimum rate nor above the maximum', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, { minPerSecond: 2, maxPerSecond: 11, decrease: 0.1 });
+    for (let i = 0; i < 3; i += 1) {
+      clock.advance(1000);
+      await gate
+        .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
+        .catch(() => undefined);
+    }
+    expect(gate.ratePerSecond).toBe(2);
+    for (let i = 0; i < 200; i += 1)
+      await gate.run(async () => 'ok', { canStart: always, isThrottle });
+    expect(gate.ratePerSecond).toBe(11);
+  });
+
+  it('does not start a call when the caller says the wait would end too late', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock);
+    let ran = 0;
+    await gate.run(async () => ran++, { canStart: always, isThrottle });
+    const waits: number[] = [];
+    const result = await gate.run(async () => ran++, {
+      canStart: (waitMs) => {
+        waits.push(waitMs);
+        return false;
+      },
+      isThrottle,
+    });
+    expect(result).toBe(NOT_STARTED);
+    expect(ran).toBe(1);
+    expect(waits).toEqual([100]);
+  });
+
+  it('caps the calls in flight', async () => {
+    const clock = new VirtualClock();
+    const gate = new RedshiftGate({
+      maxConcurrency: 2,
+      rate: { initialPerSecond: 1000 },
+      clock: clock.read,
+      sleep: clock.sleep,
+    });
+    let inFlight = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        gate.run(
+          async () => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            inFlight -= 1;
+          },
+          { canStart: always, isThrottle },
+        ),
+      ),
+    );
+    expect(most).toBe(2);
+  });
+});
