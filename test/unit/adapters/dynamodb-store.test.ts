@@ -1,0 +1,431 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbIdempotencyStore } from '../../../src/adapters/dynamodb-store.js';
+import { FailureKind, IdempotencyStoreError } from '../../../src/core/errors.js';
+import { RESOLUTION } from '../../helpers/store-contract.js';
+
+const dynamo = mockClient(DynamoDBClient);
+
+const TABLE = 'revoker-idempotency';
+const NOW = Date.parse('2026-11-25T09:00:00Z');
+const NOW_SECONDS = NOW / 1000;
+const TTL_SECONDS = 3600;
+const LEASE = NOW + 30_000;
+
+type Item = Record<string, AttributeValue>;
+
+const store = () =>
+  new DynamoDbIdempotencyStore({
+    client: new DynamoDBClient({ region: 'us-east-1' }),
+    tableName: TABLE,
+    ttlSeconds: TTL_SECONDS,
+    clock: () => NOW,
+  });
+
+/** The failure DynamoDB returns when a condition does not hold; `Item` is the old item, when asked for. */
+const conditionFailed = (item?: Item) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    ...(item && { Item: item }),
+  });
+
+const decision = (fields: {
+  status: string;
+  leaseUntil?: number;
+  resolution?: unknown;
+  expiration?: number;
+}): Item => ({
+  id: { S: 'event#evt-1' },
+  status: { S: fields.status },
+  ...(fields.leaseUntil !== undefined && { leaseUntil: { N: String(fields.leaseUntil) } }),
+  ...(fields.resolution !== undefined && { resolution: { S: JSON.stringify(fields.resolution) } }),
+  expiration: { N: String(fields.expiration ?? NOW_SECONDS + TTL_SECONDS) },
+});
+
+const throughputExceeded = () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded.',
+    $metadata: { httpStatusCode: 400, requestId: 'req-ddb' },
+  });
+
+const updates = () => dynamo.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+
+describe('DynamoDbIdempotencyStore.claim', () => {
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  it('acquires a fresh decision with one conditional update that also asks for the old item', async () => {
+    // Prepare
+    dynamo.on(UpdateItemCommand).resolves({});
+    // Act
+    const result = await store().claim('evt-1', LEASE);
+    // Assess
+    expect(result).toEqual({ status: 'acquired' });
+    expect(updates()).toEqual([
+      {
+        TableName: TABLE,
+        Key: { id: { S: 'event#evt-1' } },
+        UpdateExpression:
+          'SET #status = :inProgress, leaseUntil = :lease, expiration = :exp REMOVE resolution',
+        ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSec',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':inProgress': { S: 'IN_PROGRESS' },
+          ':lease': { N: String(LEASE) },
+          ':exp': { N: String(NOW_SECONDS + TTL_SECONDS) },
+          ':nowSec': { N: String(NOW_SECONDS) },
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    ]);
+    expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
+  });
+
+  it('reports a decision whose old item is COMPLETED as completed, with its resolution, without a read', async () => {
+    // Prepare
+    dynamo
+      .on(UpdateItemCommand)
+      .rejects(conditionFailed(decision({ status: 'COMPLETED', resolution: RESOLUTION })));
+    // Act
+    const result = await store().claim('evt-1', LEASE);
+    // Assess
+    expect(result).toEqual({ status: 'completed', resolution: RESOLUTION });
+    expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
+    expect(updates()).toHaveLength(1);
+  });
+
+  it('reports a decision whose lease is still held as in progress until that lease ends', async () => {
+    dynamo
+      .on(UpdateItemCommand)
+      .rejects(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: NOW + 5_000 })));
+    expect(await store().claim('evt-1', LEASE)).toEqual({
+      status: 'in-progress',
+      leaseUntil: NOW + 5_000,
+    });
+    expect(updates()).toHaveLength(1);
+  });
+
+  it('takes over a decision whose lease ran out, conditionally on that very lease', async () => {
+    // Prepare
+    const expired = NOW - 1;
+    dynamo
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: expired })))
+      .resolvesOnce({});
+    // Act
+    const result = await store().claim('evt-1', LEASE);
+    // Assess
+    expect(result).toEqual({ status: 'acquired' });
+    expect(updates()[1]).toEqual({
+      TableName: TABLE,
+      Key: { id: { S: 'event#evt-1' } },
+      UpdateExpression: 'SET leaseUntil = :lease',
+      ConditionExpression: 'leaseUntil = :expired AND #status <> :completed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':lease': { N: String(LEASE) },
+        ':expired': { N: String(expired) },
+        ':completed': { S: 'COMPLETED' },
+      },
+    });
+  });
+
+  it('returns the stored resolution when it takes over a RESOLVED decision', async () => {
+    dynamo
+      .on(UpdateItemCommand)
+      .rejectsOnce(
+        conditionFailed(
+          decision({ status: 'RESOLVED', leaseUntil: NOW - 1, resolution: RESOLUTION }),
+        ),
+      )
+      .resolvesOnce({});
+    expect(await store().claim('evt-1', LEASE)).toEqual({
+      status: 'acquired',
+      resolution: RESOLUTION,
+    });
+  });
+
+  it('reads the item with GetItem (strongly consistent) when the exception carries no Item', async () => {
+    // Prepare
+    dynamo.on(UpdateItemCommand).rejects(conditionFailed());
+    dynamo
+      .on(GetItemCommand)
+      .resolves({ Item: decision({ status: 'COMPLETED', resolution: RESOLUTION }) });
+    // Act
+    const result = await store().claim('evt-1', LEASE);
+    // Assess
+    expect(result).toEqual({ status: 'completed', resolution: RESOLUTION });
+    expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: TABLE, Key: { id: { S: 'event#evt-1' } }, ConsistentRead: true },
+    ]);
+  });
+
+  it('claims again when the item it lost to was released before it could read it', async () => {
+    dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed()).resolvesOnce({});
+    dynamo.on(GetItemCommand).resolves({});
+    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+    expect(updates()).toHaveLength(2);
+  });
+
+  it('claims again when another invocation won the take-over race, and then sees its lease', async () => {
+    // Prepare
+    const winner = NOW + 20_000;
+    dynamo
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: NOW - 1 })))
+      .rejectsOnce(conditionFailed())
+      .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: winner })));
+    // Act
+    const result = await store().claim('evt-1', LEASE);
+    // Assess
+    expect(result).toEqual({ status: 'in-progress', leaseUntil: winner });
+    expect(updates()).toHaveLength(3);
+  });
+
+  it('calls the decision in progress after three lost rounds rather than loop', async () => {
+    dynamo.on(UpdateItemCommand).rejects(conditionFailed());
+    dynamo.on(GetItemCommand).resolves({});
+    expect(await store().claim('evt-1', LEASE)).toEqual({
+      status: 'in-progress',
+      leaseUntil: LEASE,
+    });
+    expect(updates()).toHaveLength(3);
+  });
+
+  it('treats an item read back past its expiration as absent', async () => {
+    dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed()).resolvesOnce({});
+    dynamo.on(GetItemCommand).resolves({
+      Item: decision({ status: 'COMPLETED', resolution: RESOLUTION, expiration: NOW_SECONDS - 1 }),
+    });
+    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+  });
+
+  it('wraps a throttled claim in an IdempotencyStoreError naming the table and eventId, with the cause', async () => {
+    // Prepare
+    const original = throughputExceeded();
+    dynamo.on(UpdateItemCommand).rejects(original);
+    // Act
+    const error = await store()
+      .claim('evt-1', LEASE)
+      .catch((caught: unknown) => caught);
+    // Assess
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({
+      kind: FailureKind.Throttled,
+      code: 'ProvisionedThroughputExceededException',
+      requestId: 'req-ddb',
+      context: { eventId: 'evt-1', table: TABLE },
+      message: `DynamoDB claim on ${TABLE} failed: The level of configured provisioned throughput for the table was exceeded.`,
+      cause: original,
+    });
+  });
+
+  it('wraps a failed read-back in an IdempotencyStoreError', async () => {
+    dynamo.on(UpdateItemCommand).rejects(conditionFailed());
+    dynamo
+      .on(GetItemCommand)
+      .rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const error = await store()
+      .claim('evt-1', LEASE)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({ kind: FailureKind.Transient, code: 'ECONNRESET' });
+  });
+
+  it('wraps a failed take-over in an IdempotencyStoreError', async () => {
+    dynamo
+      .on(UpdateItemCommand)
+      .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: NOW - 1 })))
+      .rejectsOnce(throughputExceeded());
+    const error = await store()
+      .claim('evt-1', LEASE)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+  });
+});
+
+describe('DynamoDbIdempotencyStore — resolve, complete, release', () => {
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  it('resolve writes the RESOLVED status, the resolution as JSON, the lease and the TTL', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    await store().resolve('evt-1', RESOLUTION, LEASE);
+    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        id: { S: 'event#evt-1' },
+        status: { S: 'RESOLVED' },
+        resolution: { S: JSON.stringify(RESOLUTION) },
+        leaseUntil: { N: String(LEASE) },
+        expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+      },
+    });
+  });
+
+  it('complete writes the COMPLETED status and the resolution, with no lease', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    await store().complete('evt-1', RESOLUTION);
+    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input.Item).toEqual({
+      id: { S: 'event#evt-1' },
+      status: { S: 'COMPLETED' },
+      resolution: { S: JSON.stringify(RESOLUTION) },
+      expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+    });
+  });
+
+  it('release deletes the decision item', async () => {
+    dynamo.on(DeleteItemCommand).resolves({});
+    await store().release('evt-1');
+    expect(dynamo.commandCalls(DeleteItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { id: { S: 'event#evt-1' } },
+    });
+  });
+
+  it.each([
+    ['resolve', () => store().resolve('evt-1', RESOLUTION, LEASE)],
+    ['complete', () => store().complete('evt-1', RESOLUTION)],
+  ])('%s wraps a store error in an IdempotencyStoreError', async (_, act) => {
+    dynamo.on(PutItemCommand).rejects(throughputExceeded());
+    const error = await act().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({ context: { eventId: 'evt-1', table: TABLE } });
+  });
+
+  it('release wraps a store error in an IdempotencyStoreError', async () => {
+    dynamo.on(DeleteItemCommand).rejects(throughputExceeded());
+    const error = await store()
+      .release('evt-1')
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect((error as Error).message).toMatch(/^DynamoDB release on revoker-idempotency failed: /);
+  });
+});
+
+describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks', () => {
+  const TARGET = 'arn:share|namespace|arn:consumer';
+
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  it('records a confirmation only if none, or an older one, is recorded', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    await store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' });
+    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        id: { S: `target#${TARGET}` },
+        confirmedAt: { N: String(NOW) },
+        eventId: { S: 'evt-1' },
+        expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+      },
+      ConditionExpression: 'attribute_not_exists(id) OR confirmedAt < :confirmedAt',
+      ExpressionAttributeValues: { ':confirmedAt': { N: String(NOW) } },
+    });
+  });
+
+  it('ignores ConditionalCheckFailed on confirmTarget: a later confirmation is already recorded', async () => {
+    dynamo.on(PutItemCommand).rejects(conditionFailed());
+    await expect(
+      store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('wraps any other confirmTarget failure in an IdempotencyStoreError', async () => {
+    dynamo.on(PutItemCommand).rejects(throughputExceeded());
+    const error = await store()
+      .confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({ context: { eventId: 'evt-1' } });
+  });
+
+  it('reads a recorded confirmation', async () => {
+    dynamo.on(GetItemCommand).resolves({
+      Item: {
+        id: { S: `target#${TARGET}` },
+        confirmedAt: { N: String(NOW - 5) },
+        eventId: { S: 'evt-0' },
+        expiration: { N: String(NOW_SECONDS + 10) },
+      },
+    });
+    expect(await store().getTargetConfirmation(TARGET)).toEqual({
+      confirmedAt: NOW - 5,
+      eventId: 'evt-0',
+    });
+    expect(dynamo.commandCalls(GetItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { id: { S: `target#${TARGET}` } },
+      ConsistentRead: true,
+    });
+  });
+
+  it('treats a confirmation past its expiration as absent (TTL deletion lags)', async () => {
+    dynamo.on(GetItemCommand).resolves({
+      Item: {
+        id: { S: `target#${TARGET}` },
+        confirmedAt: { N: String(NOW - 5) },
+        eventId: { S: 'evt-0' },
+        expiration: { N: String(NOW_SECONDS - 1) },
+      },
+    });
+    expect(await store().getTargetConfirmation(TARGET)).toBeUndefined();
+  });
+
+  it('treats a confirmation item missing its fields as absent', async () => {
+    dynamo.on(GetItemCommand).resolves({ Item: { id: { S: `target#${TARGET}` } } });
+    expect(await store().getTargetConfirmation(TARGET)).toBeUndefined();
+  });
+
+  it('marks a message quarantined with an item that expires with the dedup window', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    await store().markQuarantined('msg-1');
+    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Item: {
+        id: { S: 'quarantine#msg-1' },
+        expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+      },
+    });
+  });
+
+  it('says a message was quarantined while its mark lasts, and not after', async () => {
+    dynamo
+      .on(GetItemCommand)
+      .resolvesOnce({
+        Item: { id: { S: 'quarantine#msg-1' }, expiration: { N: String(NOW_SECONDS + 1) } },
+      })
+      .resolvesOnce({
+        Item: { id: { S: 'quarantine#msg-1' }, expiration: { N: String(NOW_SECONDS - 1) } },
+      })
+      .resolvesOnce({});
+    const quarantine = store();
+    expect(await quarantine.wasQuarantined('msg-1')).toBe(true);
+    expect(await quarantine.wasQuarantined('msg-1')).toBe(false);
+    expect(await quarantine.wasQuarantined('msg-1')).toBe(false);
+  });
+
+  it('wraps a failed quarantine read in an IdempotencyStoreError naming only the table', async () => {
+    dynamo.on(GetItemCommand).rejects(throughputExceeded());
+    const error = await store()
+      .wasQuarantined('msg-1')
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect((error as IdempotencyStoreError).context).toEqual({ table: TABLE });
+  });
+});
