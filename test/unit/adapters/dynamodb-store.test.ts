@@ -204,6 +204,19 @@ describe('DynamoDbIdempotencyStore.claim', () => {
     expect(updates()).toHaveLength(3);
   });
 
+  it('treats a stored resolution it cannot read as none, and takes the decision over without it', async () => {
+    dynamo
+      .on(UpdateItemCommand)
+      .rejectsOnce(
+        conditionFailed({
+          ...decision({ status: 'RESOLVED', leaseUntil: NOW - 1 }),
+          resolution: { S: '{not json' },
+        }),
+      )
+      .resolvesOnce({});
+    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+  });
+
   it('treats an item read back past its expiration as absent', async () => {
     dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed()).resolvesOnce({});
     dynamo.on(GetItemCommand).resolves({

@@ -297,6 +297,24 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
     expect(describes[1]?.args[0].input).toMatchObject({ Marker: 'page-2', MaxRecords: 100 });
   });
 
+  it('keeps the datashare found on an earlier page when a later page lists only others', async () => {
+    redshift.on(DisassociateDataShareConsumerCommand).rejects(dataShareFault(ARN_DOES_NOT_EXIST));
+    redshift
+      .on(DescribeDataSharesCommand)
+      .resolvesOnce({
+        DataShares: [
+          {
+            DataShareArn: DATA_SHARE_ARN,
+            DataShareAssociations: [{ ConsumerIdentifier: CONSUMER_ARN, Status: 'ACTIVE' }],
+          },
+        ],
+        Marker: 'page-2',
+      })
+      .resolvesOnce({ DataShares: [{ DataShareArn: `${DATA_SHARE_ARN}_other` }] });
+    const error = await failureOf(revoker().disassociate(namespaceTarget, call));
+    expect(error.code).toBe('AssociationStillActive');
+  });
+
   it('wraps a throttled describe in a RedshiftCallError of kind throttled, naming the describe', async () => {
     redshift.on(DisassociateDataShareConsumerCommand).rejects(dataShareFault(ARN_DOES_NOT_EXIST));
     redshift.on(DescribeDataSharesCommand).rejects(throttling());

@@ -149,6 +149,14 @@ describe('SqsMessageQueue.sendToDeadLetterQueue', () => {
     expect(results[1]).toMatchObject({ ok: false, code: 'Missing' });
   });
 
+  it('reports every entry as Missing when SQS returns neither Successful nor Failed', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({} as never);
+    const results = await queue().sendToDeadLetterQueue([copy(0)], signal);
+    expect(results).toEqual([
+      { ok: false, code: 'Missing', message: 'SendMessageBatch returned no result for the entry' },
+    ]);
+  });
+
   it('sends nothing for no copies', async () => {
     expect(await queue().sendToDeadLetterQueue([], signal)).toEqual([]);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
@@ -301,6 +309,12 @@ describe('SqsMessageQueue.changeVisibility', () => {
         message: 'ChangeMessageVisibilityBatch failed: The specified queue does not exist.',
       });
     }
+  });
+
+  it('reports a change SQS gave no result for as Missing', async () => {
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({} as never);
+    const [result] = await queue().changeVisibility([change(0)], signal);
+    expect(result).toMatchObject({ ok: false, code: 'Missing' });
   });
 
   it('changes nothing for no changes', async () => {

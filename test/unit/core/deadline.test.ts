@@ -51,4 +51,36 @@ describe('Deadline', () => {
     expect(deadline.at).toBeGreaterThanOrEqual(before + 5_000);
     expect(Math.abs(systemClock() - Date.now())).toBeLessThan(1_000);
   });
+
+  it('gives a signal that aborts with a TimeoutError when the deadline comes', async () => {
+    // Prepare: 20 ms left on the real clock
+    const deadline = new Deadline(20, 0);
+    // Act
+    const signal = deadline.signal();
+    const reason = await new Promise<unknown>((resolve) =>
+      signal.addEventListener('abort', () => resolve(signal.reason)),
+    );
+    // Assess
+    expect(signal.aborted).toBe(true);
+    expect(reason).toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('gives a signal that aborts at the cap when the cap comes before the deadline', async () => {
+    const deadline = new Deadline(60_000, 0);
+    const startedAt = Date.now();
+    const signal = deadline.signal(10);
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+  });
+
+  it('gives a signal that aborts at once (after 1 ms) when the deadline has passed', async () => {
+    const deadline = new Deadline(0, 3_000);
+    const signal = deadline.signal();
+    await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    expect(signal.aborted).toBe(true);
+  });
+
+  it('gives a signal that has not aborted while time is left', () => {
+    expect(new Deadline(60_000, 0).signal(30_000).aborted).toBe(false);
+  });
 });

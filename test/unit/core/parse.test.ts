@@ -473,6 +473,14 @@ describe('parseMessageBody — the EventBridge envelope form', () => {
     expect(rejection.eventId).toBe('evt-0001');
   });
 
+  it('salvages no eventId from a malformed envelope whose detail is not an object', () => {
+    const rejection = rejectionOf(
+      JSON.stringify(eventBridgeEnvelope('evt-0001', { id: undefined })),
+    );
+    expect(rejection.problems[0]?.field).toBe('id');
+    expect(rejection.eventId).toBeNull();
+  });
+
   it('treats an object with a detail but no detail-type and source as a bare request', () => {
     const rejection = rejectionOf(JSON.stringify({ detail: validRequest() }));
     expect(rejection.problems[0]?.field).toBe('eventId');
