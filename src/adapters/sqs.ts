@@ -74,6 +74,11 @@ export class SqsMessageQueue implements MessageQueue {
             { abortSignal: signal },
           );
           return { successful: output.Successful ?? [], failed: output.Failed ?? [] };
+        }).catch((error: unknown) => {
+          // Only this group of 10 failed: report its entries, not the whole call, so the caller
+          // does not send the other groups' copies a second time.
+          const code = error instanceof AwsCallError ? error.code : 'Error';
+          return group.map((): SendResult => ({ ok: false, code, message: messageOf(error) }));
         }),
       ),
     );

@@ -70,9 +70,34 @@ export const deadLetterAttributes = (
     },
     [DeadLetterAttribute.FailedAt]: text(reason.failedAt),
   };
-  const kept = Object.fromEntries(Object.entries(original).filter(([name]) => !(name in ours)));
+  const kept = Object.fromEntries(
+    Object.entries(unfold(original)).filter(([name]) => !(name in ours)),
+  );
   if (Object.keys(kept).length + Object.keys(ours).length <= SQS_MAX_MESSAGE_ATTRIBUTES) {
     return { ...kept, ...ours };
   }
-  return { ...ours, [DeadLetterAttribute.OriginalAttributes]: text(JSON.stringify(kept)) };
+  // The replay count stays on top: the loop guard and the audit's `replayed` flag read it there.
+  const { [DeadLetterAttribute.ReplayCount]: replayCount, ...folded } = kept;
+  return {
+    ...ours,
+    ...(replayCount && { [DeadLetterAttribute.ReplayCount]: replayCount }),
+    [DeadLetterAttribute.OriginalAttributes]: text(JSON.stringify(folded)),
+  };
+};
+
+/**
+ * The original attributes with an earlier fold opened up, so a message that goes round the DLQ
+ * twice keeps one flat fold, never a fold inside a fold.
+ */
+export const unfold = (
+  attributes: Readonly<Record<string, MessageAttribute>>,
+): Record<string, MessageAttribute> => {
+  const { [DeadLetterAttribute.OriginalAttributes]: fold, ...rest } = attributes;
+  if (!fold?.stringValue) return { ...rest };
+  try {
+    const inner = JSON.parse(fold.stringValue) as Record<string, MessageAttribute>;
+    return { ...inner, ...rest };
+  } catch {
+    return { ...attributes };
+  }
 };

@@ -162,45 +162,62 @@ describe('SqsMessageQueue.sendToDeadLetterQueue', () => {
     expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
-  it('wraps a failure of the whole call in an AwsCallError with its classification and cause', async () => {
+  it("reports a failed call's entries as failed with the service's code, never throwing", async () => {
     // Prepare
-    const original = new SQSServiceException({
-      name: 'AccessDenied',
-      $fault: 'client',
-      message: 'Access to the resource is denied.',
-      $metadata: { httpStatusCode: 403, requestId: 'req-sqs' },
-    });
-    sqs.on(SendMessageBatchCommand).rejects(original);
-    // Act
-    const error = await queue()
-      .sendToDeadLetterQueue([copy(0)], signal)
-      .catch((caught: unknown) => caught);
-    // Assess
-    expect(error).toBeInstanceOf(AwsCallError);
-    expect(error).toMatchObject({
-      kind: FailureKind.Permanent,
-      code: 'AccessDenied',
-      httpStatusCode: 403,
-      requestId: 'req-sqs',
-      message: 'SendMessageBatch failed: Access to the resource is denied.',
-      context: { operation: 'SendMessageBatch' },
-      cause: original,
-    });
-  });
-
-  it('classifies a throttled whole call as throttled', async () => {
     sqs.on(SendMessageBatchCommand).rejects(
       new SQSServiceException({
-        name: 'RequestThrottled',
+        name: 'AccessDenied',
         $fault: 'client',
-        message: 'slow down',
-        $metadata: { httpStatusCode: 400 },
+        message: 'Access to the resource is denied.',
+        $metadata: { httpStatusCode: 403, requestId: 'req-sqs' },
       }),
     );
-    const error = await queue()
-      .sendToDeadLetterQueue([copy(0)], signal)
-      .catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ kind: FailureKind.Throttled, retryable: true });
+    // Act
+    const results = await queue().sendToDeadLetterQueue([copy(0), copy(1)], signal);
+    // Assess
+    expect(results).toEqual([
+      {
+        ok: false,
+        code: 'AccessDenied',
+        message: 'SendMessageBatch failed: Access to the resource is denied.',
+      },
+      {
+        ok: false,
+        code: 'AccessDenied',
+        message: 'SendMessageBatch failed: Access to the resource is denied.',
+      },
+    ]);
+  });
+
+  it('when one group of 10 fails, reports only its entries as failed, so the sent copies are not sent twice', async () => {
+    // Prepare
+    let call = 0;
+    sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => {
+      call += 1;
+      if (call === 2) {
+        throw new SQSServiceException({
+          name: 'RequestThrottled',
+          $fault: 'client',
+          message: 'slow down',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+      return { Successful: input.Entries.map((entry) => ({ Id: entry.Id })), Failed: [] };
+    });
+    // Act
+    const results = await queue().sendToDeadLetterQueue(
+      Array.from({ length: 15 }, (_, n) => copy(n)),
+      signal,
+    );
+    // Assess
+    expect(results.filter((result) => result.ok)).toHaveLength(10);
+    expect(results.slice(10)).toEqual(
+      Array.from({ length: 5 }, () => ({
+        ok: false,
+        code: 'RequestThrottled',
+        message: 'SendMessageBatch failed: slow down',
+      })),
+    );
   });
 
   it('passes the abort signal to every call', async () => {

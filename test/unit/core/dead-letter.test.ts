@@ -7,6 +7,7 @@ import {
   type QuarantineReason,
   SQS_MAX_MESSAGE_ATTRIBUTES,
   truncateUtf8,
+  unfold,
 } from '../../../src/core/dead-letter.js';
 
 const reason = (overrides: Partial<QuarantineReason> = {}): QuarantineReason => ({
@@ -145,5 +146,38 @@ describe('truncateUtf8', () => {
       expect(isWellFormed(cut)).toBe(true);
       expect(value.startsWith(cut.slice(0, -1))).toBe(true);
     }
+  });
+});
+
+describe('deadLetterAttributes — a second trip through the DLQ', () => {
+  it('keeps revoker.replayCount on top when it folds the originals', () => {
+    const original = {
+      ...producerAttributes(6),
+      [DeadLetterAttribute.ReplayCount]: { dataType: 'Number', stringValue: '2' },
+    };
+    const attributes = deadLetterAttributes(original, reason());
+    expect(attributes[DeadLetterAttribute.ReplayCount]).toEqual({
+      dataType: 'Number',
+      stringValue: '2',
+    });
+    const folded = JSON.parse(
+      attributes[DeadLetterAttribute.OriginalAttributes]?.stringValue ?? '{}',
+    );
+    expect(Object.keys(folded)).toHaveLength(6);
+    expect(Object.keys(attributes).length).toBeLessThanOrEqual(10);
+  });
+
+  it('opens an earlier fold instead of folding it again', () => {
+    const first = deadLetterAttributes(producerAttributes(6), reason());
+    const second = deadLetterAttributes(first, reason({ errorCode: 'Again' }));
+    const folded = JSON.parse(second[DeadLetterAttribute.OriginalAttributes]?.stringValue ?? '{}');
+    expect(Object.keys(folded).sort()).toEqual(Object.keys(producerAttributes(6)).sort());
+    expect(second[DeadLetterAttribute.ErrorCode]?.stringValue).toBe('Again');
+  });
+
+  it('unfold returns the attributes as they were when there is no fold, or a fold that is not JSON', () => {
+    expect(unfold(producerAttributes(2))).toEqual(producerAttributes(2));
+    const broken = { [DeadLetterAttribute.OriginalAttributes]: text('{oops') };
+    expect(unfold(broken)).toEqual(broken);
   });
 });
