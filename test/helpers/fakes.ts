@@ -262,7 +262,7 @@ export const testWorker = (
       audit,
       queue,
       store,
-      gate: new RedshiftGate({ maxConcurrency: 5, clock: read, sleep, random }),
+      gate: new RedshiftGate({ maxConcurrency: 5, clock: read, sleep }),
       metrics,
       logger,
       clock: read,
