@@ -1,0 +1,28 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { IdentityResolver } from './identity.js';
+import type { Output } from './output.js';
+import type { Sleep } from './rate.js';
+
+/** Asks the operator a yes/no question; resolves false for "no". */
+export type Confirm = (question: string) => Promise<boolean>;
+
+/**
+ * What a command needs from the outside, injected so that tests drive commands with real SQS
+ * (fauxqs), a memory output and scripted answers, and no process globals.
+ */
+export interface CommandContext {
+  sqs: SQSClient;
+  output: Output;
+  now: () => number;
+  sleep: Sleep;
+  confirm: Confirm;
+  identity: IdentityResolver;
+  /** Aborted on SIGINT/SIGTERM: commands stop between batches and clean up. */
+  signal?: AbortSignal;
+}
+
+/** How long held DLQ messages stay invisible while a command scans (released at the end). */
+export const HOLD_SECONDS = { list: 30, act: 300 } as const;
+
+/** Long-poll wait of each DLQ receive: 1 s makes SQS ask all its servers (see DlqReader). */
+export const DEFAULT_WAIT_TIME_SECONDS = 1;

@@ -1,0 +1,24 @@
+import { createInterface } from 'node:readline/promises';
+import type { Confirm } from './context.js';
+import { ConfirmationRefusedError } from './errors.js';
+
+/**
+ * Asks on the terminal. When stdin is not a terminal nobody can answer, so it refuses with a
+ * message that names the flag to use in scripts, instead of waiting or assuming yes.
+ */
+export const terminalConfirm =
+  (input: NodeJS.ReadStream, output: NodeJS.WritableStream): Confirm =>
+  async (question) => {
+    if (!input.isTTY) {
+      throw new ConfirmationRefusedError(
+        `${question} — cannot ask: stdin is not a terminal; pass --yes to confirm, or --dry-run to only look`,
+      );
+    }
+    const readline = createInterface({ input, output });
+    try {
+      const answer = await readline.question(`${question} [y/N] `);
+      return /^y(es)?$/i.test(answer.trim());
+    } finally {
+      readline.close();
+    }
+  };
