@@ -1,0 +1,317 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Outcome } from '../../src/core/outcome.js';
+import { sqsClientFor } from '../../src/local/stack.js';
+import { type RunningLocalDemo, startLocalDemo } from '../../src/local/start/demo.js';
+import { DEFAULT_FILES, DEFAULT_OPTIONS } from '../../src/local/start/options.js';
+import type { LocalDemoSummary, OutcomeRow } from '../../src/local/start/summary.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX_CLI = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+// ── The example file, read here independently of the start script ─────────────────────────────
+
+interface ExampleLine {
+  line: number;
+  body: string;
+  request: Record<string, unknown> | undefined;
+}
+
+const EXAMPLE_LINES: ExampleLine[] = readFileSync(DEFAULT_FILES.events, 'utf8')
+  .split('\n')
+  .map((body, index) => ({ line: index + 1, body }))
+  .filter(({ body }) => body.trim() !== '')
+  .map(({ line, body }) => {
+    let request: Record<string, unknown> | undefined;
+    try {
+      const json = JSON.parse(body) as Record<string, unknown>;
+      request = (json['detail-type'] ? json.detail : json) as Record<string, unknown>;
+    } catch {
+      request = undefined;
+    }
+    return { line, body, request };
+  });
+
+const linesOf = (eventId: string) => EXAMPLE_LINES.filter((l) => l.request?.eventId === eventId);
+const requestOf = (eventId: string): Record<string, unknown> => {
+  const request = linesOf(eventId)[0]?.request;
+  if (!request) throw new Error(`${eventId} is not in the example file`);
+  return request;
+};
+
+/** The Redshift emulator's consumer key of a request's target. */
+const consumerKeyOf = (request: Record<string, unknown>): string =>
+  typeof request.consumerArn === 'string'
+    ? request.consumerArn
+    : typeof request.consumerRegion === 'string'
+      ? `region:${request.consumerRegion}`
+      : 'account:111122223333';
+
+/** What the example file was designed to produce, per eventId. */
+const DESIGNED: Record<string, Outcome> = {
+  'demo-normal-01': Outcome.Revoked,
+  'demo-normal-02': Outcome.Revoked,
+  'demo-region-01': Outcome.Revoked,
+  'demo-account-01': Outcome.Revoked,
+  'demo-dup-01': Outcome.Revoked,
+  'demo-throttled-01': Outcome.Revoked,
+  'demo-envelope-01': Outcome.Revoked,
+  'demo-already-01': Outcome.AlreadyRevoked,
+  'demo-already-02': Outcome.AlreadyRevoked,
+  'demo-already-03': Outcome.AlreadyRevoked,
+  'demo-gone-01': Outcome.AlreadyRevoked,
+  'demo-sametarget-01': Outcome.AlreadyRevoked,
+  'demo-sametarget-02': Outcome.AlreadyRevoked,
+  'demo-sametarget-03': Outcome.AlreadyRevoked,
+  'demo-sametarget-04': Outcome.AlreadyRevoked,
+  'demo-sametarget-05': Outcome.AlreadyRevoked,
+  'demo-sametarget-06': Outcome.AlreadyRevoked,
+  'demo-sametarget-07': Outcome.AlreadyRevoked,
+  'demo-dryrun-01': Outcome.DryRun,
+  'demo-dryrun-02': Outcome.DryRun,
+  'demo-dryrun-03': Outcome.DryRun,
+  'demo-rejected-01': Outcome.Rejected,
+  'demo-rejected-02': Outcome.Rejected,
+  'demo-rejected-03': Outcome.Rejected,
+  'demo-rejected-04': Outcome.Rejected,
+  'demo-denied-01': Outcome.Failed,
+};
+
+/** Rule 5: who confirmed the target first. */
+const SATISFIED_BY: Record<string, string> = {
+  'demo-sametarget-01': 'demo-normal-01',
+  'demo-sametarget-02': 'demo-account-01',
+  'demo-sametarget-03': 'demo-throttled-01',
+  'demo-sametarget-04': 'demo-region-01',
+  'demo-sametarget-05': 'demo-envelope-01',
+  'demo-sametarget-06': 'demo-dup-01',
+  'demo-sametarget-07': 'demo-normal-02',
+};
+
+const UNPARSEABLE = EXAMPLE_LINES.filter((l) => l.request === undefined);
+
+const receiveAll = async (demo: RunningLocalDemo, queueUrl: string): Promise<Message[]> => {
+  const sqs = sqsClientFor(demo.stack);
+  const messages: Message[] = [];
+  try {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length === 0) return messages;
+      messages.push(...Messages);
+    }
+  } finally {
+    sqs.destroy();
+  }
+};
+
+describe('npm start with the example files', () => {
+  let demo: RunningLocalDemo;
+  let summary: LocalDemoSummary;
+  let progress = '';
+  const rowsOf = (eventId: string | null): OutcomeRow[] =>
+    summary.outcomes.filter((row) => row.eventId === eventId);
+  const disassociateCalls = (eventId: string) => {
+    const request = requestOf(eventId);
+    return demo.stack.redshift.countCalls({
+      operation: 'DisassociateDataShareConsumer',
+      dataShareArn: String(request.dataShareArn),
+      consumer: consumerKeyOf(request),
+    });
+  };
+
+  beforeAll(async () => {
+    demo = await startLocalDemo(
+      { ...DEFAULT_OPTIONS, logLevel: 'silent' },
+      { stderr: (text) => (progress += text) },
+    );
+    summary = demo.summary;
+  }, 60_000);
+
+  afterAll(async () => {
+    await demo?.stop();
+  });
+
+  it('the example file holds what the demo needs', () => {
+    // Assess: 30–60 messages, each designed outcome, one malformed body, exact duplicates
+    expect(EXAMPLE_LINES.length).toBeGreaterThanOrEqual(30);
+    expect(EXAMPLE_LINES.length).toBeLessThanOrEqual(60);
+    const eventIds = new Set(EXAMPLE_LINES.flatMap((l) => (l.request ? [l.request.eventId] : [])));
+    expect([...eventIds].sort()).toEqual(Object.keys(DESIGNED).sort());
+    expect(UNPARSEABLE).toHaveLength(1);
+    expect(linesOf('demo-dup-01').length).toBeGreaterThan(1);
+    expect(EXAMPLE_LINES.some((l) => l.body.includes('"detail-type"'))).toBe(true);
+  });
+
+  it('gives every eventId of the file exactly one audit event, with its designed outcome', () => {
+    // Assess
+    for (const [eventId, outcome] of Object.entries(DESIGNED)) {
+      expect(
+        rowsOf(eventId).map((row) => row.outcome),
+        eventId,
+      ).toEqual([outcome]);
+    }
+    expect(rowsOf(null)).toEqual([
+      expect.objectContaining({
+        line: UNPARSEABLE[0]?.line,
+        outcome: Outcome.Rejected,
+        error: expect.objectContaining({ code: 'MalformedJson' }),
+      }),
+    ]);
+    expect(summary.outcomes).toHaveLength(Object.keys(DESIGNED).length + UNPARSEABLE.length);
+    expect(demo.stack.eventBridge.eventsOn('revoker-audit')).toHaveLength(summary.outcomes.length);
+  });
+
+  it('acknowledges duplicate copies with no second audit event and no second Redshift call', () => {
+    // Assess
+    for (const eventId of ['demo-dup-01', 'demo-envelope-01']) {
+      expect(linesOf(eventId).length, eventId).toBeGreaterThan(1);
+      expect(rowsOf(eventId), eventId).toHaveLength(1);
+      expect(disassociateCalls(eventId).total, eventId).toBe(1);
+    }
+    const copies = EXAMPLE_LINES.length - summary.outcomes.length;
+    expect(summary.duplicatesSuppressed).toBe(copies);
+    expect(summary.workerMetrics.DuplicatesSuppressed?.sum).toBe(copies);
+  });
+
+  it('retries the throttled target after backing off, and revokes it', () => {
+    // Assess: two "Rate exceeded" answers, then the call that worked, in one invocation
+    expect(rowsOf('demo-throttled-01')[0]).toMatchObject({ outcome: Outcome.Revoked, attempts: 3 });
+    expect(disassociateCalls('demo-throttled-01')).toMatchObject({ total: 3, throttled: 2, ok: 1 });
+    expect(summary.faults.targeted.map((f) => [f.eventId, f.kind])).toEqual([
+      ['demo-throttled-01', 'throttle'],
+      ['demo-denied-01', 'accessDenied'],
+    ]);
+  });
+
+  it('answers a later decision for a confirmed target ALREADY_REVOKED without a Redshift call', () => {
+    // Assess
+    for (const [eventId, confirmer] of Object.entries(SATISFIED_BY)) {
+      expect(rowsOf(eventId)[0], eventId).toMatchObject({ attempts: 0, satisfiedBy: confirmer });
+    }
+    expect(disassociateCalls('demo-normal-01').total).toBe(1);
+  });
+
+  it('holds exactly the REJECTED and FAILED messages in the DLQ, with their reasons', async () => {
+    // Act: read the DLQ ourselves, as an operator would
+    const messages = await receiveAll(demo, demo.stack.queues.deadLetter.url);
+
+    // Assess
+    const attribute = (m: Message, name: string) => m.MessageAttributes?.[name]?.StringValue;
+    const found = messages
+      .map((m) => ({
+        body: m.Body,
+        outcome: attribute(m, 'revoker.outcome'),
+        errorCode: attribute(m, 'revoker.errorCode'),
+        errorMessage: attribute(m, 'revoker.errorMessage') ?? '',
+      }))
+      .sort((a, b) => String(a.body).localeCompare(String(b.body)));
+    const quarantined = Object.entries(DESIGNED)
+      .filter(([, outcome]) => outcome === Outcome.Rejected || outcome === Outcome.Failed)
+      .map(([eventId]) => linesOf(eventId)[0]?.body)
+      .concat(UNPARSEABLE.map((l) => l.body))
+      .sort();
+    expect(found.map((m) => m.body)).toEqual(quarantined);
+    const reason = (eventId: string) => found.find((m) => m.body === linesOf(eventId)[0]?.body);
+    expect(reason('demo-rejected-01')).toMatchObject({
+      outcome: 'REJECTED',
+      errorCode: 'SchemaViolation',
+      errorMessage: expect.stringContaining('consumerArn'),
+    });
+    expect(reason('demo-rejected-02')?.errorMessage).toContain('target');
+    expect(reason('demo-rejected-03')?.errorMessage).toContain('issuedAt');
+    expect(reason('demo-rejected-04')?.errorMessage).toContain('policyId');
+    expect(reason('demo-denied-01')).toMatchObject({
+      outcome: 'FAILED',
+      errorCode: 'AccessDenied',
+    });
+    expect(found.find((m) => m.body === UNPARSEABLE[0]?.body)).toMatchObject({
+      outcome: 'REJECTED',
+      errorCode: 'MalformedJson',
+    });
+    expect(summary.deadLetterQueue).toHaveLength(quarantined.length);
+  });
+
+  it('leaves no revoked target associated, and untouched what it must not revoke', () => {
+    // Assess
+    const { redshift } = demo.stack;
+    for (const [eventId, outcome] of Object.entries(DESIGNED)) {
+      if (outcome !== Outcome.Revoked) continue;
+      const request = requestOf(eventId);
+      expect(
+        redshift.isAssociated(String(request.dataShareArn), consumerKeyOf(request)),
+        eventId,
+      ).toBe(false);
+    }
+    // demo-dryrun-01 previewed it and demo-denied-01 was refused: the partner keeps its access.
+    const partner = requestOf('demo-denied-01');
+    expect(redshift.isAssociated(String(partner.dataShareArn), consumerKeyOf(partner))).toBe(true);
+  });
+
+  it('passes its own checks, drains the queue quickly and reports progress on stderr', () => {
+    // Assess
+    expect(summary.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(summary.ok).toBe(true);
+    expect(summary.queue).toMatchObject({ sent: EXAMPLE_LINES.length, drained: true });
+    expect(summary.durationMs).toBeLessThan(15_000);
+    expect(progress).toMatch(/sent 30\/30 · in flight 0 · acknowledged 30 · dead-lettered 6/);
+  });
+});
+
+describe('npm start as a command', () => {
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, [TSX_CLI, 'src/local/start/main.ts', ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code?: number; stdout: string; stderr: string }) => ({
+        code: error.code ?? -1,
+        stdout: error.stdout,
+        stderr: error.stderr,
+      }),
+    );
+
+  it('--json exits 0 and prints the summary as one JSON object on stdout', async () => {
+    // Act
+    const { code, stdout, stderr } = await run(['--json']);
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as LocalDemoSummary;
+    expect(summary.ok).toBe(true);
+    expect(summary.outcomeCounts).toEqual({
+      REVOKED: 7,
+      ALREADY_REVOKED: 11,
+      DRY_RUN: 3,
+      REJECTED: 5,
+      FAILED: 1,
+    });
+  }, 60_000);
+
+  it('exits 2 with a precise message for a bad option value or an unknown option', async () => {
+    // Act
+    const [badValue, unknown] = await Promise.all([
+      run(['--throttle-rps', '0.5']),
+      run(['--frobnicate']),
+    ]);
+
+    // Assess
+    expect(badValue).toMatchObject({ code: 2, stdout: '' });
+    expect(badValue.stderr).toContain(
+      "--throttle-rps must be a whole number of calls per second from 0 to 10000, '0.5' given",
+    );
+    expect(unknown).toMatchObject({ code: 2, stdout: '' });
+    expect(unknown.stderr).toContain("unknown option '--frobnicate'");
+  }, 30_000);
+});
