@@ -1,0 +1,548 @@
+/**
+ * Every outcome and processing rule of the contract (README, rules 1–16), seen from outside:
+ * requests go in through SQS and the local event source mapping to the real handler module; the
+ * tests read the queues, the audit bus and the Redshift emulator.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  callFilter,
+  dataShareArn,
+  MALFORMED_BODIES,
+  namespaceArn,
+  revocationRequest,
+  seedOf,
+  type Target,
+} from './fixtures.js';
+import {
+  auditOf,
+  coldStartFromConfig,
+  coldStartFromModule,
+  createLambdaService,
+  type E2eStack,
+  type LambdaService,
+  type RunOptions,
+  startE2eStack,
+} from './harness.js';
+
+const FUNCTION_TIMEOUT_MS = 6000;
+const MAX_RECEIVE_COUNT = 2;
+
+/** One target per test, so that no test sees another's state. */
+const target = (name: string): Target => ({
+  dataShareArn: dataShareArn(`share_${name}`),
+  consumerArn: namespaceArn(name),
+});
+
+const T = {
+  revoked: target('revoked'),
+  notAssociated: target('not-associated'),
+  unknownShare: target('unknown-share'),
+  ambiguousActive: target('ambiguous-active'),
+  dryRun: target('dry-run'),
+  dryRunConfig: target('dry-run-config'),
+  accessDenied: target('access-denied'),
+  invalidNamespace: target('invalid-namespace'),
+  dupWithin: target('dup-within'),
+  dupAcross: target('dup-across'),
+  sameTarget: target('same-target'),
+  satisfied: target('satisfied'),
+  exhausted: target('exhausted'),
+  entryRetried: target('entry-retried'),
+  auditPersists: target('audit-persists'),
+  failedAuditPersists: target('failed-audit-persists'),
+  throttled: Array.from({ length: 6 }, (_, i) => target(`throttled-${i}`)),
+};
+
+const SEED = seedOf(
+  [
+    T.revoked,
+    T.ambiguousActive,
+    T.dryRun,
+    T.dryRunConfig,
+    T.accessDenied,
+    T.invalidNamespace,
+    T.dupWithin,
+    T.dupAcross,
+    T.sameTarget,
+    T.satisfied,
+    T.exhausted,
+    T.entryRetried,
+    T.auditPersists,
+    T.failedAuditPersists,
+    ...T.throttled,
+  ],
+  [T.notAssociated],
+);
+
+let e2e: E2eStack;
+let service: LambdaService;
+
+const run = (options: RunOptions = {}, handler = service.handler) =>
+  e2e.run(handler, { functionTimeoutMs: FUNCTION_TIMEOUT_MS, ...options });
+
+const isAssociated = (t: Target) => e2e.stack.redshift.isAssociated(t.dataShareArn, t.consumerArn);
+const disassociateCalls = (t: Target) => e2e.stack.redshift.countCalls(callFilter(t));
+
+const expectQueueDrained = async () => {
+  expect(await e2e.depth('source')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+};
+
+beforeAll(async () => {
+  e2e = await startE2eStack({
+    datashares: SEED,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: 6,
+    seed: 11,
+    workerEnv: { DEADLINE_RESERVE_MS: '1500' },
+  });
+  // The real module, cold-started as Lambda does it: env in place, then import.
+  service = createLambdaService({ coldStart: coldStartFromModule });
+});
+
+afterAll(async () => {
+  await service?.settled();
+  await e2e?.stop();
+});
+
+beforeEach(() => {
+  e2e.stack.redshift.setFaults({
+    throttleRps: 0,
+    latencyMs: 0,
+    errorRate: 0,
+    hangRate: 0,
+    resetRate: 0,
+    failNext: [],
+  });
+  e2e.stack.eventBridge.setFaults({
+    entryFailureRate: 0,
+    callFailureRate: 0,
+    latencyMs: 0,
+    failNextCalls: [],
+    failNextEntries: [],
+  });
+});
+
+describe('outcomes', () => {
+  it('REVOKED: disassociates exactly the target given, publishes one audit event and acknowledges the message', async () => {
+    // Prepare
+    const [sent] = await e2e.send([revocationRequest('rules/revoked', T.revoked)]);
+
+    // Act
+    const { reports } = await run();
+
+    // Assess
+    expect(isAssociated(T.revoked)).toBe(false);
+    expect(disassociateCalls(T.revoked).total).toBe(1);
+    const events = e2e.auditEvents().filter((e) => e.detail.eventId === 'rules/revoked');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      source: 'governance.datashare-revoker',
+      detailType: 'Datashare Revocation Result',
+      resources: [T.revoked.dataShareArn, T.revoked.consumerArn],
+      detail: {
+        schemaVersion: 1,
+        outcome: 'REVOKED',
+        dataShareArn: T.revoked.dataShareArn,
+        consumer: { arn: T.revoked.consumerArn },
+        attempts: 1,
+        receiveCount: 1,
+        dryRun: false,
+        messageId: sent?.messageId,
+      },
+    });
+    expect(reports.flatMap((r) => r.deletedMessageIds)).toEqual([sent?.messageId]);
+    await expectQueueDrained();
+  });
+
+  it('ALREADY_REVOKED: a consumer that is not associated is success, with no retry and no dead letter', async () => {
+    // Act
+    await e2e.send([revocationRequest('rules/not-associated', T.notAssociated)]);
+    await run();
+
+    // Assess
+    expect(auditOf(e2e.auditEvents(), 'rules/not-associated')).toMatchObject([
+      { outcome: 'ALREADY_REVOKED' },
+    ]);
+    expect(disassociateCalls(T.notAssociated).total).toBe(1);
+    expect(
+      (await e2e.deadLetters()).filter((d) => d.body.includes('rules/not-associated')),
+    ).toEqual([]);
+    await expectQueueDrained();
+  });
+
+  it('ALREADY_REVOKED: "the ARN doesn\'t exist" is ambiguous, and DescribeDataShares confirms it', async () => {
+    // Act: a datashare the emulator was never seeded with
+    await e2e.send([revocationRequest('rules/unknown-share', T.unknownShare)]);
+    await run();
+
+    // Assess
+    expect(auditOf(e2e.auditEvents(), 'rules/unknown-share')).toMatchObject([
+      { outcome: 'ALREADY_REVOKED' },
+    ]);
+    expect(disassociateCalls(T.unknownShare).total).toBe(1);
+    expect(
+      e2e.stack.redshift.countCalls({
+        operation: 'DescribeDataShares',
+        dataShareArn: T.unknownShare.dataShareArn,
+      }).ok,
+    ).toBeGreaterThanOrEqual(1);
+    await expectQueueDrained();
+  });
+
+  it('an ambiguous "doesn\'t exist" is not taken for gone while DescribeDataShares still lists the association ACTIVE', async () => {
+    // Prepare: the first answer claims the ARN is gone, but the association is still there
+    e2e.stack.redshift.setFaults({
+      failNext: [
+        {
+          kind: 'accessDenied',
+          code: 'InvalidDataShareFault',
+          httpStatus: 400,
+          message: `Can't disassociate consumer from datashare ${T.ambiguousActive.dataShareArn} because the ARN doesn't exist.`,
+          operation: 'DisassociateDataShareConsumer',
+          dataShareArn: T.ambiguousActive.dataShareArn,
+        },
+      ],
+    });
+
+    // Act
+    await e2e.send([revocationRequest('rules/ambiguous-active', T.ambiguousActive)]);
+    await run();
+
+    // Assess: retried, and the retry removed it
+    expect(auditOf(e2e.auditEvents(), 'rules/ambiguous-active')).toMatchObject([
+      { outcome: 'REVOKED' },
+    ]);
+    expect(isAssociated(T.ambiguousActive)).toBe(false);
+    expect(disassociateCalls(T.ambiguousActive)).toMatchObject({ total: 2, injected: 1 });
+  });
+
+  it("DRY_RUN: a request's dryRun does everything but the disassociate call", async () => {
+    // Act
+    await e2e.send([revocationRequest('rules/dry-run', T.dryRun, { dryRun: true })]);
+    await run();
+
+    // Assess
+    expect(isAssociated(T.dryRun)).toBe(true);
+    expect(disassociateCalls(T.dryRun).total).toBe(0);
+    expect(auditOf(e2e.auditEvents(), 'rules/dry-run')).toMatchObject([
+      { outcome: 'DRY_RUN', dryRun: true },
+    ]);
+    await expectQueueDrained();
+  });
+
+  it('DRY_RUN=true never calls DisassociateDataShareConsumer', async () => {
+    // Prepare: another deployment of the same code, configured for dry runs
+    const dryService = createLambdaService({
+      coldStart: coldStartFromConfig({ ...e2e.env, DRY_RUN: 'true' }),
+    });
+
+    // Act
+    await e2e.send([revocationRequest('rules/dry-run-config', T.dryRunConfig)]);
+    await run({}, dryService.handler);
+    await dryService.settled();
+
+    // Assess
+    expect(isAssociated(T.dryRunConfig)).toBe(true);
+    expect(disassociateCalls(T.dryRunConfig).total).toBe(0);
+    expect(auditOf(e2e.auditEvents(), 'rules/dry-run-config')).toMatchObject([
+      { outcome: 'DRY_RUN', dryRun: true },
+    ]);
+  });
+
+  it('REJECTED: a malformed body is copied to the DLQ with its reason and audited with eventId null', async () => {
+    // Prepare
+    const notJson = MALFORMED_BODIES.notJson(1);
+    const wrongConsumer = MALFORMED_BODIES.wrongConsumer(1, T.revoked);
+    const producer = { DataType: 'String', StringValue: 'policy-engine-7' };
+
+    // Act
+    const sent = await e2e.send([notJson, wrongConsumer], { producer });
+    await run();
+
+    // Assess: the DLQ copies carry the original body and attributes plus the reason
+    const [first, second] = sent;
+    const letters = (await e2e.deadLetters()).filter((d) =>
+      [first?.messageId, second?.messageId].includes(d.revoker?.sourceMessageId),
+    );
+    expect(letters).toHaveLength(2);
+    const letterOf = (messageId: string | undefined) =>
+      letters.find((d) => d.revoker?.sourceMessageId === messageId);
+    expect(letterOf(first?.messageId)).toMatchObject({
+      body: notJson,
+      attributes: { producer: 'policy-engine-7' },
+      revoker: { outcome: 'REJECTED', errorCode: 'MalformedJson', receiveCount: '1' },
+    });
+    expect(letterOf(second?.messageId)).toMatchObject({
+      body: wrongConsumer,
+      revoker: { outcome: 'REJECTED', errorCode: 'SchemaViolation', receiveCount: '1' },
+    });
+    expect(letterOf(second?.messageId)?.revoker?.errorMessage).toContain(
+      'consumerArn: expected a consumer namespace ARN',
+    );
+    expect(letterOf(second?.messageId)?.revoker?.errorMessage).toContain('arn:aws:s3:::bucket');
+    for (const letter of letters) {
+      expect(Number.isNaN(Date.parse(letter.revoker?.failedAt ?? ''))).toBe(false);
+      expect(letter.revoker?.errorMessage).not.toBe('');
+    }
+
+    // Assess: one REJECTED audit event each; the unreadable one with eventId null
+    const rejectedOf = (messageId: string | undefined) =>
+      e2e.auditEvents().filter((e) => e.detail.messageId === messageId);
+    expect(rejectedOf(first?.messageId).map((e) => e.detail)).toMatchObject([
+      {
+        eventId: null,
+        outcome: 'REJECTED',
+        error: { code: 'MalformedJson' },
+        bodySha256: createHash('sha256').update(notJson).digest('hex'),
+      },
+    ]);
+    expect(rejectedOf(second?.messageId).map((e) => e.detail)).toMatchObject([
+      { eventId: 'malformed-1', outcome: 'REJECTED', error: { code: 'SchemaViolation' } },
+    ]);
+    await expectQueueDrained();
+  });
+
+  it.each([
+    ['access denied', T.accessDenied, { kind: 'accessDenied' as const }, 'AccessDenied'],
+    [
+      'InvalidNamespaceFault',
+      T.invalidNamespace,
+      {
+        kind: 'accessDenied' as const,
+        code: 'InvalidNamespaceFault',
+        httpStatus: 400,
+        message: `The namespace ARN ${T.invalidNamespace.consumerArn} isn't valid.`,
+      },
+      'InvalidNamespaceFault',
+    ],
+  ])(
+    'FAILED: a permanent error (%s) is not retried; the message is dead-lettered with its reason and audited',
+    async (_, t, fault, code) => {
+      // Prepare
+      e2e.stack.redshift.setFaults({
+        failNext: [{ ...fault, dataShareArn: t.dataShareArn, consumer: t.consumerArn }],
+      });
+      const eventId = `rules/failed-${code}`;
+
+      // Act
+      const [sent] = await e2e.send([revocationRequest(eventId, t)]);
+      await run();
+
+      // Assess
+      expect(disassociateCalls(t).total).toBe(1);
+      expect(isAssociated(t)).toBe(true);
+      expect(auditOf(e2e.auditEvents(), eventId)).toMatchObject([
+        { outcome: 'FAILED', attempts: 1, error: { code } },
+      ]);
+      const letters = (await e2e.deadLetters()).filter(
+        (d) => d.revoker?.sourceMessageId === sent?.messageId,
+      );
+      expect(letters).toMatchObject([
+        { body: sent?.body, revoker: { outcome: 'FAILED', errorCode: code, receiveCount: '1' } },
+      ]);
+      await expectQueueDrained();
+    },
+  );
+});
+
+describe('duplicates and shared targets', () => {
+  it('rule 1: the same eventId twice within a batch is processed once; every message is acknowledged', async () => {
+    // Prepare: three copies sent together, so they arrive in one batch
+    const body = revocationRequest('rules/dup-within', T.dupWithin);
+    const sent = await e2e.send([body, body, body]);
+
+    // Act
+    const { reports } = await run();
+
+    // Assess
+    expect(reports.map((r) => r.messageIds.length)).toEqual([3]);
+    expect(reports[0]?.deletedMessageIds).toHaveLength(3);
+    expect(disassociateCalls(T.dupWithin).total).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/dup-within')).toMatchObject([
+      { outcome: 'REVOKED', messageId: sent[0]?.messageId },
+    ]);
+    await expectQueueDrained();
+  });
+
+  it('rule 2: an eventId already completed is acknowledged in a later batch with no Redshift call and no new audit event', async () => {
+    // Prepare
+    const body = revocationRequest('rules/dup-across', T.dupAcross);
+    await e2e.send([body]);
+    await run();
+
+    // Act: the policy engine sends it again
+    const [again] = await e2e.send([body]);
+    const { reports } = await run();
+
+    // Assess
+    expect(reports.flatMap((r) => r.deletedMessageIds)).toEqual([again?.messageId]);
+    expect(disassociateCalls(T.dupAcross).total).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/dup-across')).toHaveLength(1);
+    await expectQueueDrained();
+  });
+
+  it('rule 4: different eventIds naming the same target in one batch share one Redshift call; each gets its own audit event', async () => {
+    // Act
+    await e2e.send([
+      revocationRequest('rules/same-target-a', T.sameTarget),
+      revocationRequest('rules/same-target-b', T.sameTarget),
+    ]);
+    await run();
+
+    // Assess
+    expect(disassociateCalls(T.sameTarget).total).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/same-target-a')).toMatchObject([
+      { outcome: 'REVOKED' },
+    ]);
+    expect(auditOf(e2e.auditEvents(), 'rules/same-target-b')).toMatchObject([
+      { outcome: 'REVOKED' },
+    ]);
+  });
+
+  it('rule 5: a confirmed revocation satisfies earlier decisions; a decision issued later gets its own call', async () => {
+    // Prepare
+    await e2e.send([revocationRequest('rules/satisfied-first', T.satisfied)]);
+    await run();
+
+    // Act
+    await e2e.send([
+      revocationRequest('rules/satisfied-earlier', T.satisfied, {
+        issuedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      }),
+    ]);
+    await run();
+    const callsAfterEarlier = disassociateCalls(T.satisfied).total;
+    await e2e.send([
+      revocationRequest('rules/satisfied-later', T.satisfied, {
+        issuedAt: new Date(Date.now() + 60_000).toISOString(),
+      }),
+    ]);
+    await run();
+
+    // Assess
+    expect(callsAfterEarlier).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/satisfied-earlier')).toMatchObject([
+      { outcome: 'ALREADY_REVOKED', satisfiedBy: 'rules/satisfied-first', attempts: 0 },
+    ]);
+    expect(disassociateCalls(T.satisfied).total).toBe(2);
+    expect(auditOf(e2e.auditEvents(), 'rules/satisfied-later')).toMatchObject([
+      { outcome: 'ALREADY_REVOKED' },
+    ]);
+    expect(auditOf(e2e.auditEvents(), 'rules/satisfied-later')[0]?.satisfiedBy).toBeUndefined();
+  });
+});
+
+describe('retries', () => {
+  it('rule 7: throttled calls are retried with backoff until REVOKED, without hammering Redshift', async () => {
+    // Prepare: Redshift accepts 3 calls per second, 2 at once
+    e2e.stack.redshift.setFaults({ throttleRps: 3, burst: 2 });
+    const bodies = T.throttled.map((t, i) => revocationRequest(`rules/throttled-${i}`, t));
+
+    // Act
+    await e2e.send(bodies);
+    const { reports } = await run();
+
+    // Assess: all revoked in the first invocation
+    expect(reports.map((r) => r.outcome)).toEqual(['succeeded']);
+    for (const [i, t] of T.throttled.entries()) {
+      expect(isAssociated(t)).toBe(false);
+      expect(auditOf(e2e.auditEvents(), `rules/throttled-${i}`)).toMatchObject([
+        { outcome: 'REVOKED' },
+      ]);
+    }
+    const calls = e2e.stack.redshift.calls.filter(
+      (c) =>
+        c.operation === 'DisassociateDataShareConsumer' &&
+        T.throttled.some((t) => t.dataShareArn === c.dataShareArn),
+    );
+    const throttled = calls.filter((c) => c.outcome === 'throttled');
+    expect(throttled.length).toBeGreaterThan(0);
+    // Without backoff, 6 targets × 6 attempts would all be spent within a few milliseconds.
+    expect(calls.length).toBeLessThan(T.throttled.length * 3);
+    const busiestSecond = Math.max(
+      ...calls.map((call) => calls.filter((c) => c.at >= call.at && c.at < call.at + 1000).length),
+    );
+    expect(busiestSecond).toBeLessThanOrEqual(2 * T.throttled.length);
+  });
+
+  it('rule 11: a retryable failure that lasts until the last receive (MAX_RECEIVE_COUNT) is FAILED and dead-lettered with its reason', async () => {
+    // Prepare: every call for this target fails with a 5xx
+    e2e.stack.redshift.setFaults({
+      failNext: [
+        {
+          kind: 'error',
+          count: 100,
+          dataShareArn: T.exhausted.dataShareArn,
+          consumer: T.exhausted.consumerArn,
+        },
+      ],
+    });
+
+    // Act
+    const [sent] = await e2e.send([revocationRequest('rules/exhausted', T.exhausted)]);
+    const { reports } = await run({ idleTimeoutMs: 50_000 });
+
+    // Assess: retried on the first receive, FAILED on the second (the last)
+    expect(reports.map((r) => r.outcome)).toEqual(['partially-failed', 'succeeded']);
+    expect(isAssociated(T.exhausted)).toBe(true);
+    expect(disassociateCalls(T.exhausted).total).toBeGreaterThan(2);
+    expect(auditOf(e2e.auditEvents(), 'rules/exhausted')).toMatchObject([
+      { outcome: 'FAILED', receiveCount: MAX_RECEIVE_COUNT, error: { code: 'InternalFailure' } },
+    ]);
+    const letters = (await e2e.deadLetters()).filter((d) => d.body === sent?.body);
+    expect(letters).toMatchObject([
+      {
+        revoker: {
+          outcome: 'FAILED',
+          errorCode: 'InternalFailure',
+          sourceMessageId: sent?.messageId,
+          receiveCount: String(MAX_RECEIVE_COUNT),
+        },
+      },
+    ]);
+    await expectQueueDrained();
+  }, 60_000);
+});
+
+describe('audit', () => {
+  it('rule 13: an audit entry that fails with a retryable code is retried within the invocation', async () => {
+    // Prepare
+    e2e.stack.eventBridge.setFaults({
+      failNextEntries: [{ code: 'ThrottlingException', count: 1 }],
+    });
+    const before = e2e.stack.eventBridge.stats().injectedEntryFailures;
+
+    // Act
+    await e2e.send([revocationRequest('rules/entry-retried', T.entryRetried)]);
+    const { reports } = await run();
+
+    // Assess
+    expect(e2e.stack.eventBridge.stats().injectedEntryFailures).toBe(before + 1);
+    expect(reports.map((r) => r.outcome)).toEqual(['succeeded']);
+    expect(auditOf(e2e.auditEvents(), 'rules/entry-retried')).toMatchObject([
+      { outcome: 'REVOKED' },
+    ]);
+    expect(disassociateCalls(T.entryRetried).total).toBe(1);
+  });
+
+  it('rule 13: a message whose audit entry finally fails comes back, and is then audited without a second Redshift call', async () => {
+    // Prepare: every entry fails until the first invocation is over
+    e2e.stack.eventBridge.setFaults({ entryFailureRate: 1 });
+    const [sent] = await e2e.send([revocationRequest('rules/audit-persists', T.auditPersists)]);
+
+    // Act
+    const { reports } = await run({
+      idleTimeoutMs: 30_000,
+      onBatch: () => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }),
+    });
+
+    // Assess
+    expect(reports.map((r) => r.failedMessageIds)).toEqual([[sent?.messageId], []]);
+    expect(isAssociated(T.auditPersists)).toBe(false);
+    expect(disassociateCalls(T.auditPersists).total).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/audit-persists')).toMatchObject([
+      { outcome: 'REVOKED', receiveCount: 2 },
+    ]);
+  }, 40_000);
+});
