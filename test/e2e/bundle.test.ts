@@ -1,0 +1,177 @@
+/**
+ * The deployable artefact: `src/handler.ts` bundled by esbuild as a deployment would, imported
+ * with the environment set, run through the event source mapping against the emulators. Its
+ * clients reach the emulators only through the SDK's own AWS_ENDPOINT_URL_* variables.
+ */
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  callFilter,
+  dataShareArn,
+  MALFORMED_BODIES,
+  namespaceArn,
+  revocationRequest,
+  seedOf,
+  type Target,
+} from './fixtures.js';
+import {
+  auditOf,
+  createLambdaService,
+  type E2eStack,
+  type Handler,
+  startE2eStack,
+} from './harness.js';
+
+const ENTRY = new URL('../../src/handler.ts', import.meta.url).pathname;
+
+const revoked: Target = {
+  dataShareArn: dataShareArn('bundle_sales'),
+  consumerArn: namespaceArn('bundle'),
+};
+const gone: Target = {
+  dataShareArn: dataShareArn('bundle_gone'),
+  consumerArn: namespaceArn('bundle-gone', 'eu-west-1'),
+};
+
+let e2e: E2eStack;
+let outdir: string;
+let bundlePath: string;
+
+beforeAll(async () => {
+  outdir = await mkdtemp(join(tmpdir(), 'revoker-bundle-'));
+  bundlePath = join(outdir, 'handler.mjs');
+  await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    outfile: bundlePath,
+    logLevel: 'silent',
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+  });
+  e2e = await startE2eStack({
+    datashares: seedOf([revoked]),
+    maxReceiveCount: 3,
+    visibilityTimeoutSeconds: 10,
+    seed: 41,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await e2e?.stop();
+  if (outdir) await rm(outdir, { recursive: true, force: true });
+});
+
+/**
+ * Loads the bundle with Node's own loader, untransformed by the test runner, as Lambda would
+ * (`require` of an ES module, Node ≥ 22.12). Each `instance` is a copy, so a fresh module: a new
+ * container whose cold start reads `process.env`.
+ */
+const importBundle = async (instance: string): Promise<{ handler: Handler }> => {
+  const copy = join(outdir, `handler-${instance}.mjs`);
+  await copyFile(bundlePath, copy);
+  return createRequire(import.meta.url)(copy) as { handler: Handler };
+};
+
+it('the bundle carries none of the local emulators and no endpoint of its own', async () => {
+  // Act
+  const code = await readFile(bundlePath, 'utf8');
+
+  // Assess
+  for (const local of [
+    'fauxqs',
+    'dynalite',
+    'src/local/',
+    'redshift-emulator',
+    'eventbridge-emulator',
+  ]) {
+    expect(code.includes(local), `the bundle mentions ${local}`).toBe(false);
+  }
+});
+
+it('the bundled handler, pointed at the emulators only through AWS_ENDPOINT_URL_*, revokes, deduplicates, rejects and audits as the contract says', async () => {
+  // Prepare: the only endpoint configuration is the SDK's own variables
+  expect(Object.keys(e2e.env).filter((name) => /ENDPOINT/.test(name))).toEqual(
+    expect.arrayContaining([
+      'AWS_ENDPOINT_URL_SQS',
+      'AWS_ENDPOINT_URL_REDSHIFT',
+      'AWS_ENDPOINT_URL_EVENTBRIDGE',
+      'AWS_ENDPOINT_URL_DYNAMODB',
+    ]),
+  );
+  const { handler } = await importBundle('run');
+  const service = createLambdaService({ coldStart: () => handler });
+  const malformed = MALFORMED_BODIES.notJson(1);
+  const request = revocationRequest('bundle/revoked', revoked);
+
+  // Act
+  const sent = await e2e.send([
+    request,
+    request,
+    revocationRequest('bundle/gone', gone),
+    malformed,
+  ]);
+  const { reports } = await e2e.run(service.handler, { functionTimeoutMs: 8000 });
+  await service.settled();
+
+  // Assess: every message acknowledged in one invocation
+  expect(reports.map((r) => r.outcome)).toEqual(['succeeded']);
+  expect(await e2e.depth('source')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+  // REVOKED once for the duplicate pair; ALREADY_REVOKED for a datashare Redshift does not know
+  expect(e2e.stack.redshift.isAssociated(revoked.dataShareArn, revoked.consumerArn)).toBe(false);
+  expect(e2e.stack.redshift.countCalls(callFilter(revoked)).total).toBe(1);
+  expect(e2e.stack.redshift.countCalls(callFilter(gone)).total).toBe(1);
+  const events = e2e.auditEvents();
+  expect(auditOf(events, 'bundle/revoked')).toMatchObject([{ outcome: 'REVOKED' }]);
+  expect(auditOf(events, 'bundle/gone')).toMatchObject([{ outcome: 'ALREADY_REVOKED' }]);
+  // REJECTED: in the DLQ with its reason, audited with eventId null
+  const rejected = sent[3];
+  expect(events.filter((e) => e.detail.messageId === rejected?.messageId)).toMatchObject([
+    { detail: { eventId: null, outcome: 'REJECTED' } },
+  ]);
+  expect(await e2e.deadLetters()).toMatchObject([
+    {
+      body: malformed,
+      revoker: {
+        outcome: 'REJECTED',
+        errorCode: 'MalformedJson',
+        sourceMessageId: rejected?.messageId,
+      },
+    },
+  ]);
+  // Deduplication went through the DynamoDB table: a second container sees the decision done
+  const { handler: second } = await importBundle('second-container');
+  await e2e.send([request]);
+  const again = await e2e.run(createLambdaService({ coldStart: () => second }).handler, {
+    functionTimeoutMs: 8000,
+  });
+  expect(again.reports.map((r) => r.outcome)).toEqual(['succeeded']);
+  expect(e2e.stack.redshift.countCalls(callFilter(revoked)).total).toBe(1);
+  expect(auditOf(e2e.auditEvents(), 'bundle/revoked')).toHaveLength(1);
+});
+
+it('the bundle fails its cold start with the variable, the value and what is expected', async () => {
+  // Prepare
+  const saved = process.env.DEAD_LETTER_QUEUE_URL;
+  process.env.DEAD_LETTER_QUEUE_URL = 'not a url';
+
+  // Act
+  const cold = await importBundle('misconfigured').then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  process.env.DEAD_LETTER_QUEUE_URL = saved;
+
+  // Assess
+  expect(cold).toBeInstanceOf(Error);
+  expect((cold as Error).message).toMatch(
+    /DEAD_LETTER_QUEUE_URL: expected the URL of the dead-letter queue.*given "not a url"/,
+  );
+});
