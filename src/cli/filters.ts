@@ -51,5 +51,5 @@ export const describeFilter = (filter: MessageFilter): string => {
     filter.dataShare !== undefined && `datashare ${filter.dataShare}*`,
     filter.eventId !== undefined && `eventId ${filter.eventId}`,
   ].filter((part): part is string => typeof part === 'string');
-  return parts.length === 0 ? 'every message' : `messages with ${parts.join(', ')}`;
+  return parts.length === 0 ? 'all messages' : `messages with ${parts.join(', ')}`;
 };

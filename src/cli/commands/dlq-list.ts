@@ -22,8 +22,9 @@ export interface ListResult {
 
 export const LIST_COLUMNS: readonly Column<DlqEntry>[] = [
   { header: 'EVENT ID', value: (e) => e.eventId ?? '-', maxWidth: 40 },
-  { header: 'DATASHARE', value: (e) => e.dataShareArn ?? '-', maxWidth: 90 },
-  { header: 'CONSUMER', value: (e) => e.consumer ?? '-', maxWidth: 90 },
+  // ARNs are never cut: operators copy them into --datashare.
+  { header: 'DATASHARE', value: (e) => e.dataShareArn ?? '-' },
+  { header: 'CONSUMER', value: (e) => e.consumer ?? '-' },
   { header: 'OUTCOME', value: (e) => e.outcome ?? '-' },
   {
     header: 'ERROR',

@@ -52,7 +52,7 @@ export interface ReplayCommandResult {
 
 const PLAN_COLUMNS: readonly Column<PlannedReplay>[] = [
   { header: 'EVENT ID', value: (p) => p.entry.eventId ?? '-', maxWidth: 40 },
-  { header: 'DATASHARE', value: (p) => p.entry.dataShareArn ?? '-', maxWidth: 90 },
+  { header: 'DATASHARE', value: (p) => p.entry.dataShareArn ?? '-' },
   { header: 'ERROR', value: (p) => p.entry.errorCode ?? p.entry.why, maxWidth: 40 },
   { header: 'REPLAYS', value: (p) => String(p.entry.replayCount) },
   {
