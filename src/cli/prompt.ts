@@ -16,7 +16,11 @@ export const terminalConfirm =
     }
     const readline = createInterface({ input, output });
     try {
-      const answer = await readline.question(`${question} [y/N] `);
+      const answer = await new Promise<string>((resolve) => {
+        // On a terminal, readline takes Ctrl-C itself (no process SIGINT): read it as "no".
+        readline.once('SIGINT', () => resolve(''));
+        readline.question(`${question} [y/N] `).then(resolve, () => resolve(''));
+      });
       return /^y(es)?$/i.test(answer.trim());
     } finally {
       readline.close();
