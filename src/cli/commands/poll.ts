@@ -9,7 +9,6 @@ import type {
 } from '../../local/event-source-mapping.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode, toCliError, UsageError } from '../errors.js';
-import { printJson } from '../output.js';
 import { type CommandRunner, commonOptions, parseCount } from './common.js';
 
 export interface PollOptions {
@@ -109,7 +108,8 @@ export const pollQueue = async (
   output.note('stopping: receiving nothing new, finishing the batches in flight');
   await mapping.stop();
   const stats = mapping.stats;
-  if (output.json) printJson(output, { queueUrl: options.queueUrl, stats });
+  // One line: stdout also carries the worker's JSON log lines, so keep it JSON Lines.
+  if (output.json) output.result(JSON.stringify({ queueUrl: options.queueUrl, stats }));
   else {
     output.result(
       `stopped: ${stats.batchesInvoked} batch(es), ${stats.recordsInvoked} record(s), ${stats.messagesDeleted} deleted, ${stats.itemFailuresReported} back to the queue`,
