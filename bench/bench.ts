@@ -1,0 +1,78 @@
+import { type ColdStartResult, runColdStart } from './cold-start/scenario.js';
+import { type GitInfo, gitInfo, type MachineInfo, machineInfo } from './machine.js';
+import type { Progress } from './progress.js';
+import { type LatencyResult, runLatency } from './scenarios/latency.js';
+import { runStorm, type StormResult } from './scenarios/storm.js';
+import { runThroughput, type ThroughputResult } from './scenarios/throughput.js';
+import { type BenchSettings, FULL, QUICK, SCENARIOS, type ScenarioName } from './settings.js';
+import { type TableRow, tableRows } from './table.js';
+import { checkTargets, type TargetCheck } from './targets.js';
+
+export interface BenchOptions {
+  /** Scenarios to run, in the order of `SCENARIOS` (default: all). */
+  only?: readonly ScenarioName[];
+  /** The smoke sizes. */
+  quick?: boolean;
+  progress: Progress;
+  /** Overrides of the chosen sizes (tests). */
+  settings?: BenchSettings;
+}
+
+/** What `npm run bench` writes to results.json. */
+export interface BenchResults {
+  schemaVersion: 1;
+  generatedAt: string;
+  mode: 'full' | 'quick';
+  scenarios: ScenarioName[];
+  durationSeconds: number;
+  node: string;
+  machine: MachineInfo;
+  git: GitInfo;
+  storm?: StormResult;
+  latency?: LatencyResult;
+  coldStart?: ColdStartResult;
+  throughput?: ThroughputResult;
+  targets: TargetCheck[];
+  table: TableRow[];
+}
+
+/** Runs the chosen scenarios one after the other, each side by side with the baseline. */
+export const runBench = async (options: BenchOptions): Promise<BenchResults> => {
+  const started = Date.now();
+  const settings = options.settings ?? (options.quick ? QUICK : FULL);
+  const scenarios = SCENARIOS.filter((name) => !options.only || options.only.includes(name));
+  const machine = machineInfo();
+  const git = gitInfo();
+  const { progress } = options;
+  const results: Pick<BenchResults, 'storm' | 'latency' | 'coldStart' | 'throughput'> = {};
+  for (const name of scenarios) {
+    switch (name) {
+      case 'storm':
+        results.storm = await runStorm(settings.storm, progress);
+        break;
+      case 'latency':
+        results.latency = await runLatency(settings.latency, progress);
+        break;
+      case 'cold-start':
+        results.coldStart = await runColdStart(settings.coldStart, progress);
+        break;
+      case 'throughput':
+        results.throughput = await runThroughput(settings.throughput, progress);
+        break;
+    }
+  }
+  const targets = checkTargets(results);
+  return {
+    schemaVersion: 1,
+    generatedAt: new Date(started).toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    scenarios,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    node: process.version,
+    machine,
+    git,
+    ...results,
+    targets,
+    table: tableRows(results, targets),
+  };
+};

@@ -1,0 +1,68 @@
+import { SCENARIOS, type ScenarioName } from './settings.js';
+
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--out FILE]`;
+
+export interface CliOptions {
+  only?: ScenarioName[];
+  quick: boolean;
+  out: string;
+  help: boolean;
+}
+
+/** A command line the benchmark cannot run; the message says what was wrong and what was given. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const DEFAULT_OUT = 'bench/results.json';
+
+/**
+ * Parses the benchmark's arguments (`--only a,b`, `--only=a,b`, `--quick`, `--out FILE`, `--help`).
+ *
+ * @throws {UsageError} e.g. "--only: unknown scenario 'strom'; expected one of storm, latency, cold-start, throughput".
+ */
+export const parseCliOptions = (argv: readonly string[]): CliOptions => {
+  const options: CliOptions = { quick: false, out: DEFAULT_OUT, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg];
+    const value = () => {
+      const given = inline ?? argv[++i];
+      if (given === undefined || given === '' || (inline === undefined && given.startsWith('--')))
+        throw new UsageError(`${flag} needs a value`);
+      return given;
+    };
+    switch (flag) {
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      case '--out':
+        options.out = value();
+        break;
+      case '--only': {
+        const names = value()
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name.length > 0);
+        for (const name of names)
+          if (!(SCENARIOS as readonly string[]).includes(name))
+            throw new UsageError(
+              `--only: unknown scenario '${name}'; expected one of ${SCENARIOS.join(', ')}`,
+            );
+        if (names.length === 0) throw new UsageError('--only needs at least one scenario');
+        options.only = names as ScenarioName[];
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option '${arg}'`);
+    }
+  }
+  return options;
+};

@@ -1,0 +1,95 @@
+import type { ColdStartSettings } from './cold-start/scenario.js';
+import type { LatencySettings } from './scenarios/latency.js';
+import type { StormSettings } from './scenarios/storm.js';
+import type { ThroughputSettings } from './scenarios/throughput.js';
+
+export const SCENARIOS = ['storm', 'latency', 'cold-start', 'throughput'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchSettings {
+  storm: StormSettings;
+  latency: LatencySettings;
+  coldStart: ColdStartSettings;
+  throughput: ThroughputSettings;
+}
+
+/** One seed for every workload: the same run, request for request, each time. */
+const SEED = 20_261_125;
+
+/**
+ * The full run (`npm run bench`). Lambda settings are the deployed defaults (serverless.yml:
+ * timeout 30 s, batch size 10, MaximumConcurrency 5, maxReceiveCount 5); the source queue's
+ * visibility timeout is the smallest Lambda accepts (= the function timeout) rather than the
+ * deployed 6 × timeout, so that a message that must come back does so within the run.
+ */
+export const FULL: BenchSettings = {
+  storm: {
+    requests: 2000,
+    targets: 400,
+    uniqueEventIds: 1500,
+    seed: SEED,
+    rateLimitRps: 40,
+    burst: 5,
+    latencyMs: 20,
+    containers: 5,
+    batchSize: 10,
+    functionTimeoutMs: 30_000,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+    issuedBeforeStartMs: 60_000,
+    drainTimeoutMs: 100_000,
+    workerEnv: {},
+  },
+  latency: {
+    batches: 10,
+    warmupBatches: 1,
+    batchSize: 10,
+    latencyMs: 200,
+    functionTimeoutMs: 30_000,
+    seed: SEED,
+    workerEnv: {},
+  },
+  coldStart: { runs: 10, warmupRuns: 1 },
+  throughput: {
+    containers: 10,
+    rounds: 4,
+    roundMs: 1500,
+    warmupBatches: 3,
+    maxBatches: 700,
+    batchSize: 10,
+    functionTimeoutMs: 30_000,
+    seed: SEED,
+    workerEnv: {},
+  },
+};
+
+/**
+ * The smoke sizes (`--quick`, and test/bench/smoke.test.ts): every scenario end to end in
+ * seconds. The figures mean little; the shape of the results and the invariants are what count.
+ * The storm's function timeout and visibility timeout are short so that returned messages come
+ * back within seconds; the worker's deadline reserve shrinks with them.
+ */
+export const QUICK: BenchSettings = {
+  storm: {
+    ...FULL.storm,
+    requests: 40,
+    targets: 10,
+    uniqueEventIds: 30,
+    functionTimeoutMs: 5000,
+    visibilityTimeoutSeconds: 5,
+    // Long enough for one scheduled retry (rule 11: 15–30 s after a first receive).
+    drainTimeoutMs: 40_000,
+    workerEnv: { DEADLINE_RESERVE_MS: '1000' },
+  },
+  latency: { ...FULL.latency, batches: 2, warmupBatches: 1, batchSize: 3, latencyMs: 50 },
+  coldStart: { runs: 1, warmupRuns: 0 },
+  throughput: {
+    ...FULL.throughput,
+    containers: 2,
+    rounds: 2,
+    roundMs: 250,
+    warmupBatches: 1,
+    maxBatches: 30,
+    batchSize: 3,
+  },
+};

@@ -1,0 +1,243 @@
+import type { ColdStartResult } from './cold-start/scenario.js';
+import type { LatencyResult } from './scenarios/latency.js';
+import type { StormResult, StormSideResult } from './scenarios/storm.js';
+import type { ThroughputResult } from './scenarios/throughput.js';
+import type { TargetCheck } from './targets.js';
+
+/** One line of the report: a figure for the floor (where there is one), worker and baseline. */
+export interface TableRow {
+  scenario: string;
+  figure: string;
+  floor: string;
+  worker: string;
+  baseline: string;
+  /** worker ÷ baseline. */
+  ratio: string;
+  target: string;
+  result: '' | 'PASS' | 'FAIL';
+}
+
+const COLUMNS: [keyof TableRow, string][] = [
+  ['scenario', 'scenario'],
+  ['figure', 'figure'],
+  ['floor', 'floor'],
+  ['worker', 'worker'],
+  ['baseline', 'baseline'],
+  ['ratio', 'worker ÷ baseline'],
+  ['target', 'target'],
+  ['result', 'result'],
+];
+
+const fmt = (value: number | null | undefined, digits = 2): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+
+const times = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined || b === 0
+    ? '—'
+    : `${(a / b).toFixed(2)}×`;
+
+interface Judged {
+  target: string;
+  result: TableRow['result'];
+}
+
+const judged = (checks: readonly TargetCheck[], id: string, shown?: string): Judged => {
+  const check = checks.find((c) => c.id === id);
+  return check
+    ? { target: shown ?? check.limit, result: check.pass ? 'PASS' : 'FAIL' }
+    : { target: '', result: '' };
+};
+
+const row = (
+  scenario: string,
+  figure: string,
+  cells: Partial<Omit<TableRow, 'scenario' | 'figure'>>,
+): TableRow => ({
+  scenario,
+  figure,
+  floor: '',
+  worker: '',
+  baseline: '',
+  ratio: '',
+  target: '',
+  result: '',
+  ...cells,
+});
+
+const drained = (side: StormSideResult | undefined, digits = 1): string =>
+  side === undefined
+    ? ''
+    : side.drained
+      ? fmt(side.drainSeconds, digits)
+      : `> ${fmt(side.stoppedAfterSeconds, 0)} (not drained)`;
+
+const auditCell = (side: StormSideResult | undefined): string => {
+  if (!side) return '';
+  const { audit } = side;
+  if (audit.exactlyOnce) return `${audit.events}, each once`;
+  const parts = [
+    audit.duplicateEvents > 0 && `${audit.duplicateEvents} duplicates`,
+    audit.missingEventIds > 0 && `${audit.missingEventIds} missing`,
+  ].filter(Boolean);
+  return `${audit.events} (${parts.join(', ') || 'mismatch'})`;
+};
+
+const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow[] => {
+  const { worker, baseline, settings } = storm;
+  const s = 'storm';
+  const ratioOf = (pick: (side: StormSideResult) => number | null) =>
+    times(worker && pick(worker), baseline && pick(baseline));
+  return [
+    row(s, 'drain time T, s', {
+      floor: `T0 ${fmt(storm.floorSeconds, 1)}`,
+      worker: drained(worker),
+      baseline: drained(baseline),
+      ratio: ratioOf((side) => side.drainSeconds),
+    }),
+    row(s, 'drain_ratio T / T0', {
+      floor: '1',
+      worker: fmt(worker?.drainRatio),
+      baseline: fmt(baseline?.drainRatio),
+      ...judged(checks, 'storm.drainRatio'),
+    }),
+    row(s, 'every eventId audited after, s', {
+      worker: fmt(worker?.allAuditedSeconds, 1),
+      baseline: fmt(baseline?.allAuditedSeconds, 1),
+    }),
+    row(s, 'disassociate calls C (throttled included)', {
+      floor: String(settings.targets),
+      worker: worker ? String(worker.disassociateCalls.total) : '',
+      baseline: baseline ? String(baseline.disassociateCalls.total) : '',
+      ratio: ratioOf((side) => side.disassociateCalls.total),
+    }),
+    row(s, `amplification C / ${settings.targets}`, {
+      floor: '1',
+      worker: fmt(worker?.amplification),
+      baseline: fmt(baseline?.amplification),
+      ...judged(checks, 'storm.amplification'),
+    }),
+    row(s, 'throttled calls', {
+      floor: '0',
+      worker: worker ? String(worker.throttledCalls) : '',
+      baseline: baseline ? String(baseline.throttledCalls) : '',
+    }),
+    row(s, 'other Redshift calls (DescribeDataShares)', {
+      floor: '0',
+      worker: worker
+        ? String(Object.values(worker.otherRedshiftCalls).reduce((a, b) => a + b, 0))
+        : '',
+      baseline: baseline
+        ? String(Object.values(baseline.otherRedshiftCalls).reduce((a, b) => a + b, 0))
+        : '',
+    }),
+    row(s, `audit events (${settings.uniqueEventIds} unique eventIds)`, {
+      floor: String(settings.uniqueEventIds),
+      worker: auditCell(worker),
+      baseline: auditCell(baseline),
+      ...judged(checks, 'storm.auditExactlyOnce', 'each exactly once'),
+    }),
+    row(s, `redeliveries (of ${settings.requests} messages)`, {
+      floor: '0',
+      worker: worker ? String(worker.queue.redeliveries) : '',
+      baseline: baseline ? String(baseline.queue.redeliveries) : '',
+    }),
+  ];
+};
+
+const latencyRows = (latency: LatencyResult, checks: readonly TargetCheck[]): TableRow[] => {
+  const { worker, baseline, settings } = latency;
+  const s = 'latency';
+  return [
+    row(s, `batch of ${settings.batchSize}, median ms`, {
+      floor: String(settings.latencyMs),
+      worker: fmt(worker?.durationMs.median, 0),
+      baseline: fmt(baseline?.durationMs.median, 0),
+      ratio: times(worker?.durationMs.median, baseline?.durationMs.median),
+    }),
+    row(s, `batch ÷ ${settings.latencyMs} ms`, {
+      floor: '1',
+      worker: fmt(worker?.ratio),
+      baseline: fmt(baseline?.ratio),
+      ...judged(checks, 'latency.ratio'),
+    }),
+  ];
+};
+
+const coldStartRows = (coldStart: ColdStartResult, checks: readonly TargetCheck[]): TableRow[] => {
+  const { floor, worker, baseline, workerVsFloor } = coldStart;
+  const s = 'cold start';
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  return [
+    row(s, 'bundle (.mjs)', {
+      floor: kib(floor.bytes),
+      worker: `${kib(worker.bytes)} (${fmt(workerVsFloor.bundle)}× floor)`,
+      baseline: kib(baseline.bytes),
+      ratio: times(worker.bytes, baseline.bytes),
+      ...judged(checks, 'coldStart.bundle', '≤ 1.25× floor'),
+    }),
+    row(s, 'init (import + clients), median ms', {
+      floor: fmt(floor.initMs.median, 0),
+      worker: `${fmt(worker.initMs.median, 0)} (${fmt(workerVsFloor.init)}× floor)`,
+      baseline: fmt(baseline.initMs.median, 0),
+      ratio: times(worker.initMs.median, baseline.initMs.median),
+      ...judged(checks, 'coldStart.init', '≤ 1.3× floor'),
+    }),
+    row(s, 'process wall time, median ms', {
+      floor: fmt(floor.wallMs.median, 0),
+      worker: fmt(worker.wallMs.median, 0),
+      baseline: fmt(baseline.wallMs.median, 0),
+      ratio: times(worker.wallMs.median, baseline.wallMs.median),
+    }),
+  ];
+};
+
+const throughputRows = (throughput: ThroughputResult): TableRow[] => {
+  const { worker, baseline, settings } = throughput;
+  const s = 'throughput';
+  return [
+    row(s, 'messages / s per core', {
+      worker: fmt(worker?.messagesPerCoreSecond, 0),
+      baseline: fmt(baseline?.messagesPerCoreSecond, 0),
+      ratio: times(worker?.messagesPerCoreSecond, baseline?.messagesPerCoreSecond),
+    }),
+    row(s, 'CPU ms per message', {
+      worker: fmt(worker?.cpuMsPerMessage),
+      baseline: fmt(baseline?.cpuMsPerMessage),
+      ratio: times(worker?.cpuMsPerMessage, baseline?.cpuMsPerMessage),
+    }),
+    row(s, `messages / s wall (${settings.containers} containers)`, {
+      worker: fmt(worker?.messagesPerSecond, 0),
+      baseline: fmt(baseline?.messagesPerSecond, 0),
+      ratio: times(worker?.messagesPerSecond, baseline?.messagesPerSecond),
+    }),
+  ];
+};
+
+export const tableRows = (
+  results: {
+    storm?: StormResult;
+    latency?: LatencyResult;
+    coldStart?: ColdStartResult;
+    throughput?: ThroughputResult;
+  },
+  checks: readonly TargetCheck[],
+): TableRow[] => [
+  ...(results.storm ? stormRows(results.storm, checks) : []),
+  ...(results.latency ? latencyRows(results.latency, checks) : []),
+  ...(results.coldStart ? coldStartRows(results.coldStart, checks) : []),
+  ...(results.throughput ? throughputRows(results.throughput) : []),
+];
+
+/** A Markdown table, padded so that it also reads as plain text in a terminal. */
+export const renderTable = (rows: readonly TableRow[]): string => {
+  const widths = COLUMNS.map(([key, title]) =>
+    Math.max(title.length, ...rows.map((r) => r[key].length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [
+    line(COLUMNS.map(([, title]) => title)),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.map((r) => line(COLUMNS.map(([key]) => r[key]))),
+  ].join('\n');
+};

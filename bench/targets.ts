@@ -1,0 +1,73 @@
+import type { ColdStartResult } from './cold-start/scenario.js';
+import type { LatencyResult } from './scenarios/latency.js';
+import type { StormResult } from './scenarios/storm.js';
+
+/** One target of the issue, checked against the worker's figure. */
+export interface TargetCheck {
+  id: string;
+  description: string;
+  /** The worker's figure (null when it could not be measured, e.g. the storm did not drain). */
+  value: number | boolean | null;
+  /** The bound, in words: "≤ 1.25". */
+  limit: string;
+  pass: boolean;
+}
+
+const atMost = (id: string, description: string, value: number | null, limit: number) => ({
+  id,
+  description,
+  value,
+  limit: `≤ ${limit}`,
+  pass: value !== null && value <= limit,
+});
+
+/** The targets whose scenario ran. They are reported, never enforced by `npm test`. */
+export const checkTargets = (results: {
+  storm?: StormResult;
+  latency?: LatencyResult;
+  coldStart?: ColdStartResult;
+}): TargetCheck[] => {
+  const checks: TargetCheck[] = [];
+  const storm = results.storm?.worker;
+  if (storm) {
+    checks.push(
+      atMost('storm.drainRatio', 'storm: drain time ÷ (targets ÷ R)', storm.drainRatio, 1.25),
+      atMost(
+        'storm.amplification',
+        'storm: disassociate calls ÷ targets',
+        storm.amplification,
+        1.2,
+      ),
+      {
+        id: 'storm.auditExactlyOnce',
+        description: 'storm: every eventId audited exactly once',
+        value: storm.audit.exactlyOnce,
+        limit: 'true',
+        pass: storm.audit.exactlyOnce,
+      },
+    );
+  }
+  const latency = results.latency?.worker;
+  if (latency)
+    checks.push(
+      atMost('latency.ratio', 'latency: median batch ÷ Redshift latency', latency.ratio, 1.3),
+    );
+  const coldStart = results.coldStart;
+  if (coldStart) {
+    checks.push(
+      atMost(
+        'coldStart.init',
+        'cold start: median init ÷ floor',
+        coldStart.workerVsFloor.init,
+        1.3,
+      ),
+      atMost(
+        'coldStart.bundle',
+        'cold start: bundle bytes ÷ floor',
+        coldStart.workerVsFloor.bundle,
+        1.25,
+      ),
+    );
+  }
+  return checks;
+};
