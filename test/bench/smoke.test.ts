@@ -1,0 +1,158 @@
+/**
+ * A smoke run of the benchmark: every scenario at the `--quick` sizes, through the same code as
+ * `npm run bench`. The figures at these sizes mean little; what is checked is the shape of the
+ * results and the invariants every run must keep (nothing lost, nothing audited twice by the
+ * worker, every count consistent with the emulators'). The targets are not checked here.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BenchResults, runBench } from '../../bench/bench.js';
+import { silentProgress } from '../../bench/progress.js';
+import { QUICK } from '../../bench/settings.js';
+
+let results: BenchResults;
+
+beforeAll(async () => {
+  results = await runBench({ quick: true, progress: silentProgress });
+}, 120_000);
+
+describe('bench smoke run (--quick)', () => {
+  it('records the machine, the Node version, the commit and the mode', () => {
+    // Assess
+    expect(results).toMatchObject({
+      schemaVersion: 1,
+      mode: 'quick',
+      scenarios: ['storm', 'latency', 'cold-start', 'throughput'],
+      node: process.version,
+    });
+    expect(results.machine.cpus).toBeGreaterThan(0);
+    expect(results.machine.cpuModel).not.toBe('');
+    expect(results.machine.memoryGiB).toBeGreaterThan(0);
+    expect(Date.parse(results.generatedAt)).not.toBeNaN();
+    expect(results.git.commit).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('storm: the worker drains the queue and audits every eventId exactly once', () => {
+    // Prepare
+    const storm = results.storm;
+    const worker = storm?.worker;
+
+    // Assess
+    expect(worker?.drained).toBe(true);
+    expect(worker?.audit).toMatchObject({
+      events: QUICK.storm.uniqueEventIds,
+      expectedEventIds: QUICK.storm.uniqueEventIds,
+      auditedEventIds: QUICK.storm.uniqueEventIds,
+      missingEventIds: 0,
+      duplicateEvents: 0,
+      exactlyOnce: true,
+    });
+    expect(worker?.queue).toMatchObject({ deadLettered: 0, leftInQueue: 0 });
+    expect(worker?.targetsStillAssociated).toBe(0);
+  });
+
+  it('storm: each target is disassociated by exactly one successful call, on both sides', () => {
+    for (const side of [results.storm?.worker, results.storm?.baseline]) {
+      // Assess
+      expect(side?.disassociateCalls.ok).toBe(QUICK.storm.targets);
+      expect(side?.targetsStillAssociated).toBe(0);
+      expect(side?.amplification).toBeCloseTo(
+        (side?.disassociateCalls.total ?? 0) / QUICK.storm.targets,
+        3,
+      );
+    }
+  });
+
+  it('storm: the attempts the worker containers made are the calls Redshift received', () => {
+    // Prepare
+    const worker = results.storm?.worker;
+    const attempts = (worker?.containers ?? []).reduce(
+      (sum, c) => sum + (c.attempts?.total ?? 0),
+      0,
+    );
+    const timeline = worker?.timeline ?? [];
+
+    // Assess: one container per concurrent invocation, each with its own figures
+    expect(worker?.containers).toHaveLength(QUICK.storm.containers);
+    expect(attempts).toBe(worker?.disassociateCalls.total);
+    expect(timeline.reduce((sum, s) => sum + s.disassociateOk + s.disassociateThrottled, 0)).toBe(
+      worker?.disassociateCalls.total,
+    );
+    expect(timeline.reduce((sum, s) => sum + s.disassociateThrottled, 0)).toBe(
+      worker?.throttledCalls,
+    );
+  });
+
+  it('storm: the baseline audits every message it acknowledges, duplicates included', () => {
+    // Prepare
+    const baseline = results.storm?.baseline;
+
+    // Assess
+    expect(baseline?.drained).toBe(true);
+    expect(baseline?.audit.auditedEventIds).toBe(QUICK.storm.uniqueEventIds);
+    expect(baseline?.audit.events).toBeGreaterThanOrEqual(QUICK.storm.requests);
+    expect(baseline?.audit.exactlyOnce).toBe(false);
+  });
+
+  it('latency: no batch beats one Redshift round trip, and the baseline pays one per record', () => {
+    // Prepare
+    const { worker, baseline, settings } = results.latency ?? {};
+
+    // Assess
+    expect(worker?.durationMs.runs).toBe(QUICK.latency.batches);
+    expect(worker?.ratio).toBeGreaterThanOrEqual(1);
+    expect(baseline?.ratio).toBeGreaterThanOrEqual(settings?.batchSize ?? Number.NaN);
+    expect(worker?.itemFailures).toBe(0);
+    expect(baseline?.itemFailures).toBe(0);
+    expect(worker?.breakdownMs?.callWindow).toBeGreaterThan(0);
+  });
+
+  it('cold start: three bundles built as serverless.yml says, each imported in a fresh process', () => {
+    // Prepare
+    const coldStart = results.coldStart;
+
+    // Assess
+    expect(coldStart?.esbuild.nodeOptions).toBe('--enable-source-maps');
+    for (const bundle of [coldStart?.floor, coldStart?.worker, coldStart?.baseline]) {
+      expect(bundle?.bytes).toBeGreaterThan(0);
+      expect(bundle?.mapBytes).toBeGreaterThan(0);
+      expect(bundle?.initMs.runs).toBe(QUICK.coldStart.runs);
+      expect(bundle?.initMs.median).toBeGreaterThan(0);
+      expect(bundle?.wallMs.median).toBeGreaterThan(bundle?.initMs.median ?? 0);
+    }
+    // The worker bundles everything the floor does, and more.
+    expect(coldStart?.worker.bytes).toBeGreaterThan(coldStart?.floor.bytes ?? 0);
+    expect(coldStart?.workerVsFloor.bundle).toBeCloseTo(
+      (coldStart?.worker.bytes ?? 0) / (coldStart?.floor.bytes ?? 1),
+      3,
+    );
+  });
+
+  it('throughput: both sides process every batch they take, and the rates are consistent', () => {
+    for (const side of [results.throughput?.worker, results.throughput?.baseline]) {
+      // Assess
+      expect(side?.messages).toBeGreaterThan(0);
+      expect(side?.itemFailures).toBe(0);
+      expect(side?.messagesPerCoreSecond).toBeGreaterThanOrEqual(side?.messagesPerSecond ?? 0);
+      expect(side?.eventLoopUtilization).toBeGreaterThan(0);
+      expect(side?.eventLoopUtilization).toBeLessThanOrEqual(1.05);
+    }
+  });
+
+  it('reports every target of the issue as pass or fail, and a table row per figure', () => {
+    // Assess
+    expect(results.targets.map((t) => t.id)).toEqual([
+      'storm.drainRatio',
+      'storm.amplification',
+      'storm.auditExactlyOnce',
+      'latency.ratio',
+      'coldStart.init',
+      'coldStart.bundle',
+    ]);
+    for (const target of results.targets) expect(typeof target.pass).toBe('boolean');
+    expect(results.table.length).toBeGreaterThanOrEqual(15);
+    for (const row of results.table) {
+      expect(Object.keys(row)).toHaveLength(8);
+      expect(row.figure).not.toBe('');
+    }
+  });
+});
