@@ -50,8 +50,8 @@ export const createSqsClient = (
     options.region ?? (options.queueUrl ? regionOfQueueUrl(options.queueUrl) : undefined);
   return new SQSClient({
     ...(region && { region }),
-    ...(options.endpointUrl && { endpoint: options.endpointUrl }),
-    ...(endpoint && { useQueueUrlAsEndpoint: false }),
+    // Given explicitly even when it comes from the environment: the flag below depends on it.
+    ...(endpoint && { endpoint, useQueueUrlAsEndpoint: false }),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: 5000,
       requestTimeout: REQUEST_TIMEOUT_MS,
