@@ -1,13 +1,23 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Outcome } from '../../src/core/outcome.js';
 import { sqsClientFor } from '../../src/local/stack.js';
+import { runStartCommand } from '../../src/local/start/command.js';
 import { type RunningLocalDemo, startLocalDemo } from '../../src/local/start/demo.js';
-import { DEFAULT_FILES, DEFAULT_OPTIONS } from '../../src/local/start/options.js';
+import { planWaves } from '../../src/local/start/events-file.js';
+import { renderKeepRunning, watchAuditEvents } from '../../src/local/start/keep-running.js';
+import {
+  DEFAULT_FILES,
+  DEFAULT_OPTIONS,
+  parseStartArguments,
+} from '../../src/local/start/options.js';
+import { barProgress, type ProgressSnapshot } from '../../src/local/start/progress.js';
+import { renderSummary } from '../../src/local/start/render.js';
 import type { LocalDemoSummary, OutcomeRow } from '../../src/local/start/summary.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -266,6 +276,188 @@ describe('npm start with the example files', () => {
     expect(summary.durationMs).toBeLessThan(15_000);
     expect(progress).toMatch(/sent 30\/30 · in flight 0 · acknowledged 30 · dead-lettered 6/);
   });
+
+  it('renders the summary for a terminal: outcome table, DLQ reasons, checks', () => {
+    // Act
+    const text = renderSummary(summary);
+
+    // Assess
+    expect(text).toContain('all checks passed');
+    expect(text).toMatch(/demo-throttled-01 +1 +REVOKED +3/);
+    expect(text).toMatch(/demo-sametarget-01 .*satisfied by demo-normal-01/);
+    expect(text).toMatch(/demo-denied-01 +FAILED +AccessDenied/);
+    expect(text).toMatch(/DisassociateDataShareConsumer +14 +7 +4 +2 +0 +1 +0/);
+    expect(text).toContain('REVOKED 7 · ALREADY_REVOKED 11 · DRY_RUN 3 · REJECTED 5 · FAILED 1');
+    expect(text).not.toContain('✗');
+  });
+
+  it('keeps the worker running after the summary: a message sent then is audited', async () => {
+    // Prepare
+    const seen: string[] = [];
+    const stopWatching = watchAuditEvents(demo.stack, (line) => seen.push(line), 20);
+    const body = JSON.stringify({
+      ...requestOf('demo-dryrun-01'),
+      eventId: 'after-the-summary-01',
+    });
+
+    // Act
+    await demo.sqs.send(
+      new SendMessageCommand({ QueueUrl: demo.stack.queues.source.url, MessageBody: body }),
+    );
+    await demo.mapping.waitForIdle({ quietMs: 50, timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    stopWatching();
+
+    // Assess
+    expect(seen).toEqual([expect.stringMatching(/^audit {2}after-the-summary-01 {2}DRY_RUN/)]);
+    const help = renderKeepRunning(demo.stack);
+    expect(help).toContain(`export AWS_ENDPOINT_URL_SQS='${demo.stack.endpoints.sqs}'`);
+    expect(help).toContain(`export SOURCE_QUEUE_URL='${demo.stack.queues.source.url}'`);
+    expect(help).toContain(`${demo.stack.endpoints.redshift}/__emulator/faults`);
+    expect(help).toContain(`${demo.stack.endpoints.eventBridge}/__emulator/events`);
+  });
+});
+
+describe('npm start pieces', () => {
+  it('parses options into exact values and rejects bad ones naming the option and the value', () => {
+    // Act
+    const parsed = parseStartArguments(
+      ['--error-rate', '0.25', '--seed', '7', '--latency-ms', '20', '--json'],
+      { writeOut: () => {}, writeErr: () => {} },
+    );
+
+    // Assess
+    expect(parsed).toEqual({
+      kind: 'run',
+      options: { ...DEFAULT_OPTIONS, errorRate: 0.25, seed: 7, latencyMs: 20, json: true },
+    });
+    const problem = (args: string[]) => {
+      try {
+        parseStartArguments(args, { writeOut: () => {}, writeErr: () => {} });
+        return undefined;
+      } catch (error) {
+        return {
+          message: (error as Error).message,
+          exitCode: (error as { exitCode?: number }).exitCode,
+        };
+      }
+    };
+    expect(problem(['--error-rate', '1.5'])).toEqual({
+      message: "--error-rate must be a number from 0 to 1 (a share of the calls), '1.5' given",
+      exitCode: 2,
+    });
+    expect(problem(['--seed', '-1'])?.message).toBe(
+      "--seed must be a whole number from 0 to 4294967295, '-1' given",
+    );
+    expect(problem(['--log-level', 'loud'])?.message).toMatch(/^--log-level must be one of fatal/);
+    expect(problem(['--latency-ms', '1e3'])?.exitCode).toBe(2);
+    expect(problem(['--drain-timeout'])?.message).toMatch(/argument missing/);
+  });
+
+  it('prints the help and asks for no run', () => {
+    // Prepare
+    let help = '';
+
+    // Act
+    const parsed = parseStartArguments(['--help'], {
+      writeOut: (t) => (help += t),
+      writeErr: () => {},
+    });
+
+    // Assess
+    expect(parsed).toEqual({ kind: 'help' });
+    expect(help).toContain('--keep-running');
+    expect(help).toContain('docs/local-stack.md');
+  });
+
+  it('sends a repeat only after the wave that acts for its eventId or its target', () => {
+    // Prepare
+    const request = (eventId: string, consumerRegion: string, extra = {}) =>
+      JSON.stringify({
+        eventId,
+        dataShareArn: requestOf('demo-normal-01').dataShareArn,
+        consumerRegion,
+        policyId: 'p',
+        issuedAt: '2026-11-25T07:00:00Z',
+        ...extra,
+      });
+    const bodies = [
+      request('a', 'us-east-1'),
+      request('a', 'us-east-1'),
+      request('b', 'us-east-1'),
+      request('a', 'us-east-1'),
+      request('c', 'us-east-1', { dryRun: true }),
+      request('d', 'us-west-2'),
+      '{not json',
+    ].map((body, index) => ({ line: index + 1, body }));
+
+    // Act
+    const waves = planWaves(bodies).map((line) => line.wave);
+
+    // Assess: copies of a share wave 1; b acts after a; the dry run, d and the bad body go first
+    expect(waves).toEqual([0, 1, 1, 1, 0, 0, 0]);
+  });
+
+  it('refuses an unreadable events file or seed before starting anything', async () => {
+    // Prepare: servers closed just before (the other describe) leave their handles a moment
+    const servers = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = servers();
+    const start = (options: Partial<typeof DEFAULT_OPTIONS>) =>
+      startLocalDemo({ ...DEFAULT_OPTIONS, ...options }, { stderr: () => {} }).then(
+        () => undefined,
+        (error: Error & { exitCode?: number }) => ({
+          message: error.message,
+          exitCode: error.exitCode,
+        }),
+      );
+
+    // Act
+    const missing = await start({ eventsFile: '/nonexistent/events.jsonl' });
+    const badSeed = await start({ datasharesFile: DEFAULT_FILES.events });
+
+    // Assess
+    expect(missing).toEqual({
+      message: expect.stringMatching(/^\/nonexistent\/events\.jsonl: cannot read the events file/),
+      exitCode: 2,
+    });
+    expect(badSeed).toEqual({
+      message: expect.stringContaining('cannot read the datashares seed'),
+      exitCode: 2,
+    });
+    expect(servers()).toBe(before);
+  });
+
+  it('draws a progress bar on a terminal', () => {
+    // Prepare
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 200 });
+    let drawn = '';
+    stream.on('data', (chunk: Buffer) => (drawn += chunk.toString()));
+    const snapshot: ProgressSnapshot = {
+      elapsedMs: 1500,
+      wave: 1,
+      waves: 2,
+      sent: 20,
+      total: 30,
+      inFlight: 10,
+      acknowledged: 10,
+      deadLettered: 1,
+      redshiftCalls: 7,
+      redshiftThrottled: 2,
+      auditEvents: 10,
+    };
+    const bar = barProgress(stream, 10);
+
+    // Act
+    bar.start(() => snapshot);
+    bar.note('ignored while the bar is drawn');
+    bar.stop();
+
+    // Assess
+    expect(drawn).toContain('10/30 acknowledged · in flight 10 · DLQ 1 · Redshift 7 (2 throttled)');
+    expect(drawn).not.toContain('ignored');
+  });
 });
 
 describe('npm start as a command', () => {
@@ -281,6 +473,57 @@ describe('npm start as a command', () => {
         stderr: error.stderr,
       }),
     );
+
+  it('in-process: --keep-running prints the summary, then how to reach the stack, until stopped', async () => {
+    // Prepare: a second run in this process, which must talk to its own stack
+    let stdout = '';
+    let stderr = '';
+
+    // Act
+    const code = await runStartCommand(['--keep-running', '--log-level', 'silent'], {
+      writeOut: (text) => (stdout += text),
+      writeErr: (text) => (stderr += text),
+      untilStopped: async () => 'stopped by the test',
+    });
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('all checks passed');
+    expect(stdout).toContain('REVOKED 7 · ALREADY_REVOKED 11 · DRY_RUN 3 · REJECTED 5 · FAILED 1');
+    expect(stderr).toMatch(/export AWS_ENDPOINT_URL_SQS='http:\/\/127\.0\.0\.1:\d+'/);
+    expect(stderr).toContain('stopped by the test: stopping the worker and the stack');
+  }, 60_000);
+
+  it('in-process: --help exits 0; an unreadable events file exits 2 in one line', async () => {
+    // Prepare
+    const io = () => {
+      const out = { stdout: '', stderr: '' };
+      return {
+        out,
+        io: {
+          writeOut: (text: string) => (out.stdout += text),
+          writeErr: (text: string) => (out.stderr += text),
+        },
+      };
+    };
+    const help = io();
+    const missing = io();
+
+    // Act
+    const helpCode = await runStartCommand(['--help'], help.io);
+    const missingCode = await runStartCommand(['--events', '/nonexistent.jsonl'], missing.io);
+
+    // Assess
+    expect(helpCode).toBe(0);
+    expect(help.out.stdout).toContain('Usage: npm start -- [options]');
+    expect(missingCode).toBe(2);
+    expect(missing.out).toEqual({
+      stdout: '',
+      stderr: expect.stringMatching(
+        /^npm start: \/nonexistent\.jsonl: cannot read the events file .*\n$/,
+      ),
+    });
+  });
 
   it('--json exits 0 and prints the summary as one JSON object on stdout', async () => {
     // Act

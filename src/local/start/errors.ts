@@ -1,7 +1,7 @@
 /**
  * Errors of `npm start`. Each says what is wrong in the one line printed on stderr, and carries
- * the exit code: 2 when the run could not start (a bad option or input file), 1 when it ran but
- * did not finish as it should (the queue never drained).
+ * the exit code: 2 when the run could not start (a bad option or input file). A run that did not
+ * finish as it should (a failed check, a queue that never drained) exits 1 from its summary.
  */
 
 export const ExitCode = {
@@ -50,13 +50,5 @@ export class InputFileError extends LocalDemoError {
     super(`${path}: ${message}`, ExitCode.Usage, options);
     this.name = 'InputFileError';
     this.path = path;
-  }
-}
-
-/** The source queue still held messages when the drain timeout ran out. */
-export class DrainTimeoutError extends LocalDemoError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, ExitCode.Failed, options);
-    this.name = 'DrainTimeoutError';
   }
 }

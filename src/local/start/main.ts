@@ -4,11 +4,8 @@
  * Usage: npm start -- [--events FILE] [--datashares FILE] [--throttle-rps N] [--error-rate R]
  *   [--latency-ms N] [--seed N] [--log-level L] [--drain-timeout S] [--json] [--keep-running]
  */
-import { type DemoOutput, startLocalDemo } from './demo.js';
-import { ExitCode, LocalDemoError } from './errors.js';
-import { renderKeepRunning, untilSignal, watchAuditEvents } from './keep-running.js';
-import { parseStartArguments } from './options.js';
-import { renderSummary } from './render.js';
+import { runStartCommand } from './command.js';
+import { untilSignal } from './keep-running.js';
 
 // fauxqs keeps its queues in node:sqlite, whose import warns "SQLite is an experimental
 // feature" on Node 22 — about fauxqs, not about this run. Node emits warnings on the next tick,
@@ -23,52 +20,18 @@ process.on('warning', (warning) => {
 const writeOut = process.stdout.write.bind(process.stdout);
 const writeErr = process.stderr.write.bind(process.stderr);
 
-const main = async (): Promise<ExitCode> => {
-  const parsed = parseStartArguments(process.argv.slice(2), {
-    writeOut: (text) => writeOut(text),
-    writeErr: (text) => writeErr(text),
-  });
-  if (parsed.kind === 'help') return ExitCode.Ok;
-  const { options } = parsed;
-  const output: DemoOutput = {
-    stderr: (text) => writeErr(text),
-    ...(process.stderr.isTTY ? { interactive: { stream: process.stderr } } : {}),
-  };
-
-  const demo = await startLocalDemo(options, output);
-  try {
-    const { summary } = demo;
-    writeOut(options.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
-    if (options.keepRunning) {
-      writeErr(renderKeepRunning(demo.stack));
-      const stopWatching = watchAuditEvents(demo.stack, (text) => writeErr(text));
-      const signal = await untilSignal();
-      stopWatching();
-      writeErr(`\n${signal}: stopping the worker and the stack…\n`);
-      // A second Ctrl-C while the graceful stop runs means "now": the one place we exit by hand.
-      process.once('SIGINT', () => process.exit(130));
-    }
-    return summary.ok ? ExitCode.Ok : ExitCode.Failed;
-  } finally {
-    await demo.stop();
-  }
-};
-
-main().then(
-  (code) => {
-    // No process.exit: every server, socket and timer is closed, so the process ends by itself
-    // once stdout is flushed (a forced exit could cut a piped summary short).
-    process.exitCode = code;
+// No process.exit: every server, socket and timer is closed, so the process ends by itself once
+// stdout is flushed (a forced exit could cut a piped summary short).
+process.exitCode = await runStartCommand(process.argv.slice(2), {
+  writeOut: (text) => writeOut(text),
+  writeErr: (text) => writeErr(text),
+  ...(process.stderr.isTTY ? { terminal: process.stderr } : {}),
+  // With --keep-running, the first Ctrl-C stops gracefully; a second one while that runs means
+  // "now": the one place we exit by hand. (Before that, Ctrl-C ends the process as usual: every
+  // server lives in it.)
+  untilStopped: async () => {
+    const signal = await untilSignal();
+    process.once('SIGINT', () => process.exit(130));
+    return signal;
   },
-  (error: unknown) => {
-    if (error instanceof LocalDemoError) {
-      writeErr(`npm start: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    } else {
-      writeErr(
-        `npm start: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`,
-      );
-      process.exitCode = ExitCode.Failed;
-    }
-  },
-);
+});
