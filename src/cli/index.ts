@@ -10,10 +10,11 @@ import { registerDlqReplay } from './commands/dlq-replay.js';
 import { loadWorkerHandler, registerPoll } from './commands/poll.js';
 import { registerSend } from './commands/send.js';
 import { describeFailure, ExitCode } from './errors.js';
-import { osUserIdentity } from './identity.js';
+import { osUserIdentity, withFallback } from './identity.js';
 import { processOutput } from './output.js';
 import { terminalConfirm } from './prompt.js';
 import { createSqsClient } from './sqs.js';
+import { callerIdentity } from './sts-identity.js';
 
 export interface ProgramOptions {
   environment: RunnerEnvironment;
@@ -92,7 +93,7 @@ export const main = async (
       env,
       output: processOutput,
       confirm: terminalConfirm(process.stdin, process.stderr),
-      identity: osUserIdentity,
+      identity: withFallback(callerIdentity(env) ?? osUserIdentity),
       createSqs: (connection) => createSqsClient(connection, env),
       now: Date.now,
       sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
