@@ -5,7 +5,12 @@ import { AwsCallError, FailureKind } from '../src/core/errors.js';
 import { createLogger } from '../src/observability/logger.js';
 import { EmfMetrics } from '../src/observability/metrics.js';
 import { createWorkerDependencies } from '../src/wiring.js';
-import type { DataShareRevoker, MetricName, Metrics } from '../src/worker/ports.js';
+import type {
+  DataShareRevoker,
+  IdempotencyStore,
+  MetricName,
+  Metrics,
+} from '../src/worker/ports.js';
 import { processBatch } from '../src/worker/process-batch.js';
 import { createBaselineHandler } from './baseline/handler.js';
 
@@ -32,6 +37,8 @@ export interface ContainerProbe {
   invocations: InvocationSpan[];
   /** `Count` metrics each container emitted, summed per container. */
   metrics: Map<number, Partial<Record<MetricName, number>>>;
+  /** Idempotency-store calls (one DynamoDB request each), by method, over all containers. */
+  storeCalls: Map<string, number>;
   /**
    * How often each log message was written, over all containers (only when the probe was
    * created with `logCensus`: parsing every line costs the harness time).
@@ -43,6 +50,7 @@ export const createProbe = (options: { logCensus?: boolean } = {}): ContainerPro
   attempts: [],
   invocations: [],
   metrics: new Map(),
+  storeCalls: new Map(),
   ...(options.logCensus && { logMessages: new Map<string, number>() }),
 });
 
@@ -116,6 +124,19 @@ const recordingRevoker = (
   },
 });
 
+/** The worker's idempotency store, counting calls by method. */
+const countingStore = (inner: IdempotencyStore, probe: ContainerProbe): IdempotencyStore =>
+  new Proxy(inner, {
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        probe.storeCalls.set(property, (probe.storeCalls.get(property) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+
 /** The worker's metrics, still serialised as EMF (as in Lambda) but summed for the report. */
 const countingMetrics = (inner: Metrics, container: number, probe: ContainerProbe): Metrics => {
   const counts: Partial<Record<MetricName, number>> = {};
@@ -146,6 +167,7 @@ export const createWorkerContainer = (
   // Instrumentation wraps the ports; the worker's own code is untouched. The EMF writer is the
   // one thing replaced: src/wiring.ts writes it to stdout, which here is the benchmark's table.
   deps.revoker = recordingRevoker(deps.revoker, index, probe);
+  deps.store = countingStore(deps.store, probe);
   const emf = new EmfMetrics({
     namespace: 'DatashareRevoker',
     dimensions: { service: 'datashare-revoker' },

@@ -49,7 +49,7 @@ export const FULL: BenchSettings = {
     seed: SEED,
     workerEnv: {},
   },
-  coldStart: { runs: 10, warmupRuns: 1 },
+  coldStart: { runs: 15, warmupRuns: 1 },
   throughput: {
     containers: 10,
     rounds: 4,

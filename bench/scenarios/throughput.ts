@@ -9,7 +9,13 @@
 import { performance } from 'node:perf_hooks';
 import type { SQSEvent } from 'aws-lambda';
 import { createLambdaContext } from '../../src/local/esm/context.js';
-import { type Container, type ContainerKind, createContainer, createProbe } from '../containers.js';
+import {
+  type Container,
+  type ContainerKind,
+  type ContainerProbe,
+  createContainer,
+  createProbe,
+} from '../containers.js';
 import type { Progress } from '../progress.js';
 import { useEnvironment } from '../queue.js';
 import { seededRandom } from '../random.js';
@@ -49,6 +55,8 @@ export interface ThroughputSideResult {
   eventLoopUtilization: number;
   /** Active CPU time per message, ms. */
   cpuMsPerMessage: number;
+  /** AWS requests per message (DynamoDB: the worker's idempotency-store calls). */
+  awsCallsPerMessage: { redshift: number; eventBridge: number; dynamoDb: number };
   itemFailures: number;
 }
 
@@ -76,7 +84,11 @@ interface Side {
   wallMs: number;
   activeMs: number;
   itemFailures: number;
+  calls: { redshift: number; eventBridge: number; dynamoDb: number };
 }
+
+const storeCallCount = (probe: ContainerProbe): number =>
+  [...probe.storeCalls.values()].reduce((sum, n) => sum + n, 0);
 
 /**
  * Every container of the side takes the next pre-built event, invokes its handler, and again,
@@ -158,7 +170,18 @@ export const runThroughput = async (
     wallMs: 0,
     activeMs: 0,
     itemFailures: 0,
+    calls: { redshift: 0, eventBridge: 0, dynamoDb: 0 },
   }));
+  /** A measured round, with the AWS calls it made (counted outside the timed part). */
+  const measuredRound = async (side: Side, until: number) => {
+    const before = await host.call('callCounts');
+    const storeBefore = storeCallCount(probe);
+    await runRound(side, () => performance.now() >= until, true, settings.functionTimeoutMs);
+    const after = await host.call('callCounts');
+    side.calls.redshift += after.redshift - before.redshift;
+    side.calls.eventBridge += after.eventBridge - before.eventBridge;
+    side.calls.dynamoDb += storeCallCount(probe) - storeBefore;
+  };
   try {
     for (const side of sides)
       await runRound(
@@ -170,8 +193,7 @@ export const runThroughput = async (
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
-        const until = performance.now() + settings.roundMs;
-        await runRound(side, () => performance.now() >= until, true, settings.functionTimeoutMs);
+        await measuredRound(side, performance.now() + settings.roundMs);
       }
       progress.status(
         `round ${round + 1}/${settings.rounds}: ${sides
@@ -196,6 +218,11 @@ export const runThroughput = async (
       messagesPerSecond: round(side.messages / (side.wallMs / 1000), 0),
       eventLoopUtilization: round(side.activeMs / side.wallMs, 3),
       cpuMsPerMessage: round(side.activeMs / side.messages, 3),
+      awsCallsPerMessage: {
+        redshift: round(side.calls.redshift / side.messages, 2),
+        eventBridge: round(side.calls.eventBridge / side.messages, 2),
+        dynamoDb: round(side.calls.dynamoDb / side.messages, 2),
+      },
       itemFailures: side.itemFailures,
     };
   }

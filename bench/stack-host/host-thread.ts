@@ -42,6 +42,10 @@ const handlers: Handlers = {
     targets.filter((t) => stack.redshift.isAssociated(t.dataShareArn, t.consumerArn)).length,
   auditEvents: () => stack.eventBridge.eventsOn(bus).map(auditRecord),
   auditEventCount: () => stack.eventBridge.eventsOn(bus).length,
+  callCounts: () => ({
+    redshift: stack.redshift.calls.length,
+    eventBridge: stack.eventBridge.stats().calls,
+  }),
   stop: async () => {
     await stack.stop();
     return undefined;

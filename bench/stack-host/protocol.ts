@@ -33,6 +33,8 @@ export interface StackHostMethods {
   associatedCount: { args: BenchTarget[]; result: number };
   auditEvents: { args: undefined; result: AuditRecord[] };
   auditEventCount: { args: undefined; result: number };
+  /** Calls received so far: Redshift (all operations) and EventBridge PutEvents. */
+  callCounts: { args: undefined; result: { redshift: number; eventBridge: number } };
   stop: { args: undefined; result: undefined };
 }
 export type StackHostMethod = keyof StackHostMethods;

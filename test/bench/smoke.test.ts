@@ -138,6 +138,17 @@ describe('bench smoke run (--quick)', () => {
     }
   });
 
+  it('throughput: one Redshift call per message on both sides, one PutEvents per message for the baseline', () => {
+    // Prepare
+    const { worker, baseline } = results.throughput ?? {};
+
+    // Assess
+    expect(worker?.awsCallsPerMessage.redshift).toBe(1);
+    expect(worker?.awsCallsPerMessage.eventBridge).toBeLessThanOrEqual(1);
+    expect(worker?.awsCallsPerMessage.dynamoDb).toBeGreaterThan(0);
+    expect(baseline?.awsCallsPerMessage).toEqual({ redshift: 1, eventBridge: 1, dynamoDb: 0 });
+  });
+
   it('reports every target of the issue as pass or fail, and a table row per figure', () => {
     // Assess
     expect(results.targets.map((t) => t.id)).toEqual([
