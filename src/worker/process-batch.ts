@@ -24,6 +24,7 @@ import type {
   MessageQueue,
   Metrics,
   Resolution,
+  VisibilityChange,
 } from './ports.js';
 import { MetricName } from './ports.js';
 import {
@@ -76,7 +77,8 @@ const STORE_CONCURRENCY = 16;
 type DecisionState =
   | { kind: 'pending' }
   | { kind: 'duplicate' }
-  | { kind: 'busy'; why: string }
+  /** Held by another invocation until `leaseUntil` (when known): comes back after it. */
+  | { kind: 'busy'; why: string; leaseUntil?: number }
   | { kind: 'resolved'; resolution: Resolution; fromStore: boolean }
   | { kind: 'retry'; error: { code: string; message: string }; attempts: number };
 
@@ -172,6 +174,9 @@ export const processBatch = async (
     }));
 
     await claimDecisions(tracked, leaseUntil, deps, limitStore);
+    // While this batch works, watch the decisions another invocation holds: most finish in
+    // moments, and waiting here beats coming back a whole lease later.
+    const watching = watchBusyDecisions(tracked, leaseUntil, finalDeadline, deps);
     await resolveDecisions(tracked, redshiftDeadline, deps, nowIso);
 
     const terminals = [
@@ -194,6 +199,7 @@ export const processBatch = async (
       },
     );
     await settle(auditable, published, leaseUntil, deps, limitStore, fail);
+    await watching;
 
     for (const t of tracked) {
       if (t.state.kind === 'busy') {
@@ -201,7 +207,6 @@ export const processBatch = async (
           { why: t.state.why },
           'decision busy elsewhere; it will come back',
         );
-        fail(t.decision.deliveries);
       }
       if (t.state.kind === 'duplicate') {
         metrics.add(MetricName.DuplicatesSuppressed, t.decision.deliveries.length);
@@ -212,7 +217,7 @@ export const processBatch = async (
       }
     }
     await scheduleRetries(
-      tracked.filter((t) => t.state.kind === 'retry'),
+      tracked.filter((t) => t.state.kind === 'retry' || t.state.kind === 'busy'),
       finalDeadline,
       deps,
       limitStore,
@@ -250,6 +255,7 @@ const claimDecisions = async (
             t.state = {
               kind: 'busy',
               why: `in progress in another invocation until ${new Date(claim.leaseUntil).toISOString()}`,
+              leaseUntil: claim.leaseUntil,
             };
           else if (claim.resolution)
             t.state = { kind: 'resolved', resolution: claim.resolution, fromStore: true };
@@ -262,6 +268,53 @@ const claimDecisions = async (
         }
       }),
     ),
+  );
+};
+
+/** How long a batch waits, at most, for decisions another invocation holds. */
+const MAX_BUSY_WAIT_MS = 5000;
+/** The first re-check of a busy decision; each later one waits twice as long, up to 1 s. */
+const FIRST_BUSY_RECHECK_MS = 200;
+
+/**
+ * Re-checks, with growing pauses, the decisions that another invocation holds: one that completes
+ * meanwhile is a duplicate (acknowledged now); one whose holder gave it up is given up here too
+ * (it comes back at once, to be processed by whoever receives it). Never past the deadline.
+ */
+const watchBusyDecisions = async (
+  tracked: Tracked[],
+  leaseUntil: number,
+  deadline: Deadline,
+  deps: WorkerDependencies,
+): Promise<void> => {
+  const busy = tracked.filter((t) => t.state.kind === 'busy' && t.state.leaseUntil !== undefined);
+  await Promise.all(
+    busy.map(async (t) => {
+      let waited = 0;
+      for (let pause = FIRST_BUSY_RECHECK_MS; ; pause = Math.min(1000, pause * 2)) {
+        if (waited + pause > MAX_BUSY_WAIT_MS || !deadline.allows(pause + AUDIT_ROUND_BUDGET_MS))
+          return;
+        await deps.sleep(pause);
+        waited += pause;
+        const claim = await deps.store.claim(t.decision.eventId, leaseUntil).catch(() => undefined);
+        if (!claim) return;
+        if (claim.status === 'completed') {
+          t.state = { kind: 'duplicate' };
+          return;
+        }
+        if (claim.status === 'acquired') {
+          // Its holder gave it up (to retry later, or as FAILED): leave it to the queue, at once.
+          await deps.store.release(t.decision.eventId).catch(() => undefined);
+          t.state = { kind: 'busy', why: 'released by its holder', leaseUntil: deps.clock() };
+          return;
+        }
+        t.state = {
+          kind: 'busy',
+          why: t.state.kind === 'busy' ? t.state.why : '',
+          leaseUntil: claim.leaseUntil,
+        };
+      }
+    }),
   );
 };
 
@@ -619,17 +672,8 @@ const scheduleRetries = async (
   fail: (deliveries: readonly Delivery[]) => void,
 ): Promise<void> => {
   if (retries.length === 0) return;
-  const changes = [];
-  for (const t of retries) {
-    fail(t.decision.deliveries);
-    const state = t.state as Extract<DecisionState, { kind: 'retry' }>;
-    t.decision.deliveries[0].log.warn(
-      { error: state.error, attempts: state.attempts },
-      'revocation not finished; it will be retried',
-    );
-    // A decision that got no attempt at all (deadline) just comes back with the queue's timeout.
-    if (state.attempts === 0) continue;
-    deps.metrics.add(MetricName.RetriesScheduled, 1);
+  const changes: VisibilityChange[] = [];
+  const comeBackAfter = (t: Tracked, seconds: (delivery: Delivery) => number) => {
     for (const delivery of t.decision.deliveries) {
       const queueArn = delivery.record.eventSourceARN;
       if (!queueArn) continue;
@@ -637,13 +681,37 @@ const scheduleRetries = async (
         id: delivery.record.messageId,
         queueUrl: queueUrlFromArn(queueArn),
         receiptHandle: delivery.record.receiptHandle,
-        visibilityTimeoutSeconds: visibilityBackoffSeconds(
-          delivery.receiveCount,
-          undefined,
-          deps.random,
-        ),
+        visibilityTimeoutSeconds: seconds(delivery),
       });
     }
+  };
+  for (const t of retries) {
+    fail(t.decision.deliveries);
+    const state = t.state;
+    if (state.kind === 'busy') {
+      // Back just after the holder's lease ends: by then it has finished, or it died and the
+      // decision can be taken over. Not sooner: every early return burns a receive.
+      const { leaseUntil } = state;
+      if (leaseUntil !== undefined) {
+        const seconds = Math.min(
+          43_200,
+          Math.max(1, Math.ceil((leaseUntil - deps.clock()) / 1000) + 1),
+        );
+        comeBackAfter(t, () => seconds);
+      }
+      continue;
+    }
+    if (state.kind !== 'retry') continue;
+    t.decision.deliveries[0].log.warn(
+      { error: state.error, attempts: state.attempts },
+      'revocation not finished; it will be retried',
+    );
+    // A decision that got no attempt at all (deadline) just comes back with the queue's timeout.
+    if (state.attempts === 0) continue;
+    deps.metrics.add(MetricName.RetriesScheduled, 1);
+    comeBackAfter(t, (delivery) =>
+      visibilityBackoffSeconds(delivery.receiveCount, undefined, deps.random),
+    );
   }
   await Promise.all([
     changes.length > 0
@@ -661,8 +729,8 @@ const scheduleRetries = async (
             deps.logger.warn({ err: toError(error) }, 'could not delay the retries'),
           )
       : undefined,
-    ...retries.map((t) =>
-      limit(() => deps.store.release(t.decision.eventId).catch(() => undefined)),
-    ),
+    ...retries
+      .filter((t) => t.state.kind === 'retry')
+      .map((t) => limit(() => deps.store.release(t.decision.eventId).catch(() => undefined))),
   ]);
 };

@@ -81,6 +81,44 @@ describe('processBatch — the revocation rules', () => {
     expect(worker.audit.accepted).toHaveLength(0);
   });
 
+  it("rule 3: a decision held elsewhere comes back just after the holder's lease ends, not sooner", async () => {
+    const worker = testWorker();
+    const body = requestBody();
+    const heldUntil = worker.clock.now + 30_000;
+    await worker.store.claim(body.eventId as string, heldUntil);
+    const record = sqsRecord(body);
+    await run(worker, record);
+    const [change] = worker.queue.visibilityChanges;
+    expect(change?.receiptHandle).toBe(record.receiptHandle);
+    expect(change?.visibilityTimeoutSeconds).toBe(
+      Math.ceil((heldUntil - worker.clock.now) / 1000) + 1,
+    );
+  });
+
+  it('rule 3: a decision that completes elsewhere while this batch runs is acknowledged as a duplicate, with no call and no audit', async () => {
+    const worker = testWorker();
+    const body = requestBody();
+    const eventId = body.eventId as string;
+    await worker.store.claim(eventId, worker.clock.now + 30_000);
+    const sleep = worker.deps.sleep;
+    let sleeps = 0;
+    worker.deps.sleep = async (ms) => {
+      sleeps += 1;
+      if (sleeps === 2)
+        await worker.store.complete(eventId, {
+          outcome: Outcome.Revoked,
+          processedAt: new Date(worker.clock.now).toISOString(),
+          attempts: 1,
+        });
+      await sleep(ms);
+    };
+    const response = await run(worker, sqsRecord(body));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(0);
+    expect(worker.audit.accepted).toHaveLength(0);
+    expect(worker.metrics.count('DuplicatesSuppressed')).toBe(1);
+  });
+
   it("rule 3: the in-progress lease expires with the owner's deadline, so a crashed owner blocks no longer", async () => {
     const worker = testWorker();
     const body = requestBody();
