@@ -51,6 +51,7 @@ export interface AuditDetail {
   replayed: boolean;
   dryRun: boolean;
   messageId: string;
+  worker: { functionName: string; functionVersion: string; awsRequestId: string };
   error?: { code: string; message: string };
   satisfiedBy?: string;
   bodySha256?: string;
@@ -196,16 +197,34 @@ export interface E2eOptions extends LocalStackOptions {
   workerEnv?: Record<string, string>;
 }
 
-export interface RunOptions
-  extends Partial<Omit<EventSourceMappingOptions, 'sqs' | 'queueUrl' | 'handler'>> {
+/** The event source mapping's settings (`handler` and `onBatch` are the harness's). */
+export type MappingOptions = Partial<
+  Omit<EventSourceMappingOptions, 'sqs' | 'queueUrl' | 'handler' | 'onBatch'>
+>;
+
+export interface DrainOptions {
   /** Give up waiting for the queue to drain after this long (default 60 s). */
   idleTimeoutMs?: number;
+  /** Called after each batch (once its deletes are done) while this drain waits. */
+  onBatch?: (report: BatchReport) => void;
 }
 
-export interface RunResult {
+export interface Drained {
+  /** The batches since the previous drain ended (or since the start). */
   reports: BatchReport[];
   stats: EventSourceMappingStats;
   durationMs: number;
+}
+
+/** A mapping that keeps polling the source queue across tests. */
+export interface RunningWorker {
+  /** Where invocations go from now on. */
+  use(handler: LambdaService['handler']): void;
+  /** Every batch so far. */
+  readonly reports: readonly BatchReport[];
+  /** Resolves once nothing is visible, in flight or in a batch, for a moment. */
+  drain(options?: DrainOptions): Promise<Drained>;
+  stop(): Promise<void>;
 }
 
 export interface E2eStack {
@@ -218,13 +237,10 @@ export interface E2eStack {
     bodies: readonly (string | Record<string, unknown>)[],
     attributes?: Record<string, MessageAttributeValue>,
   ): Promise<SentMessage[]>;
-  /** Starts a mapping on the source queue (call `stop()` on it). */
-  startMapping(
-    handler: LambdaService['handler'],
-    options?: RunOptions,
-  ): Promise<EventSourceMapping>;
-  /** Starts a mapping, waits until the queue is drained, stops it. */
-  run(handler: LambdaService['handler'], options?: RunOptions): Promise<RunResult>;
+  /** Starts a mapping on the source queue that runs until `stop()`. */
+  startWorker(handler: LambdaService['handler'], options?: MappingOptions): Promise<RunningWorker>;
+  /** Starts a mapping, drains the queue, stops the mapping. */
+  run(handler: LambdaService['handler'], options?: MappingOptions & DrainOptions): Promise<Drained>;
   /** Audit events accepted on the audit bus so far. */
   auditEvents(): AuditEvent[];
   /** Every dead letter received so far (they are read, then deleted from the DLQ). */
@@ -254,8 +270,6 @@ const muteMetricLines = (): (() => void) => {
 };
 
 const WAIT_TIME_SECONDS = 1;
-const mappingOptionsWait = (options: RunOptions): number =>
-  options.waitTimeSeconds ?? WAIT_TIME_SECONDS;
 
 const attributeText = (value: MessageAttributeValue): string =>
   value.StringValue ?? (value.BinaryValue ? Buffer.from(value.BinaryValue).toString('base64') : '');
@@ -294,27 +308,54 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
     };
   };
 
-  const startMapping = async (
+  const startWorker = async (
     handler: LambdaService['handler'],
-    { idleTimeoutMs: _, onBatch, ...mappingOptions }: RunOptions = {},
-    reports: BatchReport[] = [],
-  ): Promise<EventSourceMapping> => {
-    const mapping = createEventSourceMapping({
+    options: MappingOptions = {},
+  ): Promise<RunningWorker> => {
+    let current = handler;
+    const reports: BatchReport[] = [];
+    let unread = 0;
+    const hooks = new Set<(report: BatchReport) => void>();
+    const mapping: EventSourceMapping = createEventSourceMapping({
       sqs,
       queueUrl: stack.queues.source.url,
       queueArn: stack.queues.source.arn,
-      handler,
+      handler: (event, context) => current(event, context),
       batchSize: 10,
       // Short polls so that stop() returns quickly.
       waitTimeSeconds: WAIT_TIME_SECONDS,
-      ...mappingOptions,
+      ...options,
       onBatch: (report) => {
         reports.push(report);
-        onBatch?.(report);
+        for (const hook of hooks) hook(report);
       },
     });
     await mapping.start();
-    return mapping;
+    return {
+      use: (next) => {
+        current = next;
+      },
+      reports,
+      async drain({ idleTimeoutMs = 60_000, onBatch } = {}) {
+        const startedAt = Date.now();
+        if (onBatch) hooks.add(onBatch);
+        try {
+          await mapping.waitForIdle({ timeoutMs: idleTimeoutMs, quietMs: 200 });
+        } finally {
+          if (onBatch) hooks.delete(onBatch);
+        }
+        const drained = reports.slice(unread);
+        unread = reports.length;
+        return { reports: drained, stats: mapping.stats, durationMs: Date.now() - startedAt };
+      },
+      async stop() {
+        await mapping.stop();
+        // stop() aborts the open long poll on our side only: fauxqs keeps it until its wait ends
+        // and would hand the next messages to nobody (they would then stay invisible for a whole
+        // visibility timeout). Let it end.
+        await delay((options.waitTimeSeconds ?? WAIT_TIME_SECONDS) * 1000 + 200);
+      },
+    };
   };
 
   const e2e: E2eStack = {
@@ -352,21 +393,17 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
       );
       return sent.flat();
     },
-    startMapping: (handler, runOptions) => startMapping(handler, runOptions),
-    async run(handler, runOptions = {}) {
-      const startedAt = Date.now();
-      const reports: BatchReport[] = [];
-      const mapping = await startMapping(handler, runOptions, reports);
+    startWorker,
+    async run(handler, { idleTimeoutMs, onBatch, ...options } = {}) {
+      const worker = await startWorker(handler, options);
       try {
-        await mapping.waitForIdle({ timeoutMs: runOptions.idleTimeoutMs ?? 60_000, quietMs: 300 });
+        return await worker.drain({
+          ...(idleTimeoutMs !== undefined && { idleTimeoutMs }),
+          ...(onBatch && { onBatch }),
+        });
       } finally {
-        await mapping.stop();
-        // stop() aborts the open long poll on our side only: fauxqs keeps it until its wait ends
-        // and would hand the next test's messages to nobody (they would then stay invisible for a
-        // whole visibility timeout). Let it end.
-        await delay((mappingOptionsWait(runOptions) + 0.2) * 1000);
+        await worker.stop();
       }
-      return { reports, stats: mapping.stats, durationMs: Date.now() - startedAt };
     },
     auditEvents: () =>
       stack.eventBridge.eventsOn(stack.auditEventBus.name).map((event) => ({
@@ -435,6 +472,15 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
     },
   };
   return e2e;
+};
+
+/** The batches that carried any of these messages. */
+export const reportsOf = (
+  reports: readonly BatchReport[],
+  messages: readonly SentMessage[],
+): BatchReport[] => {
+  const ids = new Set(messages.map((m) => m.messageId));
+  return reports.filter((r) => r.messageIds.some((id) => ids.has(id)));
 };
 
 /** Audit events of one eventId. */

@@ -19,9 +19,12 @@ import {
   coldStartFromConfig,
   coldStartFromModule,
   createLambdaService,
+  type DrainOptions,
   type E2eStack,
   type LambdaService,
-  type RunOptions,
+  type RunningWorker,
+  reportsOf,
+  type SentMessage,
   startE2eStack,
 } from './harness.js';
 
@@ -50,7 +53,8 @@ const T = {
   exhausted: target('exhausted'),
   entryRetried: target('entry-retried'),
   auditPersists: target('audit-persists'),
-  failedAuditPersists: target('failed-audit-persists'),
+  hangSlow: target('hang-slow'),
+  hangFast: target('hang-fast'),
   throttled: Array.from({ length: 6 }, (_, i) => target(`throttled-${i}`)),
 };
 
@@ -69,7 +73,8 @@ const SEED = seedOf(
     T.exhausted,
     T.entryRetried,
     T.auditPersists,
-    T.failedAuditPersists,
+    T.hangSlow,
+    T.hangFast,
     ...T.throttled,
   ],
   [T.notAssociated],
@@ -77,9 +82,10 @@ const SEED = seedOf(
 
 let e2e: E2eStack;
 let service: LambdaService;
+let worker: RunningWorker;
 
-const run = (options: RunOptions = {}, handler = service.handler) =>
-  e2e.run(handler, { functionTimeoutMs: FUNCTION_TIMEOUT_MS, ...options });
+/** Lets the mapping work until the queue is drained; the batches it ran meanwhile. */
+const run = (options: DrainOptions = {}) => worker.drain(options);
 
 const isAssociated = (t: Target) => e2e.stack.redshift.isAssociated(t.dataShareArn, t.consumerArn);
 const disassociateCalls = (t: Target) => e2e.stack.redshift.countCalls(callFilter(t));
@@ -98,14 +104,16 @@ beforeAll(async () => {
   });
   // The real module, cold-started as Lambda does it: env in place, then import.
   service = createLambdaService({ coldStart: coldStartFromModule });
+  worker = await e2e.startWorker(service.handler, { functionTimeoutMs: FUNCTION_TIMEOUT_MS });
 });
 
 afterAll(async () => {
+  await worker?.stop();
   await service?.settled();
   await e2e?.stop();
 });
 
-beforeEach(() => {
+const resetFaults = () => {
   e2e.stack.redshift.setFaults({
     throttleRps: 0,
     latencyMs: 0,
@@ -121,9 +129,22 @@ beforeEach(() => {
     failNextCalls: [],
     failNextEntries: [],
   });
-});
+};
+
+/** Adds a targeted fault without dropping those other tests are counting on. */
+const addFailNext = (
+  ...rules: NonNullable<Parameters<E2eStack['stack']['redshift']['setFaults']>[0]['failNext']>
+) => e2e.stack.redshift.setFaults({ failNext: [...e2e.stack.redshift.faults.failNext, ...rules] });
+
+/** What each batch that carried the message did with it. */
+const fatesOf = (message: SentMessage | undefined) =>
+  reportsOf(worker.reports, message ? [message] : []).map((r) =>
+    r.deletedMessageIds.includes(message?.messageId ?? '') ? 'acknowledged' : 'returned',
+  );
 
 describe('outcomes', () => {
+  beforeEach(resetFaults);
+
   it('REVOKED: disassociates exactly the target given, publishes one audit event and acknowledges the message', async () => {
     // Prepare
     const [sent] = await e2e.send([revocationRequest('rules/revoked', T.revoked)]);
@@ -238,8 +259,13 @@ describe('outcomes', () => {
     });
 
     // Act
-    await e2e.send([revocationRequest('rules/dry-run-config', T.dryRunConfig)]);
-    await run({}, dryService.handler);
+    worker.use(dryService.handler);
+    try {
+      await e2e.send([revocationRequest('rules/dry-run-config', T.dryRunConfig)]);
+      await run();
+    } finally {
+      worker.use(service.handler);
+    }
     await dryService.settled();
 
     // Assess
@@ -347,6 +373,8 @@ describe('outcomes', () => {
 });
 
 describe('duplicates and shared targets', () => {
+  beforeEach(resetFaults);
+
   it('rule 1: the same eventId twice within a batch is processed once; every message is acknowledged', async () => {
     // Prepare: three copies sent together, so they arrive in one batch
     const body = revocationRequest('rules/dup-within', T.dupWithin);
@@ -434,6 +462,8 @@ describe('duplicates and shared targets', () => {
 });
 
 describe('retries', () => {
+  beforeEach(resetFaults);
+
   it('rule 7: throttled calls are retried with backoff until REVOKED, without hammering Redshift', async () => {
     // Prepare: Redshift accepts 3 calls per second, 2 at once
     e2e.stack.redshift.setFaults({ throttleRps: 3, burst: 2 });
@@ -465,47 +495,11 @@ describe('retries', () => {
     );
     expect(busiestSecond).toBeLessThanOrEqual(2 * T.throttled.length);
   });
-
-  it('rule 11: a retryable failure that lasts until the last receive (MAX_RECEIVE_COUNT) is FAILED and dead-lettered with its reason', async () => {
-    // Prepare: every call for this target fails with a 5xx
-    e2e.stack.redshift.setFaults({
-      failNext: [
-        {
-          kind: 'error',
-          count: 100,
-          dataShareArn: T.exhausted.dataShareArn,
-          consumer: T.exhausted.consumerArn,
-        },
-      ],
-    });
-
-    // Act
-    const [sent] = await e2e.send([revocationRequest('rules/exhausted', T.exhausted)]);
-    const { reports } = await run({ idleTimeoutMs: 50_000 });
-
-    // Assess: retried on the first receive, FAILED on the second (the last)
-    expect(reports.map((r) => r.outcome)).toEqual(['partially-failed', 'succeeded']);
-    expect(isAssociated(T.exhausted)).toBe(true);
-    expect(disassociateCalls(T.exhausted).total).toBeGreaterThan(2);
-    expect(auditOf(e2e.auditEvents(), 'rules/exhausted')).toMatchObject([
-      { outcome: 'FAILED', receiveCount: MAX_RECEIVE_COUNT, error: { code: 'InternalFailure' } },
-    ]);
-    const letters = (await e2e.deadLetters()).filter((d) => d.body === sent?.body);
-    expect(letters).toMatchObject([
-      {
-        revoker: {
-          outcome: 'FAILED',
-          errorCode: 'InternalFailure',
-          sourceMessageId: sent?.messageId,
-          receiveCount: String(MAX_RECEIVE_COUNT),
-        },
-      },
-    ]);
-    await expectQueueDrained();
-  }, 60_000);
 });
 
 describe('audit', () => {
+  beforeEach(resetFaults);
+
   it('rule 13: an audit entry that fails with a retryable code is retried within the invocation', async () => {
     // Prepare
     e2e.stack.eventBridge.setFaults({
@@ -545,4 +539,84 @@ describe('audit', () => {
       { outcome: 'REVOKED', receiveCount: 2 },
     ]);
   }, 40_000);
+});
+
+// Both wait for a visibility backoff (rule 11: 15 to 30 s on the first return), so they wait
+// together. Their faults are targeted: neither disturbs the other.
+describe.concurrent('messages that come back after a visibility backoff', () => {
+  beforeAll(resetFaults);
+
+  it('rule 11: a retryable failure that lasts until the last receive (MAX_RECEIVE_COUNT) is FAILED and dead-lettered with its reason', async () => {
+    // Prepare: every call for this target fails with a 5xx
+    addFailNext({
+      kind: 'error',
+      count: 100,
+      dataShareArn: T.exhausted.dataShareArn,
+      consumer: T.exhausted.consumerArn,
+    });
+
+    // Act
+    const [sent] = await e2e.send([revocationRequest('rules/exhausted', T.exhausted)]);
+    await run({ idleTimeoutMs: 50_000 });
+
+    // Assess: retried on the first receive, FAILED on the second (the last)
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
+    expect(isAssociated(T.exhausted)).toBe(true);
+    expect(disassociateCalls(T.exhausted).total).toBeGreaterThan(2);
+    expect(auditOf(e2e.auditEvents(), 'rules/exhausted')).toMatchObject([
+      { outcome: 'FAILED', receiveCount: MAX_RECEIVE_COUNT, error: { code: 'InternalFailure' } },
+    ]);
+    const letters = (await e2e.deadLetters()).filter((d) => d.body === sent?.body);
+    expect(letters).toMatchObject([
+      {
+        revoker: {
+          outcome: 'FAILED',
+          errorCode: 'InternalFailure',
+          sourceMessageId: sent?.messageId,
+          receiveCount: String(MAX_RECEIVE_COUNT),
+        },
+      },
+    ]);
+  }, 60_000);
+
+  it('rule 8: a call that took effect but hangs past the deadline does not hold the batch: the handler returns in time, and the return neither changes state again nor audits twice', async () => {
+    // Prepare: the slow target's disassociation is applied, then its answer never comes
+    addFailNext({
+      kind: 'hang',
+      when: 'after',
+      dataShareArn: T.hangSlow.dataShareArn,
+      consumer: T.hangSlow.consumerArn,
+    });
+
+    // Act
+    const [slow, fast] = await e2e.send([
+      revocationRequest('rules/hang-slow', T.hangSlow),
+      revocationRequest('rules/hang-fast', T.hangFast),
+    ]);
+    await run({ idleTimeoutMs: 50_000 });
+
+    // Assess: no Lambda timeout; the fast one did not wait for the slow one, which came back
+    const [first] = reportsOf(worker.reports, [slow as SentMessage]);
+    expect(first?.failure).toBeUndefined();
+    expect(first?.durationMs).toBeLessThan(FUNCTION_TIMEOUT_MS);
+    expect(fatesOf(fast)).toEqual(['acknowledged']);
+    expect(fatesOf(slow)).toEqual(['returned', 'acknowledged']);
+    const slowCalls = e2e.stack.redshift.calls.filter(
+      (c) =>
+        c.operation === 'DisassociateDataShareConsumer' &&
+        c.dataShareArn === T.hangSlow.dataShareArn,
+    );
+    expect(slowCalls.filter((c) => c.applied)).toHaveLength(1);
+    expect(isAssociated(T.hangSlow)).toBe(false);
+    expect(auditOf(e2e.auditEvents(), 'rules/hang-slow')).toMatchObject([
+      { outcome: expect.stringMatching(/^(REVOKED|ALREADY_REVOKED)$/), receiveCount: 2 },
+    ]);
+    expect(auditOf(e2e.auditEvents(), 'rules/hang-fast')).toMatchObject([
+      { outcome: 'REVOKED', receiveCount: 1 },
+    ]);
+  }, 60_000);
+});
+
+it('leaves nothing in flight: the source queue is empty and no message is invisible', async () => {
+  await expectQueueDrained();
 });
