@@ -121,6 +121,11 @@ const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow
       worker: worker ? String(worker.throttledCalls) : '',
       baseline: baseline ? String(baseline.throttledCalls) : '',
     }),
+    row(s, 'of which on an already-revoked target', {
+      floor: '0',
+      worker: worker ? String(worker.repeatCalls.count) : '',
+      baseline: baseline ? String(baseline.repeatCalls.count) : '',
+    }),
     row(s, 'other Redshift calls (DescribeDataShares)', {
       floor: '0',
       worker: worker

@@ -18,7 +18,7 @@ import {
 import type { Progress } from '../progress.js';
 import { isEmpty, queueDepth, sendAll, sqsClientFor, useEnvironment } from '../queue.js';
 import { startStackHost } from '../stack-host/index.js';
-import { round } from '../statistics.js';
+import { median, round } from '../statistics.js';
 import { makeStormPlan, type StormPlan, seedOf } from '../workload.js';
 
 export interface StormSettings {
@@ -81,6 +81,12 @@ export interface StormSideResult {
   throttledCalls: number;
   /** Other Redshift calls (e.g. DescribeDataShares confirming "already gone"), by operation. */
   otherRedshiftCalls: Record<string, number>;
+  /**
+   * Disassociate calls for a target that a successful call had already revoked (answered "not
+   * associated"), and how long after that success they arrived: a short gap means two containers
+   * called at once, a long one that a container did not know of the other's confirmation.
+   */
+  repeatCalls: { count: number; medianGapMs: number | null; maxGapMs: number | null };
   audit: {
     events: number;
     expectedEventIds: number;
@@ -132,6 +138,22 @@ const emptyCounts = (): CallCounts => ({
   reset: 0,
   injected: 0,
 });
+
+const repeatCallsOf = (calls: readonly RecordedCall[]): StormSideResult['repeatCalls'] => {
+  const revokedAt = new Map<string, number>();
+  const gaps: number[] = [];
+  for (const call of calls) {
+    if (call.operation !== DISASSOCIATE || call.targetKey === undefined) continue;
+    const first = revokedAt.get(call.targetKey);
+    if (first !== undefined && call.outcome !== 'throttled') gaps.push(call.at - first);
+    else if (call.outcome === 'ok') revokedAt.set(call.targetKey, call.at);
+  }
+  return {
+    count: gaps.length,
+    medianGapMs: gaps.length > 0 ? round(median(gaps), 0) : null,
+    maxGapMs: gaps.length > 0 ? Math.max(...gaps) : null,
+  };
+};
 
 const auditFigures = (
   plan: StormPlan,
@@ -380,6 +402,7 @@ export const runStormSide = async (
       amplification: round(disassociate.total / settings.targets, 3),
       throttledCalls: disassociate.throttled,
       otherRedshiftCalls,
+      repeatCalls: repeatCallsOf(stormCalls),
       audit: auditFigures(plan, events),
       queue: {
         deliveries,

@@ -80,6 +80,8 @@ describe('bench smoke run (--quick)', () => {
     expect(timeline.reduce((sum, s) => sum + s.disassociateThrottled, 0)).toBe(
       worker?.throttledCalls,
     );
+    // A call after a target's revocation is answered "not associated": never a second success.
+    expect(worker?.repeatCalls.count).toBe(worker?.disassociateCalls.rejected);
   });
 
   it('storm: the baseline audits every message it acknowledges, duplicates included', () => {
