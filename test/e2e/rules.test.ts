@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventBridgeEnvelope } from '../helpers/requests.js';
 import {
+  CONSUMER_ACCOUNT,
   callFilter,
   dataShareArn,
   MALFORMED_BODIES,
@@ -53,13 +55,20 @@ const T = {
   exhausted: target('exhausted'),
   entryRetried: target('entry-retried'),
   auditPersists: target('audit-persists'),
+  envelope: target('envelope'),
+  dlqDown: target('dlq-down'),
   hangSlow: target('hang-slow'),
   hangFast: target('hang-fast'),
   throttled: Array.from({ length: 6 }, (_, i) => target(`throttled-${i}`)),
 };
 
-const SEED = seedOf(
+const REGION_WIDE = dataShareArn('share_region-wide');
+const ENTIRE_ACCOUNT = dataShareArn('share_entire-account');
+const ACCOUNT_NAMESPACE = namespaceArn('entire-account-ns');
+
+const NAMESPACE_SEED = seedOf(
   [
+    T.envelope,
     T.revoked,
     T.ambiguousActive,
     T.dryRun,
@@ -79,6 +88,16 @@ const SEED = seedOf(
   ],
   [T.notAssociated],
 );
+const SEED = {
+  datashares: [
+    ...NAMESPACE_SEED.datashares,
+    { dataShareArn: REGION_WIDE, associations: [{ consumerRegion: 'us-east-1' }] },
+    {
+      dataShareArn: ENTIRE_ACCOUNT,
+      associations: [{ account: CONSUMER_ACCOUNT }, { consumerArn: ACCOUNT_NAMESPACE }],
+    },
+  ],
+};
 
 let e2e: E2eStack;
 let service: LambdaService;
@@ -370,6 +389,95 @@ describe('outcomes', () => {
       await expectQueueDrained();
     },
   );
+
+  it('rule 7: disassociates exactly the target given: a region-wide and an entire-account consumer', async () => {
+    // Prepare
+    const base = { policyId: 'pii-exposure-7', issuedAt: new Date().toISOString() };
+
+    // Act
+    await e2e.send([
+      { ...base, eventId: 'rules/region', dataShareArn: REGION_WIDE, consumerRegion: 'us-east-1' },
+      {
+        ...base,
+        eventId: 'rules/account',
+        dataShareArn: ENTIRE_ACCOUNT,
+        disassociateEntireAccount: true,
+      },
+    ]);
+    await run();
+
+    // Assess
+    const redshift = e2e.stack.redshift;
+    expect(redshift.isAssociated(REGION_WIDE, 'region:us-east-1')).toBe(false);
+    expect(redshift.isAssociated(ENTIRE_ACCOUNT, `account:${CONSUMER_ACCOUNT}`)).toBe(false);
+    expect(redshift.isAssociated(ENTIRE_ACCOUNT, ACCOUNT_NAMESPACE)).toBe(false);
+    expect(
+      redshift.countCalls({ dataShareArn: REGION_WIDE, consumer: 'region:us-east-1' }).total,
+    ).toBe(1);
+    expect(
+      redshift.countCalls({ dataShareArn: ENTIRE_ACCOUNT, consumer: `account:${CONSUMER_ACCOUNT}` })
+        .total,
+    ).toBe(1);
+    const events = e2e.auditEvents();
+    expect(events.find((e) => e.detail.eventId === 'rules/region')).toMatchObject({
+      resources: [REGION_WIDE],
+      detail: { outcome: 'REVOKED', consumer: { region: 'us-east-1' } },
+    });
+    expect(events.find((e) => e.detail.eventId === 'rules/account')).toMatchObject({
+      resources: [ENTIRE_ACCOUNT],
+      detail: { outcome: 'REVOKED', consumer: { entireAccount: true } },
+    });
+  });
+
+  it('a request in an EventBridge envelope is processed like a bare one', async () => {
+    // Act
+    await e2e.send([eventBridgeEnvelope(revocationRequest('rules/envelope', T.envelope))]);
+    await run();
+
+    // Assess
+    expect(isAssociated(T.envelope)).toBe(false);
+    expect(auditOf(e2e.auditEvents(), 'rules/envelope')).toMatchObject([{ outcome: 'REVOKED' }]);
+  });
+
+  it('rule 12: a REJECTED message whose DLQ copy cannot be sent is neither acknowledged nor audited; it comes back and is quarantined then', async () => {
+    // Prepare: the first invocation runs in a container whose DLQ does not exist
+    const broken = createLambdaService({
+      coldStart: coldStartFromConfig({
+        ...e2e.env,
+        DEAD_LETTER_QUEUE_URL: `${e2e.stack.endpoints.sqs}/000000000000/no-such-queue`,
+      }),
+    });
+    const body = MALFORMED_BODIES.notJson(12);
+    worker.use(broken.handler);
+
+    // Act
+    const [sent] = await e2e.send([body]);
+    const auditedAfterFirst: number[] = [];
+    try {
+      await run({
+        idleTimeoutMs: 30_000,
+        onBatch: () => {
+          auditedAfterFirst.push(
+            e2e.auditEvents().filter((e) => e.detail.messageId === sent?.messageId).length,
+          );
+          worker.use(service.handler);
+        },
+      });
+    } finally {
+      worker.use(service.handler);
+    }
+    await broken.settled();
+
+    // Assess
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
+    expect(auditedAfterFirst[0]).toBe(0);
+    expect(e2e.auditEvents().filter((e) => e.detail.messageId === sent?.messageId)).toMatchObject([
+      { detail: { outcome: 'REJECTED', receiveCount: 2 } },
+    ]);
+    expect((await e2e.deadLetters()).filter((d) => d.body === body)).toMatchObject([
+      { revoker: { outcome: 'REJECTED', sourceMessageId: sent?.messageId, receiveCount: '2' } },
+    ]);
+  }, 40_000);
 });
 
 describe('duplicates and shared targets', () => {
@@ -539,6 +647,28 @@ describe('audit', () => {
       { outcome: 'REVOKED', receiveCount: 2 },
     ]);
   }, 40_000);
+
+  it('rule 13: a REJECTED message whose audit finally fails comes back, and is then audited without a second DLQ copy', async () => {
+    // Prepare
+    e2e.stack.eventBridge.setFaults({ entryFailureRate: 1 });
+    const body = MALFORMED_BODIES.twoTargets(13, T.revoked);
+    const [sent] = await e2e.send([body]);
+
+    // Act
+    await run({
+      idleTimeoutMs: 30_000,
+      onBatch: () => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }),
+    });
+
+    // Assess
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
+    expect(e2e.auditEvents().filter((e) => e.detail.messageId === sent?.messageId)).toMatchObject([
+      { detail: { outcome: 'REJECTED', eventId: 'malformed-13', receiveCount: 2 } },
+    ]);
+    expect((await e2e.deadLetters()).filter((d) => d.body === body)).toMatchObject([
+      { revoker: { outcome: 'REJECTED', errorCode: 'SchemaViolation', receiveCount: '1' } },
+    ]);
+  }, 40_000);
 });
 
 // Both wait for a visibility backoff (rule 11: 15 to 30 s on the first return), so they wait
@@ -560,6 +690,7 @@ describe.concurrent('messages that come back after a visibility backoff', () => 
     await run({ idleTimeoutMs: 50_000 });
 
     // Assess: retried on the first receive, FAILED on the second (the last)
+    expect(e2e.env.MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
     expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
     expect(isAssociated(T.exhausted)).toBe(true);
     expect(disassociateCalls(T.exhausted).total).toBeGreaterThan(2);
