@@ -96,9 +96,13 @@ const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow
     }),
     row(s, 'drain_ratio T / T0', {
       floor: '1',
-      worker: fmt(worker?.drainRatio),
-      baseline: fmt(baseline?.drainRatio),
+      worker: fmt(worker?.drainRatio, 3),
+      baseline: fmt(baseline?.drainRatio, 3),
       ...judged(checks, 'storm.drainRatio'),
+    }),
+    row(s, 'all messages sent after, s', {
+      worker: fmt(worker?.sentSeconds, 1),
+      baseline: fmt(baseline?.sentSeconds, 1),
     }),
     row(s, 'every eventId audited after, s', {
       worker: fmt(worker?.allAuditedSeconds, 1),
@@ -112,8 +116,8 @@ const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow
     }),
     row(s, `amplification C / ${settings.targets}`, {
       floor: '1',
-      worker: fmt(worker?.amplification),
-      baseline: fmt(baseline?.amplification),
+      worker: fmt(worker?.amplification, 3),
+      baseline: fmt(baseline?.amplification, 3),
       ...judged(checks, 'storm.amplification'),
     }),
     row(s, 'throttled calls', {
@@ -161,8 +165,8 @@ const latencyRows = (latency: LatencyResult, checks: readonly TargetCheck[]): Ta
     }),
     row(s, `batch ÷ ${settings.latencyMs} ms`, {
       floor: '1',
-      worker: fmt(worker?.ratio),
-      baseline: fmt(baseline?.ratio),
+      worker: fmt(worker?.ratio, 3),
+      baseline: fmt(baseline?.ratio, 3),
       ...judged(checks, 'latency.ratio'),
     }),
   ];
@@ -175,14 +179,14 @@ const coldStartRows = (coldStart: ColdStartResult, checks: readonly TargetCheck[
   return [
     row(s, 'bundle (.mjs)', {
       floor: kib(floor.bytes),
-      worker: `${kib(worker.bytes)} (${fmt(workerVsFloor.bundle)}× floor)`,
+      worker: `${kib(worker.bytes)} (${fmt(workerVsFloor.bundle, 3)}× floor)`,
       baseline: kib(baseline.bytes),
       ratio: times(worker.bytes, baseline.bytes),
       ...judged(checks, 'coldStart.bundle', '≤ 1.25× floor'),
     }),
     row(s, 'init (import + clients), median ms', {
       floor: fmt(floor.initMs.median, 0),
-      worker: `${fmt(worker.initMs.median, 0)} (${fmt(workerVsFloor.init)}× floor)`,
+      worker: `${fmt(worker.initMs.median, 0)} (${fmt(workerVsFloor.init, 3)}× floor)`,
       baseline: fmt(baseline.initMs.median, 0),
       ratio: times(worker.initMs.median, baseline.initMs.median),
       ...judged(checks, 'coldStart.init', '≤ 1.3× floor'),

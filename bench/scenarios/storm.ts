@@ -70,6 +70,8 @@ export interface StormSideResult {
   drained: boolean;
   /** First send → queue empty and the last batch's deletes done; null when not drained. */
   drainSeconds: number | null;
+  /** First send → last send: how long the storm took to arrive. */
+  sentSeconds: number;
   /** First send → every eventId's first audit event (null if some never got one). */
   allAuditedSeconds: number | null;
   /** How long it ran when it did not drain. */
@@ -316,6 +318,7 @@ export const runStormSide = async (
     const startedAt = Date.now();
     let sent = 0;
     let sending = true;
+    let sentAt = startedAt;
     const sendDone = sendAll(
       sqs,
       host.queues.source.url,
@@ -323,6 +326,7 @@ export const runStormSide = async (
       { concurrency: SEND_CONCURRENCY, onSent: (n) => (sent += n) },
     ).finally(() => {
       sending = false;
+      sentAt = Date.now();
     });
 
     let drained = false;
@@ -396,6 +400,7 @@ export const runStormSide = async (
       drainSeconds: drainMs === null ? null : round(drainMs / 1000, 2),
       stoppedAfterSeconds: drained ? null : round((endedAt - startedAt) / 1000, 1),
       drainRatio: drainMs === null ? null : round(drainMs / 1000 / floorSeconds, 3),
+      sentSeconds: round((sentAt - startedAt) / 1000, 2),
       allAuditedSeconds:
         allAuditedAt === null ? null : round(Math.max(0, allAuditedAt - startedAt) / 1000, 2),
       disassociateCalls: disassociate,
