@@ -11,6 +11,7 @@ import { IdempotencyStoreError } from '../core/errors.js';
 import type {
   ClaimResult,
   IdempotencyStore,
+  QuarantineStage,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
@@ -191,12 +192,15 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async markQuarantined(messageId: string): Promise<void> {
-    await this.#put(undefined, `quarantine#${messageId}`, {});
+  async markQuarantined(messageId: string, stage: QuarantineStage): Promise<void> {
+    await this.#put(undefined, `quarantine#${messageId}`, { stage: s(stage) });
   }
 
-  async wasQuarantined(messageId: string): Promise<boolean> {
-    return (await this.#get(`quarantine#${messageId}`, undefined)) !== undefined;
+  async quarantineStage(messageId: string): Promise<QuarantineStage | undefined> {
+    const item = await this.#get(`quarantine#${messageId}`, undefined);
+    if (!item) return undefined;
+    // Items written before stages existed meant "copied".
+    return str(item, 'stage') === 'settled' ? 'settled' : 'copied';
   }
 
   async #put(eventId: string | undefined, id: string, attributes: Item): Promise<void> {

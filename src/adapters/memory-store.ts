@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
   IdempotencyStore,
+  QuarantineStage,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
@@ -19,7 +20,7 @@ type DecisionRecord =
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly decisions = new Map<string, DecisionRecord>();
   readonly targets = new Map<string, TargetConfirmation & { expiresAt: number }>();
-  readonly quarantined = new Map<string, number>();
+  readonly quarantined = new Map<string, { stage: QuarantineStage; expiresAt: number }>();
   readonly #ttlMs: number;
   readonly #clock: Clock;
 
@@ -87,11 +88,12 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     this.targets.set(targetKey, { ...confirmation, expiresAt: this.#clock() + this.#ttlMs });
   }
 
-  async markQuarantined(messageId: string): Promise<void> {
-    this.quarantined.set(messageId, this.#clock() + this.#ttlMs);
+  async markQuarantined(messageId: string, stage: QuarantineStage): Promise<void> {
+    this.quarantined.set(messageId, { stage, expiresAt: this.#clock() + this.#ttlMs });
   }
 
-  async wasQuarantined(messageId: string): Promise<boolean> {
-    return (this.quarantined.get(messageId) ?? 0) >= this.#clock();
+  async quarantineStage(messageId: string): Promise<QuarantineStage | undefined> {
+    const found = this.quarantined.get(messageId);
+    return found && found.expiresAt >= this.#clock() ? found.stage : undefined;
   }
 }

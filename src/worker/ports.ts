@@ -85,6 +85,8 @@ export interface Resolution {
   associations?: Association[];
   satisfiedBy?: string;
   error?: { code: string; message: string };
+  /** The message whose processing produced it: a FAILED resolution is reused only by that message. */
+  messageId?: string;
 }
 
 export type ClaimResult =
@@ -94,6 +96,9 @@ export type ClaimResult =
   | { status: 'completed'; resolution: Resolution }
   /** Another invocation holds it until `leaseUntil` (epoch ms). */
   | { status: 'in-progress'; leaseUntil: number };
+
+/** `copied`: the DLQ copy was sent, the audit not accepted yet; `settled`: both done. */
+export type QuarantineStage = 'copied' | 'settled';
 
 export interface TargetConfirmation {
   /** Epoch ms at which a Redshift call confirmed the consumer without access. */
@@ -113,9 +118,12 @@ export interface IdempotencyStore {
   getTargetConfirmation(targetKey: string): Promise<TargetConfirmation | undefined>;
   /** Records a confirmation unless a later one is already recorded. */
   confirmTarget(targetKey: string, confirmation: TargetConfirmation): Promise<void>;
-  /** Remembers that a message's dead-letter copy was sent, for when its audit failed. */
-  markQuarantined(messageId: string): Promise<void>;
-  wasQuarantined(messageId: string): Promise<boolean>;
+  /**
+   * Remembers how far a message's quarantine got, so that its redelivery (same messageId: a failed
+   * audit, a crash) neither copies it to the DLQ twice nor audits it twice.
+   */
+  markQuarantined(messageId: string, stage: QuarantineStage): Promise<void>;
+  quarantineStage(messageId: string): Promise<QuarantineStage | undefined>;
 }
 
 // ── Observability ─────────────────────────────────────────────────────────────────────────────

@@ -23,6 +23,7 @@ import type {
   IdempotencyStore,
   MessageQueue,
   Metrics,
+  QuarantineStage,
   Resolution,
   VisibilityChange,
 } from './ports.js';
@@ -168,10 +169,29 @@ export const processBatch = async (
       deps.logger,
       context.awsRequestId,
     );
-    const tracked: Tracked[] = decisions.map((decision) => ({
-      decision,
-      state: { kind: 'pending' },
-    }));
+    // A redelivered message whose quarantine already finished (a crash after it) is done: drop it.
+    const stages = await quarantineStages(
+      [...decisions.flatMap((d) => d.deliveries), ...rejected.map((r) => r.delivery)],
+      deps,
+      limitStore,
+    );
+    const unsettled = (delivery: Delivery) => {
+      if (stages.get(delivery.record.messageId) !== 'settled') return true;
+      delivery.log.info('already dead-lettered and audited; acknowledged');
+      return false;
+    };
+    const tracked: Tracked[] = decisions.flatMap((decision) => {
+      const [first, ...rest] = decision.deliveries.filter(unsettled);
+      return first
+        ? [
+            {
+              decision: { ...decision, deliveries: [first, ...rest] },
+              state: { kind: 'pending' } as const,
+            },
+          ]
+        : [];
+    });
+    const rejectedNow = rejected.filter((r) => unsettled(r.delivery));
 
     await claimDecisions(tracked, leaseUntil, deps, limitStore);
     // While this batch works, watch the decisions another invocation holds: most finish in
@@ -181,9 +201,9 @@ export const processBatch = async (
 
     const terminals = [
       ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps)),
-      ...rejected.map((r) => terminalOfRejection(r, nowIso(), worker, deps)),
+      ...rejectedNow.map((r) => terminalOfRejection(r, nowIso(), worker, deps)),
     ];
-    const quarantined = await quarantine(terminals, finalDeadline, deps, limitStore);
+    const quarantined = await quarantine(terminals, stages, finalDeadline, deps);
     const auditable = terminals.filter((t) => !t.quarantine || quarantined.has(t.key));
     for (const t of terminals) if (!auditable.includes(t)) fail(t.deliveries);
 
@@ -237,6 +257,36 @@ export const processBatch = async (
   return { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) };
 };
 
+/** The quarantine stage of every redelivered message (a first delivery has none). */
+const quarantineStages = async (
+  deliveries: readonly Delivery[],
+  deps: WorkerDependencies,
+  limit: ReturnType<typeof pLimit>,
+): Promise<Map<string, QuarantineStage>> => {
+  const stages = new Map<string, QuarantineStage>();
+  await Promise.all(
+    deliveries
+      .filter((delivery) => delivery.receiveCount > 1)
+      .map((delivery) =>
+        limit(async () => {
+          const stage = await deps.store
+            .quarantineStage(delivery.record.messageId)
+            .catch(() => undefined);
+          if (stage) stages.set(delivery.record.messageId, stage);
+        }),
+      ),
+  );
+  return stages;
+};
+
+/**
+ * Whether a kept resolution answers this decision. A FAILED one only answers the message that
+ * failed (its return after a failed audit): a replay is a new message and must act again (rule 6).
+ */
+const reusable = (resolution: Resolution, decision: Decision): boolean =>
+  resolution.outcome !== Outcome.Failed ||
+  decision.deliveries.some((delivery) => delivery.record.messageId === resolution.messageId);
+
 // ── Step 1: claim each eventId in the idempotency store (rules 2, 3) ───────────────────────────
 
 const claimDecisions = async (
@@ -257,7 +307,7 @@ const claimDecisions = async (
               why: `in progress in another invocation until ${new Date(claim.leaseUntil).toISOString()}`,
               leaseUntil: claim.leaseUntil,
             };
-          else if (claim.resolution)
+          else if (claim.resolution && reusable(claim.resolution, t.decision))
             t.state = { kind: 'resolved', resolution: claim.resolution, fromStore: true };
         } catch (error) {
           t.decision.deliveries[0].log.warn(
@@ -527,26 +577,17 @@ const deadLetterCopy = (
  */
 const quarantine = async (
   terminals: Terminal[],
+  stages: ReadonlyMap<string, QuarantineStage>,
   deadline: Deadline,
   deps: WorkerDependencies,
-  limit: ReturnType<typeof pLimit>,
 ): Promise<Set<string>> => {
   const done = new Set<string>();
   const toSend: Terminal[] = [];
-  await Promise.all(
-    terminals
-      .filter((t) => t.quarantine)
-      .map((t) =>
-        limit(async () => {
-          const primary = t.deliveries[0] as Delivery;
-          const sentBefore =
-            primary.receiveCount > 1 &&
-            (await deps.store.wasQuarantined(primary.record.messageId).catch(() => false));
-          if (sentBefore) done.add(t.key);
-          else toSend.push(t);
-        }),
-      ),
-  );
+  for (const t of terminals) {
+    if (!t.quarantine) continue;
+    if (stages.get(t.quarantine.id) === 'copied') done.add(t.key);
+    else toSend.push(t);
+  }
   if (toSend.length === 0) return done;
   const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
   const results = await deps.queue
@@ -586,29 +627,30 @@ const settle = async (
             'audit event not accepted; the message will come back',
           );
           if (t.quarantine)
-            await deps.store.markQuarantined(primary.record.messageId).catch(() => undefined);
+            await deps.store
+              .markQuarantined(primary.record.messageId, 'copied')
+              .catch(() => undefined);
           const state = t.tracked?.state;
-          if (
-            t.tracked &&
-            state?.kind === 'resolved' &&
-            COMPLETED_OUTCOMES.has(state.resolution.outcome)
-          ) {
-            // Keep Redshift's answer, so the return is audited without a second call (rule 13).
-            if (!state.fromStore) {
-              await deps.store
-                .resolve(t.tracked.decision.eventId, state.resolution, leaseUntil)
-                .catch((error: unknown) =>
-                  primary.log.warn(
-                    { err: toError(error) },
-                    'could not keep the resolution; the return will call Redshift again',
-                  ),
-                );
-            }
-          } else if (t.tracked) {
-            // A FAILED decision keeps nothing worth a lease: let its return (or a replay) act at once.
-            await deps.store.release(t.tracked.decision.eventId).catch(() => undefined);
+          if (t.tracked && state?.kind === 'resolved' && !state.fromStore) {
+            // Keep the outcome, so the return is audited without a second Redshift call (rule 13).
+            const resolution = { ...state.resolution, messageId: primary.record.messageId };
+            await deps.store
+              .resolve(t.tracked.decision.eventId, resolution, leaseUntil)
+              .catch((error: unknown) =>
+                primary.log.warn(
+                  { err: toError(error) },
+                  'could not keep the resolution; the return will call Redshift again',
+                ),
+              );
           }
           return;
+        }
+        if (t.quarantine) {
+          await deps.store
+            .markQuarantined(primary.record.messageId, 'settled')
+            .catch((error: unknown) =>
+              primary.log.warn({ err: toError(error) }, 'could not record the finished quarantine'),
+            );
         }
         const tracked = t.tracked;
         if (tracked && tracked.state.kind === 'resolved') {

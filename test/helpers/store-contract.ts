@@ -220,21 +220,23 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
   });
 
   describe('quarantine marks', () => {
-    it('remembers that a message was quarantined', async () => {
-      expect(await store.wasQuarantined('msg-1')).toBe(false);
-      await store.markQuarantined('msg-1');
-      expect(await store.wasQuarantined('msg-1')).toBe(true);
-      expect(await store.wasQuarantined('msg-2')).toBe(false);
+    it("remembers how far a message's quarantine got", async () => {
+      expect(await store.quarantineStage('msg-1')).toBeUndefined();
+      await store.markQuarantined('msg-1', 'copied');
+      expect(await store.quarantineStage('msg-1')).toBe('copied');
+      await store.markQuarantined('msg-1', 'settled');
+      expect(await store.quarantineStage('msg-1')).toBe('settled');
+      expect(await store.quarantineStage('msg-2')).toBeUndefined();
     });
 
     it('forgets a quarantine mark once the dedup window has passed', async () => {
-      await store.markQuarantined('msg-1');
+      await store.markQuarantined('msg-1', 'settled');
       passTheDedupWindow();
-      expect(await store.wasQuarantined('msg-1')).toBe(false);
+      expect(await store.quarantineStage('msg-1')).toBeUndefined();
     });
 
     it('keeps quarantine marks apart from decisions of the same name', async () => {
-      await store.markQuarantined('x');
+      await store.markQuarantined('x', 'copied');
       expect(await store.claim('x', now + LEASE_MS)).toEqual({ status: 'acquired' });
     });
   });

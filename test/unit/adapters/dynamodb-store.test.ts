@@ -407,36 +407,41 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
 
   it('marks a message quarantined with an item that expires with the dedup window', async () => {
     dynamo.on(PutItemCommand).resolves({});
-    await store().markQuarantined('msg-1');
+    await store().markQuarantined('msg-1', 'settled');
     expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
         id: { S: 'quarantine#msg-1' },
+        stage: { S: 'settled' },
         expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
       },
     });
   });
 
-  it('says a message was quarantined while its mark lasts, and not after', async () => {
+  it('reads the quarantine stage while its mark lasts, and nothing after', async () => {
     dynamo
       .on(GetItemCommand)
       .resolvesOnce({
-        Item: { id: { S: 'quarantine#msg-1' }, expiration: { N: String(NOW_SECONDS + 1) } },
+        Item: {
+          id: { S: 'quarantine#msg-1' },
+          stage: { S: 'settled' },
+          expiration: { N: String(NOW_SECONDS + 1) },
+        },
       })
       .resolvesOnce({
         Item: { id: { S: 'quarantine#msg-1' }, expiration: { N: String(NOW_SECONDS - 1) } },
       })
       .resolvesOnce({});
     const quarantine = store();
-    expect(await quarantine.wasQuarantined('msg-1')).toBe(true);
-    expect(await quarantine.wasQuarantined('msg-1')).toBe(false);
-    expect(await quarantine.wasQuarantined('msg-1')).toBe(false);
+    expect(await quarantine.quarantineStage('msg-1')).toBe('settled');
+    expect(await quarantine.quarantineStage('msg-1')).toBeUndefined();
+    expect(await quarantine.quarantineStage('msg-1')).toBeUndefined();
   });
 
   it('wraps a failed quarantine read in an IdempotencyStoreError naming only the table', async () => {
     dynamo.on(GetItemCommand).rejects(throughputExceeded());
     const error = await store()
-      .wasQuarantined('msg-1')
+      .quarantineStage('msg-1')
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect((error as IdempotencyStoreError).context).toEqual({ table: TABLE });

@@ -490,7 +490,7 @@ describe('processBatch — the revocation rules', () => {
     expect(worker.audit.calls).toHaveLength(4);
   });
 
-  it('rule 14: a failed decision whose audit failed after its dead-letter copy went out is not copied twice on its return', async () => {
+  it('rule 14: a FAILED decision whose audit failed after its dead-letter copy went out is neither copied nor called again on its return', async () => {
     const worker = testWorker();
     const body = requestBody();
     worker.revoker.script(targetFor(body), permanent(), permanent());
@@ -503,13 +503,66 @@ describe('processBatch — the revocation rules', () => {
     expect(failedIds(first)).toEqual([record.messageId]);
     expect(worker.queue.deadLetters).toHaveLength(1);
     worker.audit.alwaysFail.clear();
+    worker.clock.advance(60_000);
     const second = await run(
       worker,
       sqsRecord(body, { messageId: record.messageId, receiveCount: 2 }),
     );
     expect(second.batchItemFailures).toEqual([]);
     expect(worker.queue.deadLetters).toHaveLength(1);
+    expect(worker.revoker.calls).toHaveLength(1);
     expect(worker.audit.details().map((detail) => detail.outcome)).toEqual([Outcome.Failed]);
+  });
+
+  it('rule 14: a redelivery after a crash of REJECTED and FAILED messages already dead-lettered and audited acknowledges them, with nothing repeated', async () => {
+    const worker = testWorker();
+    const failing = requestBody();
+    worker.revoker.script(targetFor(failing), permanent(), permanent());
+    const records = [sqsRecord(failing), sqsRecord('garbage')];
+    await run(worker, ...records);
+    // The runtime crashed before Lambda saw the response: the whole batch comes back.
+    const again = await run(
+      worker,
+      ...records.map((record) => ({
+        ...record,
+        attributes: { ...record.attributes, ApproximateReceiveCount: '2' },
+      })),
+    );
+    expect(again.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(1);
+    expect(worker.queue.deadLetters).toHaveLength(2);
+    expect(worker.audit.accepted).toHaveLength(2);
+  });
+
+  it("rule 6: a replay of a FAILED decision (a new message) acts again even while the failed message's outcome is kept", async () => {
+    const worker = testWorker();
+    const body = requestBody();
+    worker.revoker.script(targetFor(body), permanent());
+    worker.audit.alwaysFail.set(
+      body.eventId as string,
+      entryFailure('AccessDeniedException', false),
+    );
+    await run(worker, sqsRecord(body));
+    worker.audit.alwaysFail.clear();
+    worker.clock.advance(60_000);
+    const replay = await run(
+      worker,
+      sqsRecord(body, {
+        attributes: {
+          'revoker.replayCount': {
+            dataType: 'Number',
+            stringValue: '1',
+            stringListValues: [],
+            binaryListValues: [],
+          },
+        },
+      }),
+    );
+    expect(replay.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(worker.audit.details()).toEqual([
+      expect.objectContaining({ outcome: Outcome.Revoked, replayed: true }),
+    ]);
   });
 
   it('rule 15: every itemIdentifier is a messageId of the batch, and a defect never makes the handler throw', async () => {
