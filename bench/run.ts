@@ -39,7 +39,8 @@ const main = async (): Promise<number> => {
       `${results.mode} run of ${results.scenarios.join(', ')} in ${results.durationSeconds} s on ` +
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${results.node}, ` +
       `commit ${results.git.commit?.slice(0, 12) ?? 'unknown'}` +
-      `${results.git.sourceChanges.length > 0 ? ' (src/ modified)' : ''}\n` +
+      `${results.git.sourceChanges.length > 0 ? ' (src/ modified)' : ''}` +
+      `${results.git.sourceChangesAtEnd.join() !== results.git.sourceChanges.join() ? ' (src/ changed during the run)' : ''}\n` +
       `targets: ${results.targets.filter((t) => t.pass).length} of ${results.targets.length} met; ` +
       `figures in ${options.out}\n`,
   );
