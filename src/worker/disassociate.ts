@@ -2,6 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { DEFAULT_BACKOFF, fullJitterDelay, type Random } from '../core/backoff.js';
 import type { Deadline } from '../core/deadline.js';
 import { DeadlineExceededError, FailureKind, RedshiftCallError } from '../core/errors.js';
+import { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
 import type { DataShareRevoker, DisassociationResult } from './ports.js';
 import { NOT_STARTED, type RedshiftGate, sleep as realSleep, type Sleep } from './redshift-gate.js';
@@ -19,11 +20,18 @@ export interface RetryOptions {
   sleep?: Sleep;
   onAttempt?: (attempt: number) => void;
   onRetryableFailure?: (error: RedshiftCallError) => void;
+  /**
+   * Asked just before each attempt, after the gate made it wait `waitedMs`: meanwhile another
+   * container may have confirmed the target revoked. Returning the eventId that did skips the call.
+   */
+  satisfiedMeanwhile?: (waitedMs: number) => Promise<string | undefined>;
 }
 
 export interface RetryOutcome {
   result: DisassociationResult;
   attempts: number;
+  /** Set when no call was needed after all: the eventId whose call confirmed the target. */
+  satisfiedBy?: string;
 }
 
 /** The call failed for good or ran out of attempts or time; `attempts` says how many were made. */
@@ -63,12 +71,16 @@ export const disassociateWithRetry = async (
   const sleep = options.sleep ?? realSleep;
   let attempts = 0;
   let nextDelayMs = 0;
+  let satisfiedBy: string | undefined;
 
   const attempt = async (): Promise<DisassociationResult> => {
     if (nextDelayMs > 0) await sleep(nextDelayMs);
     const outcome = await gate
       .run(
-        () => {
+        async (waitedMs): Promise<DisassociationResult> => {
+          satisfiedBy = await options.satisfiedMeanwhile?.(waitedMs);
+          if (satisfiedBy !== undefined)
+            return { outcome: Outcome.AlreadyRevoked, associations: [] };
           attempts += 1;
           options.onAttempt?.(attempts);
           return revoker.disassociate(target, {
@@ -114,7 +126,7 @@ export const disassociateWithRetry = async (
         return deadline.allows(nextDelayMs + options.minAttemptMs);
       },
     });
-    return { result, attempts };
+    return satisfiedBy === undefined ? { result, attempts } : { result, attempts, satisfiedBy };
   } catch (error) {
     if (error instanceof RedshiftCallError || error instanceof DeadlineExceededError) {
       throw new DisassociationFailedError(error, attempts);

@@ -68,6 +68,8 @@ export interface WorkerDependencies {
 const RETURN_MARGIN_MS = 500;
 /** No Redshift attempt starts with less time than this left before the deadline. */
 const MIN_ATTEMPT_MS = 1000;
+/** A call the gate held this long re-reads the target's confirmation first (another container may have acted). */
+const RECHECK_AFTER_WAIT_MS = 50;
 /** Time one `PutEvents` round needs. */
 const AUDIT_ROUND_BUDGET_MS = 1000;
 const AUDIT_MAX_ROUNDS = 4;
@@ -436,7 +438,7 @@ const resolveTarget = async (
   const { target } = leader.decision;
   const log = leader.decision.deliveries[0].log;
   try {
-    const { result, attempts } = await disassociateWithRetry(target, {
+    const { result, attempts, satisfiedBy } = await disassociateWithRetry(target, {
       revoker: deps.revoker,
       gate: deps.gate,
       region: callRegionOf(target, settings.region),
@@ -447,6 +449,17 @@ const resolveTarget = async (
       random: deps.random,
       sleep: deps.sleep,
       onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
+      satisfiedMeanwhile: async (waitedMs) => {
+        // Only worth a read when the gate held the call long enough for another container to act.
+        if (waitedMs < RECHECK_AFTER_WAIT_MS) return undefined;
+        const latest = await store.getTargetConfirmation(key).catch(() => undefined);
+        if (!latest) return undefined;
+        const cutoff = latest.confirmedAt - settings.clockSkewMarginSeconds * 1000;
+        const all = callers.every(
+          (member) => Date.parse(member.decision.request.issuedAt) < cutoff,
+        );
+        return all ? latest.eventId : undefined;
+      },
       onRetryableFailure: (error) => {
         if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
         log.warn(
@@ -461,14 +474,13 @@ const resolveTarget = async (
       member.state = {
         kind: 'resolved',
         fromStore: false,
-        resolution: {
-          outcome: result.outcome,
-          processedAt,
-          attempts,
-          associations: result.associations,
-        },
+        resolution: satisfiedBy
+          ? { outcome: Outcome.AlreadyRevoked, processedAt, attempts, satisfiedBy }
+          : { outcome: result.outcome, processedAt, attempts, associations: result.associations },
       };
     }
+    // A confirmation read from the store is not ours to record again.
+    if (satisfiedBy) return;
     await store
       .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
       .catch((error: unknown) => {

@@ -66,15 +66,16 @@ export class RedshiftGate {
   }
 
   /**
-   * Runs one call when a concurrency slot and a rate slot are free. `canStart(waitMs)` is asked
+   * Runs one call when a concurrency slot and a rate slot are free, telling it how long it waited. `canStart(waitMs)` is asked
    * before waiting, so a caller can give up when the wait would end past its deadline.
    * `isThrottle` tells the gate which failures are Redshift asking it to slow down.
    */
   run<T>(
-    call: () => Promise<T>,
+    call: (waitedMs: number) => Promise<T>,
     options: { canStart: (waitMs: number) => boolean; isThrottle: (error: unknown) => boolean },
   ): Promise<T | typeof NOT_STARTED> {
     return this.#limit(async () => {
+      const queuedAt = this.#clock();
       // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
       for (let cuts = -1; cuts !== this.#cuts; ) {
         cuts = this.#cuts;
@@ -86,7 +87,7 @@ export class RedshiftGate {
       }
       const sentAt = this.#clock();
       try {
-        const result = await call();
+        const result = await call(sentAt - queuedAt);
         this.#rate = Math.min(
           this.#settings.maxPerSecond,
           this.#rate + this.#settings.increase / this.#rate,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeadLetterAttribute } from '../../../src/core/dead-letter.js';
 import { Outcome } from '../../../src/core/outcome.js';
 import type { RevocationRequest } from '../../../src/core/request.js';
-import { targetOf } from '../../../src/core/target.js';
+import { targetKey, targetOf } from '../../../src/core/target.js';
 import { processBatch } from '../../../src/worker/process-batch.js';
 import { RedshiftGate } from '../../../src/worker/redshift-gate.js';
 import {
@@ -177,6 +177,36 @@ describe('processBatch — the revocation rules', () => {
         .slice(1)
         .map((detail) => detail.satisfiedBy),
     ).toEqual([undefined, undefined]);
+  });
+
+  it('rule 5: a call the gate held is skipped when another container confirms its target meanwhile', async () => {
+    const worker = testWorker();
+    const first = requestBody({ issuedAt: '2026-11-25T08:00:00Z' });
+    const held = requestBody({ issuedAt: '2026-11-25T08:00:00Z', consumerArn: OTHER_CONSUMER_ARN });
+    // While the gate holds the second call, another container confirms its target.
+    const sleepThenConfirm = async (ms: number) => {
+      await worker.store.confirmTarget(targetKey(targetFor(held)), {
+        confirmedAt: worker.clock.now,
+        eventId: 'evt-elsewhere',
+      });
+      await worker.clock.sleep(ms);
+    };
+    worker.deps.gate = new RedshiftGate({
+      maxConcurrency: 5,
+      rate: { initialPerSecond: 1 },
+      clock: worker.deps.clock,
+      sleep: sleepThenConfirm,
+    });
+    const response = await run(worker, sqsRecord(first), sqsRecord(held));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls.map((call) => call.target.consumer)).toEqual([
+      { kind: 'namespace', arn: CONSUMER_ARN },
+    ]);
+    expect(worker.audit.details().find((detail) => detail.eventId === held.eventId)).toMatchObject({
+      outcome: Outcome.AlreadyRevoked,
+      satisfiedBy: 'evt-elsewhere',
+      attempts: 0,
+    });
   });
 
   it('rule 6: FAILED and REJECTED are never recorded as completed, so a replay acts again', async () => {
