@@ -56,6 +56,8 @@ const T = {
   entryRetried: target('entry-retried'),
   auditPersists: target('audit-persists'),
   envelope: target('envelope'),
+  replayed: target('replayed'),
+  auditHangs: target('audit-hangs'),
   dlqDown: target('dlq-down'),
   hangSlow: target('hang-slow'),
   hangFast: target('hang-fast'),
@@ -69,6 +71,8 @@ const ACCOUNT_NAMESPACE = namespaceArn('entire-account-ns');
 const NAMESPACE_SEED = seedOf(
   [
     T.envelope,
+    T.replayed,
+    T.auditHangs,
     T.revoked,
     T.ambiguousActive,
     T.dryRun,
@@ -155,10 +159,37 @@ const addFailNext = (
   ...rules: NonNullable<Parameters<E2eStack['stack']['redshift']['setFaults']>[0]['failNext']>
 ) => e2e.stack.redshift.setFaults({ failNext: [...e2e.stack.redshift.faults.failNext, ...rules] });
 
-/** What each batch that carried the message did with it. */
+/**
+ * Drains the queue; the first time an invocation carries a message that came back (receive count
+ * above 1), `onReturn` runs before the handler does, e.g. to end an outage.
+ */
+const runUntilReturn = async (onReturn: () => void) => {
+  let returned = false;
+  worker.use((event, context) => {
+    if (!returned && event.Records.some((r) => r.attributes.ApproximateReceiveCount !== '1')) {
+      returned = true;
+      onReturn();
+    }
+    return service.handler(event, context);
+  });
+  try {
+    return await run({ idleTimeoutMs: 30_000 });
+  } finally {
+    worker.use(service.handler);
+  }
+};
+
+/**
+ * What each batch that carried the message did with it: `acknowledged`, `returned` (reported as a
+ * batch item failure) or `returned: <why>` when Lambda failed the whole batch.
+ */
 const fatesOf = (message: SentMessage | undefined) =>
   reportsOf(worker.reports, message ? [message] : []).map((r) =>
-    r.deletedMessageIds.includes(message?.messageId ?? '') ? 'acknowledged' : 'returned',
+    r.deletedMessageIds.includes(message?.messageId ?? '')
+      ? 'acknowledged'
+      : r.failure
+        ? `returned: ${r.failure.reason} after ${r.durationMs} ms`
+        : 'returned',
   );
 
 describe('outcomes', () => {
@@ -478,6 +509,44 @@ describe('outcomes', () => {
       { revoker: { outcome: 'REJECTED', sourceMessageId: sent?.messageId, receiveCount: '2' } },
     ]);
   }, 40_000);
+
+  it("rule 12: when the original attributes and the six revoker.* ones pass SQS's 10, the originals are folded into one attribute, not dropped", async () => {
+    // Prepare: five producer attributes
+    const attributes = Object.fromEntries(
+      Array.from({ length: 5 }, (_, i) => [
+        `producer${i}`,
+        { DataType: 'String', StringValue: `value-${i}` },
+      ]),
+    );
+    const body = MALFORMED_BODIES.notJson(120);
+
+    // Act
+    const [sent] = await e2e.send([body], attributes);
+    await run();
+
+    // Assess
+    const [letter] = (await e2e.deadLetters()).filter(
+      (d) => d.revoker?.sourceMessageId === sent?.messageId,
+    );
+    expect(Object.keys(letter?.attributes ?? {}).sort()).toEqual([
+      'revoker.errorCode',
+      'revoker.errorMessage',
+      'revoker.failedAt',
+      'revoker.originalMessageAttributes',
+      'revoker.outcome',
+      'revoker.receiveCount',
+      'revoker.sourceMessageId',
+    ]);
+    const folded = JSON.parse(letter?.attributes['revoker.originalMessageAttributes'] ?? '{}');
+    expect(folded).toEqual(
+      Object.fromEntries(
+        Array.from({ length: 5 }, (_, i) => [
+          `producer${i}`,
+          { dataType: 'String', stringValue: `value-${i}` },
+        ]),
+      ),
+    );
+  });
 });
 
 describe('duplicates and shared targets', () => {
@@ -567,6 +636,33 @@ describe('duplicates and shared targets', () => {
     ]);
     expect(auditOf(e2e.auditEvents(), 'rules/satisfied-later')[0]?.satisfiedBy).toBeUndefined();
   });
+
+  it('rule 6: a FAILED decision is not recorded as completed: replayed from the DLQ it acts again; a replay of a completed decision is a duplicate', async () => {
+    // Prepare: FAILED for an access denial that the operator then fixes
+    const t = T.replayed;
+    e2e.stack.redshift.setFaults({
+      failNext: [{ kind: 'accessDenied', dataShareArn: t.dataShareArn, consumer: t.consumerArn }],
+    });
+    const [sent] = await e2e.send([revocationRequest('rules/replayed', t)]);
+    await run();
+    const [letter] = (await e2e.deadLetters()).filter((d) => d.body === sent?.body);
+    const replay = { 'revoker.replayCount': { DataType: 'Number', StringValue: '1' } };
+
+    // Act: the operator replays the DLQ copy, then (by mistake) once more
+    await e2e.send([letter?.body ?? ''], replay);
+    await run();
+    await e2e.send([letter?.body ?? ''], replay);
+    await run();
+
+    // Assess
+    expect(letter?.revoker).toMatchObject({ outcome: 'FAILED', errorCode: 'AccessDenied' });
+    expect(isAssociated(t)).toBe(false);
+    expect(disassociateCalls(t).total).toBe(2);
+    expect(auditOf(e2e.auditEvents(), 'rules/replayed')).toMatchObject([
+      { outcome: 'FAILED', replayed: false },
+      { outcome: 'REVOKED', replayed: true },
+    ]);
+  });
 });
 
 describe('retries', () => {
@@ -629,18 +725,15 @@ describe('audit', () => {
   });
 
   it('rule 13: a message whose audit entry finally fails comes back, and is then audited without a second Redshift call', async () => {
-    // Prepare: every entry fails until the first invocation is over
+    // Prepare: every entry fails until the message comes back
     e2e.stack.eventBridge.setFaults({ entryFailureRate: 1 });
     const [sent] = await e2e.send([revocationRequest('rules/audit-persists', T.auditPersists)]);
 
     // Act
-    const { reports } = await run({
-      idleTimeoutMs: 30_000,
-      onBatch: () => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }),
-    });
+    await runUntilReturn(() => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }));
 
     // Assess
-    expect(reports.map((r) => r.failedMessageIds)).toEqual([[sent?.messageId], []]);
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
     expect(isAssociated(T.auditPersists)).toBe(false);
     expect(disassociateCalls(T.auditPersists).total).toBe(1);
     expect(auditOf(e2e.auditEvents(), 'rules/audit-persists')).toMatchObject([
@@ -649,16 +742,13 @@ describe('audit', () => {
   }, 40_000);
 
   it('rule 13: a REJECTED message whose audit finally fails comes back, and is then audited without a second DLQ copy', async () => {
-    // Prepare
+    // Prepare: every entry fails until the message comes back
     e2e.stack.eventBridge.setFaults({ entryFailureRate: 1 });
     const body = MALFORMED_BODIES.twoTargets(13, T.revoked);
     const [sent] = await e2e.send([body]);
 
     // Act
-    await run({
-      idleTimeoutMs: 30_000,
-      onBatch: () => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }),
-    });
+    await runUntilReturn(() => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }));
 
     // Assess
     expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
@@ -667,6 +757,25 @@ describe('audit', () => {
     ]);
     expect((await e2e.deadLetters()).filter((d) => d.body === body)).toMatchObject([
       { revoker: { outcome: 'REJECTED', errorCode: 'SchemaViolation', receiveCount: '1' } },
+    ]);
+  }, 40_000);
+
+  it('rule 8: a PutEvents call that hangs is given up before the deadline: the handler returns in time, and the message is audited on its return without a second Redshift call', async () => {
+    // Prepare: the first two PutEvents calls never answer
+    e2e.stack.eventBridge.setFaults({ failNextCalls: [{ kind: 'hang', count: 2 }] });
+
+    // Act
+    const [sent] = await e2e.send([revocationRequest('rules/audit-hangs', T.auditHangs)]);
+    await run({ idleTimeoutMs: 30_000 });
+
+    // Assess
+    const [first] = reportsOf(worker.reports, sent ? [sent] : []);
+    expect(first?.failure).toBeUndefined();
+    expect(first?.durationMs).toBeLessThan(FUNCTION_TIMEOUT_MS);
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
+    expect(disassociateCalls(T.auditHangs).total).toBe(1);
+    expect(auditOf(e2e.auditEvents(), 'rules/audit-hangs')).toMatchObject([
+      { outcome: 'REVOKED', receiveCount: 2 },
     ]);
   }, 40_000);
 });
