@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { REGION_PATTERN } from './core/arn.js';
 import { ConfigurationError } from './core/errors.js';
 
@@ -9,52 +9,60 @@ import { ConfigurationError } from './core/errors.js';
  */
 
 // Each schema carries its expectation at the top level (`z.string({ error })`), so that every way
-// a value can fail (missing, wrong type, too long...) reports the same words.
+// a value can fail (missing, wrong type, too long...) reports the same words. zod/mini loads no
+// locale: a check without such an owner would say only "Invalid input".
 const integer = (min: number, max: number) => {
   const expected = `a whole number from ${min} to ${max}`;
-  return z
-    .string({ error: expected })
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number({ error: expected }).int().min(min).max(max));
+  return z.pipe(
+    z.pipe(z.string({ error: expected }).check(z.regex(/^\d+$/)), z.transform(Number)),
+    z.int({ error: expected }).check(z.gte(min), z.lte(max)),
+  );
 };
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', ''], { error: '"true" or "false"' })
-  .transform((value) => value === 'true' || value === '1');
+const booleanFlag = z.pipe(
+  z.enum(['true', 'false', '1', '0', ''], { error: '"true" or "false"' }),
+  z.transform((value) => value === 'true' || value === '1'),
+);
 
 const EnvironmentSchema = z.object({
-  AWS_REGION: z.string({ error: 'an AWS region code such as us-east-1' }).regex(REGION_PATTERN),
-  AUDIT_EVENT_BUS_NAME: z.string({ error: 'the name or ARN of the audit event bus' }).min(1),
+  AWS_REGION: z
+    .string({ error: 'an AWS region code such as us-east-1' })
+    .check(z.regex(REGION_PATTERN)),
+  AUDIT_EVENT_BUS_NAME: z
+    .string({ error: 'the name or ARN of the audit event bus' })
+    .check(z.minLength(1)),
   DEAD_LETTER_QUEUE_URL: z.url({
     error: 'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
   }),
-  IDEMPOTENCY_TABLE_NAME: z
-    .string({ error: 'a DynamoDB table name (3 to 255 characters)' })
-    .min(3)
-    .max(255)
-    .optional(),
-  AUDIT_EVENT_SOURCE: z
-    .string({ error: 'a source of 1 to 256 characters' })
-    .min(1)
-    .max(256)
-    .refine((source) => !source.startsWith('aws.'), {
-      error: 'a source that does not begin with "aws." (EventBridge reserves it)',
-    })
-    .default('governance.datashare-revoker'),
-  MAX_RECEIVE_COUNT: integer(1, 1000).default(5),
-  DEDUP_TTL_SECONDS: integer(60, 31_536_000).default(86_400),
-  CLOCK_SKEW_MARGIN_SECONDS: integer(0, 3600).default(30),
-  REDSHIFT_MAX_CONCURRENCY: integer(1, 100).default(5),
-  REDSHIFT_MAX_ATTEMPTS: integer(1, 20).default(6),
-  REDSHIFT_REQUEST_TIMEOUT_MS: integer(100, 120_000).default(5000),
-  DEADLINE_RESERVE_MS: integer(0, 60_000).default(3000),
-  DRY_RUN: booleanFlag.default(false),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  IDEMPOTENCY_TABLE_NAME: z.optional(
+    z
+      .string({ error: 'a DynamoDB table name (3 to 255 characters)' })
+      .check(z.minLength(3), z.maxLength(255)),
+  ),
+  AUDIT_EVENT_SOURCE: z._default(
+    z.string({ error: 'a source of 1 to 256 characters' }).check(
+      z.minLength(1),
+      z.maxLength(256),
+      z.refine((source) => !source.startsWith('aws.'), {
+        error: 'a source that does not begin with "aws." (EventBridge reserves it)',
+      }),
+    ),
+    'governance.datashare-revoker',
+  ),
+  MAX_RECEIVE_COUNT: z._default(integer(1, 1000), 5),
+  DEDUP_TTL_SECONDS: z._default(integer(60, 31_536_000), 86_400),
+  CLOCK_SKEW_MARGIN_SECONDS: z._default(integer(0, 3600), 30),
+  REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 5),
+  REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
+  REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
+  DEADLINE_RESERVE_MS: z._default(integer(0, 60_000), 3000),
+  DRY_RUN: z._default(booleanFlag, false),
+  LOG_LEVEL: z._default(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
+    }),
+    'info',
+  ),
 });
 
 export interface Config {

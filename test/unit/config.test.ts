@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { ConfigurationError } from '../../src/core/errors.js';
@@ -223,5 +224,56 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       expect(message).toContain(`${name}: expected `);
     }
     expect(message.split('; given ')).toHaveLength(6);
+  });
+
+  it('states its own expectation for any value of any variable, never a generic one', () => {
+    // zod/mini loads no locale: a check without our text would say only "Invalid input".
+    const expectations: Record<string, readonly string[]> = {
+      AWS_REGION: ['an AWS region code such as us-east-1'],
+      AUDIT_EVENT_BUS_NAME: ['the name or ARN of the audit event bus'],
+      DEAD_LETTER_QUEUE_URL: [
+        'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
+      ],
+      IDEMPOTENCY_TABLE_NAME: ['a DynamoDB table name (3 to 255 characters)'],
+      AUDIT_EVENT_SOURCE: [
+        'a source of 1 to 256 characters',
+        'a source that does not begin with "aws." (EventBridge reserves it)',
+      ],
+      MAX_RECEIVE_COUNT: ['a whole number from 1 to 1000'],
+      DEDUP_TTL_SECONDS: ['a whole number from 60 to 31536000'],
+      CLOCK_SKEW_MARGIN_SECONDS: ['a whole number from 0 to 3600'],
+      REDSHIFT_MAX_CONCURRENCY: ['a whole number from 1 to 100'],
+      REDSHIFT_MAX_ATTEMPTS: ['a whole number from 1 to 20'],
+      REDSHIFT_REQUEST_TIMEOUT_MS: ['a whole number from 100 to 120000'],
+      DEADLINE_RESERVE_MS: ['a whole number from 0 to 60000'],
+      DRY_RUN: ['"true" or "false"'],
+      LOG_LEVEL: ['one of fatal, error, warn, info, debug, trace, silent'],
+    };
+    expect(Object.keys(expectations)).toEqual(CONFIG_VARIABLES);
+    const value = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.stringMatching(/^-?\d{1,22}(\.\d{1,3})?$/),
+      fc.constantFrom('aws.x', 'https://', 'http://x', 'True', ' 1', '1e3', '0x10'),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...CONFIG_VARIABLES), value, (name, given) => {
+        const env = { ...required(), [name]: given };
+        let message: string;
+        try {
+          loadConfig(env);
+          return;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigurationError);
+          message = (error as Error).message;
+        }
+        const shown =
+          given === '' && name !== 'AWS_REGION' ? 'nothing (unset)' : JSON.stringify(given);
+        expect(
+          expectations[name]?.map(
+            (expected) => `Invalid configuration: ${name}: expected ${expected}; given ${shown}`,
+          ),
+        ).toContain(message);
+      }),
+    );
   });
 });
