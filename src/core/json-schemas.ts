@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { AuditDetailSchema } from './audit.js';
+import * as z from 'zod/mini';
+import { AuditDetailSchema } from './audit-schema.js';
 import { RevocationRequestSchema } from './request.js';
 
 /**

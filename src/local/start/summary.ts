@@ -1,4 +1,5 @@
-import { type AuditDetail, AuditDetailSchema } from '../../core/audit.js';
+import type { AuditDetail } from '../../core/audit.js';
+import { AuditDetailSchema } from '../../core/audit-schema.js';
 import { Outcome } from '../../core/outcome.js';
 import type { CallCounts, CallStats } from '../redshift-emulator/index.js';
 import type { DeadLetterRow } from './dead-letter.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AuditDetail,
-  AuditDetailSchema,
   MAX_AUDIT_DETAIL_BYTES,
   serializeAuditDetail,
 } from '../../../src/core/audit.js';
+import { AuditDetailSchema } from '../../../src/core/audit-schema.js';
 import { Outcome } from '../../../src/core/outcome.js';
 import { CONSUMER_ARN, DATA_SHARE_ARN } from '../../helpers/requests.js';
 

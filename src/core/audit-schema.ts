@@ -1,0 +1,67 @@
+import * as z from 'zod/mini';
+import { Outcome } from './outcome.js';
+
+/**
+ * The zod schema of the audit detail: the source of its TypeScript type (`AuditDetail`, in
+ * audit.ts) and of its published JSON Schema (json-schemas.ts), and what the local summary checks
+ * captured events against. The worker never parses its own audit events, so the handler does not
+ * import this module: building these schemas would only lengthen its cold start.
+ */
+
+/** One association of a datashare, as Redshift returned it. */
+export const AssociationSchema = z.object({
+  consumerIdentifier: z.optional(z.string()),
+  status: z.optional(z.string()),
+  consumerRegion: z.optional(z.string()),
+  createdDate: z.optional(z.string()),
+  statusChangeDate: z.optional(z.string()),
+});
+
+const ConsumerSchema = z.union([
+  z.object({ arn: z.string() }),
+  z.object({ region: z.string() }),
+  z.object({ entireAccount: z.literal(true) }),
+]);
+
+/** The `detail` of every audit event. One is published per eventId and terminal outcome. */
+export const AuditDetailSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    eventId: z.nullable(z.string()).check(z.describe('null when the body was unparseable')),
+    outcome: z.enum([
+      Outcome.Revoked,
+      Outcome.AlreadyRevoked,
+      Outcome.DryRun,
+      Outcome.Rejected,
+      Outcome.Failed,
+    ]),
+    dataShareArn: z.nullable(z.string()),
+    consumer: z.nullable(ConsumerSchema),
+    policyId: z.nullable(z.string()),
+    reason: z.nullable(z.string()),
+    correlationId: z.nullable(z.string()),
+    issuedAt: z.nullable(z.string()),
+    processedAt: z.string(),
+    latencyMs: z.nullable(z.number()).check(z.describe('processedAt − issuedAt')),
+    attempts: z.int().check(z.describe('Redshift calls made for this decision')),
+    receiveCount: z.int(),
+    replayed: z.boolean().check(z.describe('the message was replayed from the DLQ by an operator')),
+    dryRun: z.boolean(),
+    error: z.optional(z.object({ code: z.string(), message: z.string() })),
+    associations: z.optional(z.array(AssociationSchema)),
+    associationsTruncated: z.optional(z.boolean()),
+    satisfiedBy: z
+      .optional(z.string())
+      .check(z.describe('the eventId whose Redshift call confirmed the revocation')),
+    messageId: z.string(),
+    bodySha256: z.optional(z.string()),
+    worker: z.object({
+      functionName: z.string(),
+      functionVersion: z.string(),
+      awsRequestId: z.string(),
+    }),
+  })
+  .register(z.globalRegistry, {
+    id: 'DatashareRevocationResult',
+    title: 'Datashare Revocation Result',
+  });
