@@ -1,10 +1,5 @@
-import type { z } from 'zod';
-import {
-  EventEnvelopeSchema,
-  EXPECTATIONS,
-  type RevocationRequest,
-  RevocationRequestSchema,
-} from './request.js';
+import type { z } from 'zod/mini';
+import { EventEnvelopeSchema, type RevocationRequest, RevocationRequestSchema } from './request.js';
 
 /** SQS bodies larger than this are rejected unread (the request contract's limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -68,18 +63,13 @@ export const quote = (value: unknown): string => {
     : text;
 };
 
-const expectationFor = (field: string, fallback: string): string =>
-  (EXPECTATIONS as Record<string, string>)[field] ?? fallback;
-
+// Every schema in request.ts carries its expectation (EXPECTATIONS, ENVELOPE_EXPECTATIONS) as its
+// error, so the issue's message is always our own words: zod/mini loads no locale to fall back on.
 const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: string): FieldProblem[] =>
   issues.map((issue) => {
     const field = issue.path.map(String).join('.') || '(body)';
     const given = issue.code === 'custom' ? String(issue.input) : quote(issue.input);
-    return {
-      field: `${prefix}${field}`,
-      given,
-      expected: expectationFor(field, issue.message),
-    };
+    return { field: `${prefix}${field}`, given, expected: issue.message };
   });
 
 const reject = (

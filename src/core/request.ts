@@ -1,9 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DATASHARE_ARN_PATTERN, NAMESPACE_ARN_PATTERN, REGION_PATTERN } from './arn.js';
 
 /**
- * What each field must be, in words an operator reads in the DLQ. The schema below uses these
- * texts, and `describeIssues` quotes them next to the value that was given.
+ * What each field must be, in words an operator reads in the DLQ. Each schema below carries its
+ * text as its `error`, so every way a field can fail (missing, wrong type, too long, no match)
+ * says the same words, and `describeIssues` quotes them next to the value that was given.
  */
 export const EXPECTATIONS = {
   eventId: 'a string of 1 to 256 characters, unique per policy decision',
@@ -21,36 +22,46 @@ export const EXPECTATIONS = {
   target: 'exactly one of consumerArn, consumerRegion or disassociateEntireAccount: true',
 } as const;
 
+/** A string that must match `pattern`, failing with `expected` whatever goes wrong. */
+const matching = (pattern: RegExp, expected: string) =>
+  z.string({ error: expected }).check(z.regex(pattern));
+
 /** Version 1 of the request a policy engine sends. Unknown fields are ignored (stripped). */
 export const RevocationRequestSchema = z
   .object({
-    eventId: z.string({ error: EXPECTATIONS.eventId }).min(1).max(256),
-    dataShareArn: z.string().regex(DATASHARE_ARN_PATTERN),
-    consumerArn: z.string().regex(NAMESPACE_ARN_PATTERN).optional(),
-    consumerRegion: z.string().regex(REGION_PATTERN).optional(),
-    disassociateEntireAccount: z.boolean().optional(),
-    policyId: z.string().min(1).max(256),
-    issuedAt: z.iso.datetime({ offset: true }),
-    reason: z.string().max(1024).optional(),
-    correlationId: z.string().max(256).optional(),
-    dryRun: z.boolean().optional(),
+    eventId: z.string({ error: EXPECTATIONS.eventId }).check(z.minLength(1), z.maxLength(256)),
+    dataShareArn: matching(DATASHARE_ARN_PATTERN, EXPECTATIONS.dataShareArn),
+    consumerArn: z.optional(matching(NAMESPACE_ARN_PATTERN, EXPECTATIONS.consumerArn)),
+    consumerRegion: z.optional(matching(REGION_PATTERN, EXPECTATIONS.consumerRegion)),
+    disassociateEntireAccount: z.optional(
+      z.boolean({ error: EXPECTATIONS.disassociateEntireAccount }),
+    ),
+    policyId: z.string({ error: EXPECTATIONS.policyId }).check(z.minLength(1), z.maxLength(256)),
+    issuedAt: z.iso.datetime({ offset: true, error: EXPECTATIONS.issuedAt }),
+    reason: z.optional(z.string({ error: EXPECTATIONS.reason }).check(z.maxLength(1024))),
+    correlationId: z.optional(
+      z.string({ error: EXPECTATIONS.correlationId }).check(z.maxLength(256)),
+    ),
+    dryRun: z.optional(z.boolean({ error: EXPECTATIONS.dryRun })),
   })
-  .superRefine((request, ctx) => {
-    const given = [
-      request.consumerArn !== undefined && 'consumerArn',
-      request.consumerRegion !== undefined && 'consumerRegion',
-      request.disassociateEntireAccount === true && 'disassociateEntireAccount',
-    ].filter((name): name is string => typeof name === 'string');
-    if (given.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        input: given.length === 0 ? 'none of them' : given.join(' and '),
-        message: EXPECTATIONS.target,
-      });
-    }
-  })
-  .meta({
+  .check(
+    z.superRefine((request, ctx) => {
+      const given = [
+        request.consumerArn !== undefined && 'consumerArn',
+        request.consumerRegion !== undefined && 'consumerRegion',
+        request.disassociateEntireAccount === true && 'disassociateEntireAccount',
+      ].filter((name): name is string => typeof name === 'string');
+      if (given.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['target'],
+          input: given.length === 0 ? 'none of them' : given.join(' and '),
+          message: EXPECTATIONS.target,
+        });
+      }
+    }),
+  )
+  .register(z.globalRegistry, {
     id: 'RevocationRequest',
     title: 'RevocationRequest',
     description:
@@ -59,15 +70,30 @@ export const RevocationRequestSchema = z
 
 export type RevocationRequest = z.infer<typeof RevocationRequestSchema>;
 
+/**
+ * What the EventBridge envelope's fields must be (EventBridge itself sets them). With the classic
+ * API these fell back to zod's English locale ("Invalid input: expected string, received number");
+ * zod/mini has no locale, so they get words of their own, like the request's fields.
+ */
+export const ENVELOPE_EXPECTATIONS = {
+  field: 'a string, as in every EventBridge event',
+  resources: 'an array of strings, as in every EventBridge event',
+  resource: 'a string',
+} as const;
+
+const envelopeField = z.string({ error: ENVELOPE_EXPECTATIONS.field });
+
 /** The fields of an EventBridge event as an EventBridge rule delivers it to SQS. */
 export const EventEnvelopeSchema = z.object({
-  version: z.string(),
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
-  resources: z.array(z.string()),
+  version: envelopeField,
+  id: envelopeField,
+  'detail-type': envelopeField,
+  source: envelopeField,
+  account: envelopeField,
+  time: envelopeField,
+  region: envelopeField,
+  resources: z.array(z.string({ error: ENVELOPE_EXPECTATIONS.resource }), {
+    error: ENVELOPE_EXPECTATIONS.resources,
+  }),
   detail: z.unknown(),
 });

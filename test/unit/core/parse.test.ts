@@ -35,6 +35,25 @@ const EXPECTED = {
   target: 'exactly one of consumerArn, consumerRegion or disassociateEntireAccount: true',
 } as const;
 
+/** What the fields of an EventBridge envelope must be. */
+const ENVELOPE_EXPECTED = {
+  field: 'a string, as in every EventBridge event',
+  resources: 'an array of strings, as in every EventBridge event',
+  resource: 'a string',
+} as const;
+
+/**
+ * Every expectation a rejection may state: the contract's words, never a library's generic text
+ * (zod/mini loads no locale, so a schema without our text would say only "Invalid input").
+ */
+const KNOWN_EXPECTATIONS: readonly string[] = [
+  ...Object.values(EXPECTED),
+  ...Object.values(ENVELOPE_EXPECTED),
+  'a JSON object',
+  'a RevocationRequest object',
+  `at most ${MAX_BODY_BYTES} bytes`,
+];
+
 const rejectionOf = (body: string): Rejection => {
   const result = parseMessageBody(body);
   if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.request)}`);
@@ -466,11 +485,33 @@ describe('parseMessageBody — the EventBridge envelope form', () => {
     const rejection = rejectionOf(
       JSON.stringify(eventBridgeEnvelope(validRequest(), { id: undefined, resources: 'none' })),
     );
-    expect(rejection.problems.map((problem) => [problem.field, problem.given])).toEqual([
-      ['id', 'nothing'],
-      ['resources', '"none"'],
+    expect(rejection.problems).toEqual([
+      { field: 'id', given: 'nothing', expected: ENVELOPE_EXPECTED.field },
+      { field: 'resources', given: '"none"', expected: ENVELOPE_EXPECTED.resources },
     ]);
     expect(rejection.eventId).toBe('evt-0001');
+  });
+
+  it.each(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region'])(
+    'rejects an envelope whose %s is not a string, saying it must be one',
+    (field) => {
+      const rejection = rejectionOf(
+        JSON.stringify(eventBridgeEnvelope(validRequest(), { [field]: 7 })),
+      );
+      expect(rejection.problems).toEqual([
+        { field, given: '7', expected: ENVELOPE_EXPECTED.field },
+      ]);
+      expect(rejection.message).toBe(`${field}: expected ${ENVELOPE_EXPECTED.field}; given 7`);
+    },
+  );
+
+  it('rejects an envelope whose resources hold a non-string, naming its index', () => {
+    const rejection = rejectionOf(
+      JSON.stringify(eventBridgeEnvelope(validRequest(), { resources: ['arn:aws:x', 5] })),
+    );
+    expect(rejection.problems).toEqual([
+      { field: 'resources.1', given: '5', expected: ENVELOPE_EXPECTED.resource },
+    ]);
   });
 
   it('salvages no eventId from a malformed envelope whose detail is not an object', () => {
@@ -536,6 +577,7 @@ const assertWellFormed = (result: ParseResult): void => {
     expect(problem.field).not.toBe('');
     expect(problem.given).not.toBe('');
     expect(problem.expected).not.toBe('');
+    expect(KNOWN_EXPECTATIONS).toContain(problem.expected);
   }
   expect(rejection.message).toBe(
     rejection.problems
@@ -584,6 +626,29 @@ const mutatedRequest = fc
     return JSON.stringify(copy);
   });
 
+const ENVELOPE_FIELDS = [
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+] as const;
+
+/** A valid request in an EventBridge envelope with one envelope field replaced by anything, or removed. */
+const mutatedEnvelope = fc
+  .tuple(
+    validRequestArbitrary,
+    fc.constantFrom(...ENVELOPE_FIELDS),
+    fc.option(fc.anything({ maxDepth: 3 }), { nil: undefined }),
+  )
+  .map(([request, field, value]) =>
+    JSON.stringify(eventBridgeEnvelope(request, { [field]: value })),
+  );
+
 /** The JSON of a valid request with a slice cut out and random text spliced in. */
 const splicedBody = fc
   .tuple(
@@ -630,6 +695,14 @@ describe('parseMessageBody — properties', () => {
   it('yields a request or a rejection, and never throws, for a valid request with one field replaced or removed', () => {
     fc.assert(
       fc.property(mutatedRequest, (body) => {
+        assertWellFormed(parseMessageBody(body));
+      }),
+    );
+  });
+
+  it('yields a request or a rejection, and never throws, for an EventBridge envelope with one field replaced or removed', () => {
+    fc.assert(
+      fc.property(mutatedEnvelope, (body) => {
         assertWellFormed(parseMessageBody(body));
       }),
     );
