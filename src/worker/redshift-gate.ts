@@ -33,7 +33,8 @@ export const DEFAULT_RATE: RateSettings = {
 
 /**
  * Keeps one container from hammering the Redshift control plane. It caps the calls in flight and
- * spaces their starts by an adaptive rate (see `DEFAULT_RATE`). It lives at module scope, so what
+ * spaces their starts by an adaptive rate (see `DEFAULT_RATE`), allowing a rested container one
+ * burst as large as its concurrency cap, so a small batch is not paced needlessly. It lives at module scope, so what
  * it learned carries over to the next invocation of the same container.
  */
 export class RedshiftGate {
@@ -42,6 +43,8 @@ export class RedshiftGate {
   readonly #sleep: Sleep;
   readonly #settings: RateSettings;
   #rate: number;
+  /** Calls a rested container may start at once: as many as it may have in flight. */
+  readonly #burst: number;
   #nextSlotAt = 0;
   /** Throttles of calls sent before the last cut are the same congestion: cut once for them. */
   #lastCutAt = Number.NEGATIVE_INFINITY;
@@ -58,6 +61,7 @@ export class RedshiftGate {
     this.#sleep = options.sleep ?? sleep;
     this.#settings = { ...DEFAULT_RATE, ...options.rate };
     this.#rate = this.#settings.initialPerSecond;
+    this.#burst = options.maxConcurrency;
   }
 
   /** The current rate, in calls per second. */
@@ -66,7 +70,9 @@ export class RedshiftGate {
   }
 
   /**
-   * Runs one call when a concurrency slot and a rate slot are free, telling it how long it waited. `canStart(waitMs)` is asked
+   * Runs one call when a concurrency slot and a rate slot are free, telling it how long it
+   * waited. A rested container may start up to `maxConcurrency` calls at once; after that, and
+   * after any throttle, calls are spaced by the rate. `canStart(waitMs)` is asked
    * before waiting, so a caller can give up when the wait would end past its deadline.
    * `isThrottle` tells the gate which failures are Redshift asking it to slow down.
    */
@@ -79,10 +85,14 @@ export class RedshiftGate {
       // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
       for (let cuts = -1; cuts !== this.#cuts; ) {
         cuts = this.#cuts;
+        // GCRA (a token bucket as arithmetic): `#nextSlotAt` is the theoretical time of the next
+        // call at the current rate; a call may go up to `burst - 1` intervals ahead of it.
         const now = this.#clock();
-        const slot = Math.max(now, this.#nextSlotAt);
+        const interval = 1000 / this.#rate;
+        const theoretical = Math.max(now, this.#nextSlotAt);
+        const slot = Math.max(now, theoretical - (this.#burst - 1) * interval);
         if (!options.canStart(slot - now)) return NOT_STARTED;
-        this.#nextSlotAt = slot + 1000 / this.#rate;
+        this.#nextSlotAt = theoretical + interval;
         if (slot > now) await this.#sleep(slot - now);
       }
       const sentAt = this.#clock();
@@ -101,12 +111,14 @@ export class RedshiftGate {
   }
 
   #onThrottled(sentAt: number): void {
-    if (sentAt < this.#lastCutAt) return;
+    // A call sent at the very moment of a cut did not benefit from it either.
+    if (sentAt <= this.#lastCutAt) return;
     this.#rate = Math.max(this.#settings.minPerSecond, this.#rate * this.#settings.decrease);
     this.#lastCutAt = this.#clock();
     this.#cuts += 1;
-    // Slots handed out at the old rate are void: the next call waits one new interval.
-    this.#nextSlotAt = this.#lastCutAt + 1000 / this.#rate;
+    // Slots handed out at the old rate are void, and so is the burst credit: the next call waits
+    // one new interval, and the credit comes back only with idle time.
+    this.#nextSlotAt = this.#lastCutAt + this.#burst * (1000 / this.#rate);
   }
 }
 

@@ -192,7 +192,7 @@ describe('processBatch — the revocation rules', () => {
       await worker.clock.sleep(ms);
     };
     worker.deps.gate = new RedshiftGate({
-      maxConcurrency: 5,
+      maxConcurrency: 1,
       rate: { initialPerSecond: 1 },
       clock: worker.deps.clock,
       sleep: sleepThenConfirm,
@@ -292,6 +292,8 @@ describe('processBatch — the revocation rules', () => {
   it('rule 7: a throttle slows the whole invocation down rather than each record hammering on its own', async () => {
     // Real time: the gate's spacing is what is checked, and only its lower bounds (load can only widen gaps).
     const worker = testWorker({ realTime: true });
+    // One call at a time, so that no burst credit hides the spacing.
+    worker.deps.gate = new RedshiftGate({ maxConcurrency: 1 });
     const bodies = Array.from({ length: 5 }, (_, i) =>
       requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, String(10 + i)) }),
     );

@@ -6,9 +6,9 @@ class Throttled extends Error {}
 const isThrottle = (error: unknown) => error instanceof Throttled;
 const always = () => true;
 
-const gateOn = (clock: VirtualClock, rate = {}) =>
+const gateOn = (clock: VirtualClock, rate = {}, maxConcurrency = 1) =>
   new RedshiftGate({
-    maxConcurrency: 2,
+    maxConcurrency,
     rate: { initialPerSecond: 10, ...rate },
     clock: clock.read,
     sleep: clock.sleep,
@@ -43,7 +43,7 @@ describe('RedshiftGate', () => {
 
   it('cuts once for throttles of calls that were sent before the last cut', async () => {
     const clock = new VirtualClock();
-    const gate = gateOn(clock, { decrease: 0.5 });
+    const gate = gateOn(clock, { decrease: 0.5 }, 2);
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -128,5 +128,34 @@ describe('RedshiftGate', () => {
       ),
     );
     expect(most).toBe(2);
+  });
+});
+
+describe('RedshiftGate — burst', () => {
+  it('lets a rested container start as many calls as its concurrency cap at once, then paces the rest', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, {}, 3);
+    const starts: number[] = [];
+    const t0 = clock.now;
+    for (let i = 0; i < 5; i += 1)
+      await gate.run(async () => starts.push(clock.now - t0), { canStart: always, isThrottle });
+    // At once, give or take the rate's climb after each success (a few ms at most).
+    expect(starts.slice(0, 3).every((at) => at < 5)).toBe(true);
+    expect(starts[3]).toBeGreaterThan(0);
+    expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeGreaterThan(95);
+  });
+
+  it('loses its burst credit on a throttle: the next calls are paced at the cut rate', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, { decrease: 0.5 }, 3);
+    await gate
+      .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
+      .catch(() => undefined);
+    const starts: number[] = [];
+    const t0 = clock.now;
+    for (let i = 0; i < 3; i += 1)
+      await gate.run(async () => starts.push(clock.now - t0), { canStart: always, isThrottle });
+    expect(starts[0]).toBeGreaterThanOrEqual(199);
+    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(190);
   });
 });
