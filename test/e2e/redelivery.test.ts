@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   callFilter,
   dataShareArn,
+  MALFORMED_BODIES,
   namespaceArn,
   revocationRequest,
   seedOf,
@@ -51,6 +52,7 @@ const scenario = (name: string) => {
 
 const CRASH = scenario('crash');
 const TIMEOUT = scenario('timeout');
+const QUARANTINED = { failed: target('quarantined-failed'), other: target('quarantined-other') };
 
 let e2e: E2eStack;
 let worker: RunningWorker;
@@ -60,7 +62,7 @@ beforeAll(async () => {
   handlesBefore = networkHandles();
   e2e = await startE2eStack({
     datashares: seedOf(
-      [...CRASH.revoked, CRASH.dryRun, ...TIMEOUT.revoked, TIMEOUT.dryRun],
+      [...CRASH.revoked, CRASH.dryRun, ...TIMEOUT.revoked, TIMEOUT.dryRun, QUARANTINED.failed],
       [CRASH.notAssociated, TIMEOUT.notAssociated],
     ),
     maxReceiveCount: 5,
@@ -82,7 +84,10 @@ afterAll(async () => {
 });
 
 /** Runs the batch once with the first invocation's fate forced, then until the queue drains. */
-const runWithFirstInvocation = async (fate: Fate, bodies: Record<string, unknown>[]) => {
+const runWithFirstInvocation = async (
+  fate: Fate,
+  bodies: readonly (string | Record<string, unknown>)[],
+) => {
   const service = createLambdaService({
     coldStart: coldStartFromModule,
     fate: (invocation) => (invocation === 1 ? fate : 'return'),
@@ -151,4 +156,40 @@ it('an invocation that times out after its side effects loses no message, and th
     sent,
     reports.flatMap((r) => r.deletedMessageIds),
   );
+}, 60_000);
+
+it('a handler that crashes after its side effects: its REJECTED and FAILED messages come back, and are neither dead-lettered nor audited twice, nor called again', async () => {
+  // Prepare: a permanent error for the FAILED one
+  const t = QUARANTINED.failed;
+  e2e.stack.redshift.setFaults({
+    failNext: [{ kind: 'accessDenied', dataShareArn: t.dataShareArn, consumer: t.consumerArn }],
+  });
+  const bodies = [
+    MALFORMED_BODIES.notJson(7),
+    MALFORMED_BODIES.wrongConsumer(7, QUARANTINED.other),
+    JSON.stringify(revocationRequest('redelivery/quarantined/failed', t)),
+  ];
+
+  // Act
+  const { sent, reports } = await runWithFirstInvocation('crash', bodies);
+
+  // Assess
+  expect(reports.map((r) => r.outcome)).toEqual(['failed', 'succeeded']);
+  expect(e2e.stack.redshift.countCalls(callFilter(t)).total).toBe(1);
+  const letters = await e2e.deadLetters();
+  const events = e2e.auditEvents();
+  const [notJson, wrongConsumer, failed] = sent;
+  for (const message of [notJson, wrongConsumer]) {
+    expect(letters.filter((d) => d.body === message?.body)).toMatchObject([
+      { revoker: { outcome: 'REJECTED', sourceMessageId: message?.messageId, receiveCount: '1' } },
+    ]);
+    expect(events.filter((e) => e.detail.messageId === message?.messageId)).toHaveLength(1);
+  }
+  expect(letters.filter((d) => d.body === failed?.body)).toMatchObject([
+    { revoker: { outcome: 'FAILED', errorCode: 'AccessDenied', receiveCount: '1' } },
+  ]);
+  expect(auditOf(events, 'redelivery/quarantined/failed')).toMatchObject([
+    { outcome: 'FAILED', receiveCount: 1 },
+  ]);
+  expect(await e2e.depth('source')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
 }, 60_000);

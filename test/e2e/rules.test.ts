@@ -55,6 +55,7 @@ const T = {
   exhausted: target('exhausted'),
   entryRetried: target('entry-retried'),
   auditPersists: target('audit-persists'),
+  failedAuditPersists: target('failed-audit-persists'),
   envelope: target('envelope'),
   replayed: target('replayed'),
   auditHangs: target('audit-hangs'),
@@ -86,6 +87,7 @@ const NAMESPACE_SEED = seedOf(
     T.exhausted,
     T.entryRetried,
     T.auditPersists,
+    T.failedAuditPersists,
     T.hangSlow,
     T.hangFast,
     ...T.throttled,
@@ -738,6 +740,30 @@ describe('audit', () => {
     expect(disassociateCalls(T.auditPersists).total).toBe(1);
     expect(auditOf(e2e.auditEvents(), 'rules/audit-persists')).toMatchObject([
       { outcome: 'REVOKED', receiveCount: 2 },
+    ]);
+  }, 40_000);
+
+  it('rule 13: a FAILED decision whose audit finally fails comes back, and is then audited without a second Redshift call nor a second DLQ copy', async () => {
+    // Prepare: a permanent error, then every audit entry fails until the message comes back
+    const t = T.failedAuditPersists;
+    e2e.stack.redshift.setFaults({
+      failNext: [{ kind: 'accessDenied', dataShareArn: t.dataShareArn, consumer: t.consumerArn }],
+    });
+    e2e.stack.eventBridge.setFaults({ entryFailureRate: 1 });
+    const [sent] = await e2e.send([revocationRequest('rules/failed-audit-persists', t)]);
+
+    // Act
+    await runUntilReturn(() => e2e.stack.eventBridge.setFaults({ entryFailureRate: 0 }));
+
+    // Assess
+    expect(fatesOf(sent)).toEqual(['returned', 'acknowledged']);
+    expect(disassociateCalls(t).total).toBe(1);
+    expect(isAssociated(t)).toBe(true);
+    expect(auditOf(e2e.auditEvents(), 'rules/failed-audit-persists')).toMatchObject([
+      { outcome: 'FAILED', receiveCount: 2, error: { code: 'AccessDenied' } },
+    ]);
+    expect((await e2e.deadLetters()).filter((d) => d.body === sent?.body)).toMatchObject([
+      { revoker: { outcome: 'FAILED', errorCode: 'AccessDenied', receiveCount: '1' } },
     ]);
   }, 40_000);
 
