@@ -63,6 +63,7 @@ const T = {
   hangSlow: target('hang-slow'),
   hangFast: target('hang-fast'),
   throttled: Array.from({ length: 6 }, (_, i) => target(`throttled-${i}`)),
+  slow: Array.from({ length: 10 }, (_, i) => target(`slow-${i}`)),
 };
 
 const REGION_WIDE = dataShareArn('share_region-wide');
@@ -91,6 +92,7 @@ const NAMESPACE_SEED = seedOf(
     T.hangSlow,
     T.hangFast,
     ...T.throttled,
+    ...T.slow,
   ],
   [T.notAssociated],
 );
@@ -669,6 +671,28 @@ describe('duplicates and shared targets', () => {
 
 describe('retries', () => {
   beforeEach(resetFaults);
+
+  it('rule 7: at most REDSHIFT_MAX_CONCURRENCY calls are in flight per container', async () => {
+    // Prepare: every answer takes 400 ms; ten targets in one batch
+    e2e.stack.redshift.setFaults({ latencyMs: 400 });
+    const bodies = T.slow.map((t, i) => revocationRequest(`rules/slow-${i}`, t));
+
+    // Act
+    await e2e.send(bodies);
+    await run();
+
+    // Assess: all revoked, never more than 5 (the default) calls within one answer's time
+    const calls = e2e.stack.redshift.calls.filter((c) =>
+      T.slow.some((t) => t.dataShareArn === c.dataShareArn),
+    );
+    expect(e2e.env.REDSHIFT_MAX_CONCURRENCY).toBeUndefined(); // the default, 5
+    expect(calls).toHaveLength(T.slow.length);
+    const inFlight = Math.max(
+      ...calls.map((call) => calls.filter((c) => c.at >= call.at && c.at < call.at + 350).length),
+    );
+    expect(inFlight).toBeLessThanOrEqual(5);
+    for (const t of T.slow) expect(isAssociated(t)).toBe(false);
+  });
 
   it('rule 7: throttled calls are retried with backoff until REVOKED, without hammering Redshift', async () => {
     // Prepare: Redshift accepts 3 calls per second, 2 at once
