@@ -79,7 +79,7 @@ export const QUICK: BenchSettings = {
     visibilityTimeoutSeconds: 5,
     // Long enough for one scheduled retry (rule 11: 15–30 s after a first receive).
     drainTimeoutMs: 40_000,
-    workerEnv: { DEADLINE_RESERVE_MS: '1000' },
+    workerEnv: { DEADLINE_RESERVE_MS: '2000' },
   },
   latency: { ...FULL.latency, batches: 2, warmupBatches: 1, batchSize: 3, latencyMs: 50 },
   coldStart: { runs: 1, warmupRuns: 0 },

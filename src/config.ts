@@ -55,7 +55,10 @@ const EnvironmentSchema = z.object({
   REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 5),
   REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
   REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
-  DEADLINE_RESERVE_MS: z._default(integer(0, 60_000), 3000),
+  // At least the return margin (500 ms), a DLQ copy and one audit round (1 s each, when there is
+  // time for either; short of it they are not sent and the message comes back): below that, the
+  // Redshift phase could end after the audit's own deadline.
+  DEADLINE_RESERVE_MS: z._default(integer(2000, 60_000), 3000),
   DRY_RUN: z._default(booleanFlag, false),
   LOG_LEVEL: z._default(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -601,6 +601,12 @@ const quarantine = async (
     else toSend.push(t);
   }
   if (toSend.length === 0) return done;
+  // Same rule as the audit: no copy is sent without the time to learn whether it arrived.
+  if (!deadline.allows(AUDIT_ROUND_BUDGET_MS)) {
+    for (const t of toSend)
+      (t.deliveries[0] as Delivery).log.warn('no time left to dead-letter; it will come back');
+    return done;
+  }
   const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
   const results = await deps.queue
     .sendToDeadLetterQueue(copies, deadline.signal())

@@ -37,6 +37,9 @@ export const publishAuditEntries = async (
   const results = new Map<string, AuditEntryResult>();
   let pending = [...entries];
   for (let round = 0; pending.length > 0 && round < options.maxRounds; round += 1) {
+    // Never start a round without its budget: an entry sent and then aborted may still have been
+    // accepted, and its return would be audited a second time. Unsent, it comes back cleanly.
+    if (round === 0 && !options.deadline.allows(options.roundBudgetMs)) break;
     if (round > 0) {
       const throttled = pending.some((entry) => {
         const result = results.get(entry.key);

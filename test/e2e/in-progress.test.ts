@@ -29,7 +29,7 @@ beforeAll(async () => {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 6,
     seed: 53,
-    workerEnv: { DEADLINE_RESERVE_MS: '1000' },
+    workerEnv: { DEADLINE_RESERVE_MS: '2000' },
   });
   worker = await e2e.startWorker(() => Promise.reject(new Error('no handler yet')), {
     functionTimeoutMs: FUNCTION_TIMEOUT_MS,

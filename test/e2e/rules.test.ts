@@ -127,7 +127,7 @@ beforeAll(async () => {
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: 6,
     seed: 11,
-    workerEnv: { DEADLINE_RESERVE_MS: '1500' },
+    workerEnv: { DEADLINE_RESERVE_MS: '2000' },
   });
   // The real module, cold-started as Lambda does it: env in place, then import.
   service = createLambdaService({ coldStart: coldStartFromModule });

@@ -56,7 +56,7 @@ describe('loadConfig — defaults', () => {
       REDSHIFT_MAX_CONCURRENCY: '2',
       REDSHIFT_MAX_ATTEMPTS: '3',
       REDSHIFT_REQUEST_TIMEOUT_MS: '2500',
-      DEADLINE_RESERVE_MS: '1000',
+      DEADLINE_RESERVE_MS: '2000',
       DRY_RUN: 'true',
       LOG_LEVEL: 'debug',
     };
@@ -75,7 +75,7 @@ describe('loadConfig — defaults', () => {
       redshiftMaxConcurrency: 2,
       redshiftMaxAttempts: 3,
       redshiftRequestTimeoutMs: 2500,
-      deadlineReserveMs: 1000,
+      deadlineReserveMs: 2000,
       dryRun: true,
       logLevel: 'debug',
     });
@@ -179,7 +179,8 @@ describe('loadConfig — bad values fail with the variable, the value given and 
     ['REDSHIFT_MAX_CONCURRENCY', '101', 'a whole number from 1 to 100'],
     ['REDSHIFT_MAX_ATTEMPTS', '21', 'a whole number from 1 to 20'],
     ['REDSHIFT_REQUEST_TIMEOUT_MS', '99', 'a whole number from 100 to 120000'],
-    ['DEADLINE_RESERVE_MS', '60001', 'a whole number from 0 to 60000'],
+    ['DEADLINE_RESERVE_MS', '60001', 'a whole number from 2000 to 60000'],
+    ['DEADLINE_RESERVE_MS', '1999', 'a whole number from 2000 to 60000'],
     ['DRY_RUN', 'yes', '"true" or "false"'],
     ['DRY_RUN', 'TRUE', '"true" or "false"'],
     ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
@@ -245,7 +246,7 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       REDSHIFT_MAX_CONCURRENCY: ['a whole number from 1 to 100'],
       REDSHIFT_MAX_ATTEMPTS: ['a whole number from 1 to 20'],
       REDSHIFT_REQUEST_TIMEOUT_MS: ['a whole number from 100 to 120000'],
-      DEADLINE_RESERVE_MS: ['a whole number from 0 to 60000'],
+      DEADLINE_RESERVE_MS: ['a whole number from 2000 to 60000'],
       DRY_RUN: ['"true" or "false"'],
       LOG_LEVEL: ['one of fatal, error, warn, info, debug, trace, silent'],
     };

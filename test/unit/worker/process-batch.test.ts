@@ -333,7 +333,7 @@ describe('processBatch — the revocation rules', () => {
   it('rule 8: returns before the deadline even when Redshift hangs', async () => {
     const worker = testWorker({
       realTime: true,
-      settings: { deadlineReserveMs: 500, redshiftRequestTimeoutMs: 60_000 },
+      settings: { deadlineReserveMs: 2000, redshiftRequestTimeoutMs: 60_000 },
     });
     const body = requestBody();
     worker.revoker.script(targetFor(body), 'hang', 'hang', 'hang');
