@@ -1,0 +1,155 @@
+import type { Deadline } from '../core/deadline.js';
+import { toError } from '../core/errors.js';
+import { Outcome } from '../core/outcome.js';
+import { callRegionOf, targetKey } from '../core/target.js';
+import {
+  errorSummary,
+  MIN_ATTEMPT_MS,
+  RECHECK_AFTER_WAIT_MS,
+  type Tracked,
+  type WorkerDependencies,
+} from './batch-state.js';
+import { DisassociationFailedError, disassociateWithRetry } from './disassociate.js';
+import { MetricName } from './ports.js';
+import { highestReceiveCount } from './prepare.js';
+
+// ── Step 2: dry runs, confirmations and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
+
+export const resolveDecisions = async (
+  tracked: Tracked[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  nowIso: () => string,
+): Promise<void> => {
+  const byTarget = new Map<string, Tracked[]>();
+  for (const t of tracked) {
+    if (t.state.kind !== 'pending') continue;
+    if (deps.settings.dryRun || t.decision.request.dryRun === true) {
+      t.state = {
+        kind: 'resolved',
+        fromStore: false,
+        resolution: { outcome: Outcome.DryRun, processedAt: nowIso(), attempts: 0 },
+      };
+      continue;
+    }
+    const key = targetKey(t.decision.target);
+    byTarget.set(key, [...(byTarget.get(key) ?? []), t]);
+  }
+  await Promise.all(
+    [...byTarget].map(([key, members]) => resolveTarget(key, members, deadline, deps, nowIso)),
+  );
+};
+
+const resolveTarget = async (
+  key: string,
+  members: Tracked[],
+  deadline: Deadline,
+  deps: WorkerDependencies,
+  nowIso: () => string,
+): Promise<void> => {
+  const { settings, store, metrics, clock } = deps;
+  const confirmation = await store.getTargetConfirmation(key).catch((error: unknown) => {
+    deps.logger.warn(
+      { err: toError(error), target: key },
+      'could not read the target confirmation; calling Redshift',
+    );
+    return undefined;
+  });
+  let callers = members;
+  if (confirmation) {
+    const cutoff = confirmation.confirmedAt - settings.clockSkewMarginSeconds * 1000;
+    callers = [];
+    for (const member of members) {
+      if (Date.parse(member.decision.request.issuedAt) < cutoff) {
+        member.state = {
+          kind: 'resolved',
+          fromStore: false,
+          resolution: {
+            outcome: Outcome.AlreadyRevoked,
+            processedAt: nowIso(),
+            attempts: 0,
+            satisfiedBy: confirmation.eventId,
+          },
+        };
+      } else {
+        callers.push(member);
+      }
+    }
+  }
+  const [leader] = callers;
+  if (!leader) return;
+  const { target } = leader.decision;
+  const log = leader.decision.deliveries[0].log;
+  try {
+    const { result, attempts, satisfiedBy } = await disassociateWithRetry(target, {
+      revoker: deps.revoker,
+      gate: deps.gate,
+      region: callRegionOf(target, settings.region),
+      deadline,
+      maxAttempts: settings.redshiftMaxAttempts,
+      requestTimeoutMs: settings.redshiftRequestTimeoutMs,
+      minAttemptMs: MIN_ATTEMPT_MS,
+      random: deps.random,
+      sleep: deps.sleep,
+      onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
+      satisfiedMeanwhile: async (waitedMs) => {
+        // Only worth a read when the gate held the call long enough for another container to act.
+        if (waitedMs < RECHECK_AFTER_WAIT_MS) return undefined;
+        const latest = await store.getTargetConfirmation(key).catch(() => undefined);
+        if (!latest) return undefined;
+        const cutoff = latest.confirmedAt - settings.clockSkewMarginSeconds * 1000;
+        const all = callers.every(
+          (member) => Date.parse(member.decision.request.issuedAt) < cutoff,
+        );
+        return all ? latest.eventId : undefined;
+      },
+      onRetryableFailure: (error) => {
+        if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
+        log.warn(
+          { code: error.code, httpStatusCode: error.httpStatusCode },
+          'Redshift call failed; will retry',
+        );
+      },
+    });
+    const confirmedAt = clock();
+    const processedAt = new Date(confirmedAt).toISOString();
+    for (const member of callers) {
+      member.state = {
+        kind: 'resolved',
+        fromStore: false,
+        resolution: satisfiedBy
+          ? { outcome: Outcome.AlreadyRevoked, processedAt, attempts, satisfiedBy }
+          : { outcome: result.outcome, processedAt, attempts, associations: result.associations },
+      };
+    }
+    // A confirmation read from the store is not ours to record again.
+    if (satisfiedBy) return;
+    await store
+      .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
+      .catch((error: unknown) => {
+        log.warn({ err: toError(error) }, 'could not record the target confirmation');
+      });
+  } catch (error) {
+    const summary = errorSummary(error);
+    const retryable = !(error instanceof DisassociationFailedError) || error.retryable;
+    const attempts = error instanceof DisassociationFailedError ? error.attempts : 0;
+    for (const member of callers) {
+      const lastReceive = highestReceiveCount(member.decision) >= settings.maxReceiveCount;
+      member.state =
+        retryable && !lastReceive
+          ? { kind: 'retry', error: summary, attempts }
+          : {
+              kind: 'resolved',
+              fromStore: false,
+              resolution: {
+                outcome: Outcome.Failed,
+                processedAt: nowIso(),
+                attempts,
+                error: summary,
+              },
+            };
+    }
+    if (!(error instanceof DisassociationFailedError))
+      log.error({ err: toError(error) }, 'unexpected error calling Redshift');
+  }
+};
