@@ -1,20 +1,9 @@
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;
 
-/**
- * mulberry32: a small, fast, seedable PRNG. The workloads are drawn from it so that the worker and
- * the baseline face the very same storm, and a run can be replayed with the same seed.
- */
-export const seededRandom = (seed: number): Random => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+// mulberry32, shared with the emulators: the workloads are drawn from it so that the worker and
+// the baseline face the very same storm, and a run can be replayed with the same seed.
+export { seededRandom } from '../src/local/random.js';
 
 /** A whole number in [0, bound). */
 export const randomIndex = (random: Random, bound: number): number => Math.floor(random() * bound);

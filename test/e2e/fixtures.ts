@@ -77,17 +77,5 @@ export const MALFORMED_BODIES = {
     JSON.stringify(revocationRequest('', target, { eventId: undefined })),
 } as const;
 
-/**
- * mulberry32: a tiny seeded PRNG, so a failing conservation run can be replayed from its seed.
- * Returns uniform numbers in [0, 1).
- */
-export const seededRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+// mulberry32 (shared with the emulators), so a failing conservation run can be replayed from its seed.
+export { seededRandom } from '../../src/local/random.js';

@@ -4,7 +4,7 @@ import {
   serveAdminRoute,
   startLocalHttpServer,
 } from '../http.js';
-import { randomSeed } from '../redshift-emulator/random.js';
+import { randomSeed } from '../random.js';
 import { eventBridgeAdminRoutes } from './admin-routes.js';
 import { DEFAULT_MAX_ENTRY_BYTES } from './entry-validation.js';
 import { type EventBridgeStats, EventLog } from './event-log.js';

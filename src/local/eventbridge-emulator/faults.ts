@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createRandom, type RandomSource } from '../redshift-emulator/random.js';
+import { createRandom, type RandomSource } from '../random.js';
 
 /** The retryable entry codes of PutEvents (the only ones random entry failures use). */
 export const RETRYABLE_ENTRY_CODES = ['ThrottlingException', 'InternalFailure'] as const;

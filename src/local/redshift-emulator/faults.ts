@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createRandom, type RandomSource } from './random.js';
+import { createRandom, type RandomSource } from '../random.js';
 import { type Clock, TokenBucket } from './token-bucket.js';
 import { REDSHIFT_OPERATIONS } from './types.js';
 

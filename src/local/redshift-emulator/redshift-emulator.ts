@@ -4,13 +4,13 @@ import {
   serveAdminRoute,
   startLocalHttpServer,
 } from '../http.js';
+import { randomSeed } from '../random.js';
 import { redshiftAdminRoutes } from './admin-routes.js';
 import { type CallCounts, CallLog, type CallStats, type RecordedCall, tally } from './call-log.js';
 import { targetFromConsumerKey } from './consumer-target.js';
 import { DataShareStore } from './datashare-store.js';
 import { FaultPlan, type RedshiftFaults, type RedshiftFaultsPatch } from './faults.js';
 import { createQueryHandler } from './query-handler.js';
-import { randomSeed } from './random.js';
 import { loadSeedFile, type ParsedSeedFile, parseSeedFile, type SeedFile } from './seed-file.js';
 import type { DataShareAssociationState, DataShareState } from './types.js';
 

@@ -7,7 +7,6 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SqsMessageQueue, toSqsAttribute } from '../../../src/adapters/sqs.js';
-import { AwsCallError, FailureKind } from '../../../src/core/errors.js';
 import type { DeadLetterCopy, VisibilityChange } from '../../../src/worker/ports.js';
 
 const sqs = mockClient(SQSClient);

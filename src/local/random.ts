@@ -26,3 +26,9 @@ export const createRandom = (seed: number): RandomSource => {
 
 /** A seed for callers that gave none; exposed by the emulators so a failing run can be replayed. */
 export const randomSeed = (): number => Math.floor(Math.random() * 2 ** 32);
+
+/** The same generator as a plain function, for workloads (benchmarks, end-to-end tests). */
+export const seededRandom = (seed: number): (() => number) => {
+  const source = createRandom(seed);
+  return () => source.next();
+};
