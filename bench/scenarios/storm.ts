@@ -8,7 +8,11 @@ import {
   createEventSourceMapping,
   type EventSourceMapping,
 } from '../../src/local/event-source-mapping.js';
-import type { CallCounts, RecordedCall } from '../../src/local/redshift-emulator/index.js';
+import {
+  type CallCounts,
+  emptyCounts,
+  type RecordedCall,
+} from '../../src/local/redshift-emulator/index.js';
 import {
   type ContainerKind,
   type ContainerProbe,
@@ -128,18 +132,6 @@ const SEND_CONCURRENCY = 4;
 const IDLE_POLL_MS = 100;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const emptyCounts = (): CallCounts => ({
-  total: 0,
-  ok: 0,
-  rejected: 0,
-  throttled: 0,
-  error: 0,
-  accessDenied: 0,
-  hang: 0,
-  reset: 0,
-  injected: 0,
-});
 
 const repeatCallsOf = (calls: readonly RecordedCall[]): StormSideResult['repeatCalls'] => {
   const revokedAt = new Map<string, number>();

@@ -53,7 +53,8 @@ export interface CallStats {
   byTarget: Record<string, CallCounts>;
 }
 
-const emptyCounts = (): CallCounts => ({
+/** Counts with nothing counted yet. */
+export const emptyCounts = (): CallCounts => ({
   total: 0,
   ok: 0,
   rejected: 0,

@@ -1,4 +1,5 @@
 export type { CallCounts, CallOutcome, CallStats, RecordedCall } from './call-log.js';
+export { emptyCounts } from './call-log.js';
 export { consumerKeyOfTarget, targetKeyOf } from './consumer-target.js';
 export {
   FAULT_KINDS,
