@@ -7,6 +7,7 @@ import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
 import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
 import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
 import { RedshiftClients, RedshiftDataShareRevoker } from './adapters/redshift.js';
+import { minRetentionSeconds } from './adapters/retention.js';
 import { SqsMessageQueue } from './adapters/sqs.js';
 import type { Config } from './config.js';
 import { systemClock } from './core/deadline.js';
@@ -22,6 +23,16 @@ const httpHandler = (requestTimeout: number) =>
   new NodeHttpHandler({ connectionTimeout: 2000, requestTimeout, throwOnRequestTimeout: true });
 
 /**
+ * One attempt per call, with a timeout that really throws. The SDK's default of 3 attempts would
+ * multiply a call's time (up to 9 s per store call) behind the worker's back; every call is
+ * bounded by the invocation's deadline instead, and retried by the worker where that is safe.
+ */
+const ONE_ATTEMPT = {
+  maxAttempts: 1,
+  requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
+} as const;
+
+/**
  * Builds the worker's dependencies from its configuration: the AWS clients (endpoints come from
  * the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables), the adapters and the container-wide
  * Redshift gate. Called once, at module scope, so clients are reused across invocations.
@@ -31,16 +42,17 @@ export const createWorkerDependencies = (
   logger: Logger = createLogger(config.logLevel),
 ): WorkerDependencies => {
   const region = config.region;
+  const retention = {
+    ttlSeconds: config.dedupTtlSeconds,
+    minRetentionSeconds: minRetentionSeconds(config.queueVisibilityTimeoutSeconds),
+  };
   const store = config.idempotencyTableName
     ? new DynamoDbIdempotencyStore({
-        client: new DynamoDBClient({
-          region,
-          requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
-        }),
+        client: new DynamoDBClient({ region, ...ONE_ATTEMPT }),
         tableName: config.idempotencyTableName,
-        ttlSeconds: config.dedupTtlSeconds,
+        ...retention,
       })
-    : new InMemoryIdempotencyStore({ ttlSeconds: config.dedupTtlSeconds });
+    : new InMemoryIdempotencyStore(retention);
   if (!config.idempotencyTableName) {
     logger.warn(
       'IDEMPOTENCY_TABLE_NAME is not set: deduplication is in memory, per container; duplicates reaching different containers will be processed twice',
@@ -52,10 +64,7 @@ export const createWorkerDependencies = (
       new RedshiftClients({ requestTimeoutMs: config.redshiftRequestTimeoutMs }),
     ),
     audit: new EventBridgeAuditPublisher({
-      client: new EventBridgeClient({
-        region,
-        requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
-      }),
+      client: new EventBridgeClient({ region, ...ONE_ATTEMPT }),
       eventBusName: config.auditEventBusName,
       source: config.auditEventSource,
     }),
@@ -64,7 +73,7 @@ export const createWorkerDependencies = (
       client: new SQSClient({
         region,
         useQueueUrlAsEndpoint: false,
-        requestHandler: httpHandler(SUPPORT_REQUEST_TIMEOUT_MS),
+        ...ONE_ATTEMPT,
       }),
       deadLetterQueueUrl: config.deadLetterQueueUrl,
     }),

@@ -4,6 +4,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  type PutItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Clock, systemClock } from '../core/deadline.js';
@@ -11,11 +12,13 @@ import { IdempotencyStoreError } from '../core/errors.js';
 import type {
   ClaimResult,
   IdempotencyStore,
+  Lease,
   QuarantineStage,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import { retentionUntil, type StoreRetention } from './retention.js';
 
 /** Decision item states. */
 const Status = { InProgress: 'IN_PROGRESS', Resolved: 'RESOLVED', Completed: 'COMPLETED' } as const;
@@ -44,26 +47,32 @@ const isConditionalFailure = (error: unknown): error is Error & { Item?: Item } 
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   readonly #client: DynamoDBClient;
   readonly #table: string;
-  readonly #ttlSeconds: number;
+  readonly #retention: StoreRetention;
   readonly #clock: Clock;
 
-  constructor(options: {
-    client: DynamoDBClient;
-    tableName: string;
-    ttlSeconds: number;
-    clock?: Clock;
-  }) {
+  /**
+   * The client should make one attempt per call (`maxAttempts: 1`): every call is bounded by the
+   * caller's signal, and SDK retries behind it would multiply the time a call can take.
+   */
+  constructor(
+    options: StoreRetention & {
+      client: DynamoDBClient;
+      tableName: string;
+      clock?: Clock;
+    },
+  ) {
     this.#client = options.client;
     this.#table = options.tableName;
-    this.#ttlSeconds = options.ttlSeconds;
+    this.#retention = options;
     this.#clock = options.clock ?? systemClock;
   }
 
-  #expiration(): number {
-    return Math.floor(this.#clock() / 1000) + this.#ttlSeconds;
+  /** The `expiration` (epoch seconds) of an item written now that carries a lease until `heldUntil`. */
+  #expiration(heldUntil = 0): number {
+    return Math.ceil(retentionUntil(this.#retention, this.#clock(), heldUntil) / 1000);
   }
 
-  async claim(eventId: string, leaseUntil: number): Promise<ClaimResult> {
+  async claim(eventId: string, lease: Lease, signal: AbortSignal): Promise<ClaimResult> {
     const key = { id: s(`event#${eventId}`) };
     for (let round = 0; round < CLAIM_ROUNDS; round += 1) {
       const now = this.#clock();
@@ -74,45 +83,50 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
               TableName: this.#table,
               Key: key,
               UpdateExpression:
-                'SET #status = :inProgress, leaseUntil = :lease, expiration = :exp REMOVE resolution',
+                'SET #status = :inProgress, leaseUntil = :lease, #owner = :owner, expiration = :exp REMOVE resolution',
               ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSec',
-              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
               ExpressionAttributeValues: {
                 ':inProgress': s(Status.InProgress),
-                ':lease': n(leaseUntil),
-                ':exp': n(this.#expiration()),
+                ':lease': n(lease.until),
+                ':owner': s(lease.owner),
+                ':exp': n(this.#expiration(lease.until)),
                 ':nowSec': n(Math.floor(now / 1000)),
               },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
+            { abortSignal: signal },
           ),
         );
         return { status: 'acquired' };
       } catch (error) {
         if (!isConditionalFailure(error)) throw error;
-        const existing = error.Item ?? (await this.#get(`event#${eventId}`, eventId));
+        const existing = error.Item ?? (await this.#get(`event#${eventId}`, eventId, signal));
         if (!existing) continue; // released in between: try again
         const status = str(existing, 'status');
         const resolution = parseResolution(str(existing, 'resolution'));
         if (status === Status.Completed && resolution) return { status: 'completed', resolution };
         const heldUntil = num(existing, 'leaseUntil') ?? 0;
-        if (heldUntil > now) return { status: 'in-progress', leaseUntil: heldUntil };
-        // The owner's lease ran out (it crashed or timed out): take the decision over.
-        const taken = await this.#takeOver(key, eventId, heldUntil, leaseUntil);
+        // Our own lease: an earlier claim of this invocation landed but its answer was lost.
+        const ours = str(existing, 'owner') === lease.owner;
+        if (heldUntil > now && !ours) return { status: 'in-progress', leaseUntil: heldUntil };
+        // The holder's lease ended (it returned, crashed or timed out): take the decision over.
+        const taken = await this.#takeOver(key, eventId, heldUntil, lease, signal);
         if (taken)
           return resolution && status === Status.Resolved
             ? { status: 'acquired', resolution }
             : { status: 'acquired' };
       }
     }
-    return { status: 'in-progress', leaseUntil };
+    return { status: 'in-progress', leaseUntil: lease.until };
   }
 
   async #takeOver(
     key: Item,
     eventId: string,
     expiredLease: number,
-    leaseUntil: number,
+    lease: Lease,
+    signal: AbortSignal,
   ): Promise<boolean> {
     try {
       await this.#call('claim', eventId, () =>
@@ -120,15 +134,18 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
           new UpdateItemCommand({
             TableName: this.#table,
             Key: key,
-            UpdateExpression: 'SET leaseUntil = :lease',
+            UpdateExpression: 'SET leaseUntil = :lease, #owner = :owner, expiration = :exp',
             ConditionExpression: 'leaseUntil = :expired AND #status <> :completed',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
             ExpressionAttributeValues: {
-              ':lease': n(leaseUntil),
+              ':lease': n(lease.until),
+              ':owner': s(lease.owner),
+              ':exp': n(this.#expiration(lease.until)),
               ':expired': n(expiredLease),
               ':completed': s(Status.Completed),
             },
           }),
+          { abortSignal: signal },
         ),
       );
       return true;
@@ -138,31 +155,75 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async resolve(eventId: string, resolution: Resolution, leaseUntil: number): Promise<void> {
-    await this.#put(eventId, `event#${eventId}`, {
-      status: s(Status.Resolved),
-      resolution: s(JSON.stringify(resolution)),
-      leaseUntil: n(leaseUntil),
-    });
+  async resolve(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void> {
+    // The lease ends with the write (leaseUntil 0): the return may take the decision at once.
+    // Never over a completed decision: its duplicates must stay duplicates.
+    await this.#put(
+      eventId,
+      `event#${eventId}`,
+      {
+        status: s(Status.Resolved),
+        resolution: s(JSON.stringify(resolution)),
+        leaseUntil: n(0),
+      },
+      signal,
+      {
+        ConditionExpression: 'attribute_not_exists(id) OR #status <> :completed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':completed': s(Status.Completed) },
+      },
+    );
   }
 
-  async complete(eventId: string, resolution: Resolution): Promise<void> {
-    await this.#put(eventId, `event#${eventId}`, {
-      status: s(Status.Completed),
-      resolution: s(JSON.stringify(resolution)),
-    });
+  async complete(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void> {
+    await this.#put(
+      eventId,
+      `event#${eventId}`,
+      { status: s(Status.Completed), resolution: s(JSON.stringify(resolution)) },
+      signal,
+    );
   }
 
-  async release(eventId: string): Promise<void> {
-    await this.#call('release', eventId, () =>
+  async release(eventId: string, owner: string, signal: AbortSignal): Promise<void> {
+    // Ends the lease and keeps the item: a resolution kept for the return must survive (a
+    // takeover that found one and gave it back must not delete it).
+    try {
+      await this.#call('release', eventId, () =>
+        this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { id: s(`event#${eventId}`) },
+            UpdateExpression: 'SET leaseUntil = :ended',
+            ConditionExpression: '#owner = :owner AND #status <> :completed',
+            ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+            ExpressionAttributeValues: {
+              ':ended': n(0),
+              ':owner': s(owner),
+              ':completed': s(Status.Completed),
+            },
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error; // not ours (any more), or completed
+    }
+  }
+
+  async forget(eventId: string, signal: AbortSignal): Promise<void> {
+    await this.#call('forget', eventId, () =>
       this.#client.send(
         new DeleteItemCommand({ TableName: this.#table, Key: { id: s(`event#${eventId}`) } }),
+        { abortSignal: signal },
       ),
     );
   }
 
-  async getTargetConfirmation(targetKey: string): Promise<TargetConfirmation | undefined> {
-    const item = await this.#get(`target#${targetKey}`, undefined);
+  async getTargetConfirmation(
+    targetKey: string,
+    signal: AbortSignal,
+  ): Promise<TargetConfirmation | undefined> {
+    const item = await this.#get(`target#${targetKey}`, undefined, signal);
     const confirmedAt = num(item, 'confirmedAt');
     const eventId = str(item, 'eventId');
     return confirmedAt !== undefined && eventId !== undefined
@@ -170,7 +231,11 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       : undefined;
   }
 
-  async confirmTarget(targetKey: string, confirmation: TargetConfirmation): Promise<void> {
+  async confirmTarget(
+    targetKey: string,
+    confirmation: TargetConfirmation,
+    signal: AbortSignal,
+  ): Promise<void> {
     try {
       await this.#call('confirmTarget', confirmation.eventId, () =>
         this.#client.send(
@@ -185,6 +250,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             ConditionExpression: 'attribute_not_exists(id) OR confirmedAt < :confirmedAt',
             ExpressionAttributeValues: { ':confirmedAt': n(confirmation.confirmedAt) },
           }),
+          { abortSignal: signal },
         ),
       );
     } catch (error) {
@@ -192,33 +258,61 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async markQuarantined(messageId: string, stage: QuarantineStage): Promise<void> {
-    await this.#put(undefined, `quarantine#${messageId}`, { stage: s(stage) });
+  async markQuarantined(
+    messageId: string,
+    stage: QuarantineStage,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await this.#put(undefined, `quarantine#${messageId}`, { stage: s(stage) }, signal);
   }
 
-  async quarantineStage(messageId: string): Promise<QuarantineStage | undefined> {
-    const item = await this.#get(`quarantine#${messageId}`, undefined);
+  async quarantineStage(
+    messageId: string,
+    signal: AbortSignal,
+  ): Promise<QuarantineStage | undefined> {
+    const item = await this.#get(`quarantine#${messageId}`, undefined, signal);
     if (!item) return undefined;
     // Items written before stages existed meant "copied".
     return str(item, 'stage') === 'settled' ? 'settled' : 'copied';
   }
 
-  async #put(eventId: string | undefined, id: string, attributes: Item): Promise<void> {
-    await this.#call('put', eventId, () =>
-      this.#client.send(
-        new PutItemCommand({
-          TableName: this.#table,
-          Item: { id: s(id), ...attributes, expiration: n(this.#expiration()) },
-        }),
-      ),
-    );
+  /** Writes an item; a conditional write whose condition fails is a no-op. */
+  async #put(
+    eventId: string | undefined,
+    id: string,
+    attributes: Item,
+    signal: AbortSignal,
+    condition?: Pick<
+      PutItemCommandInput,
+      'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<void> {
+    try {
+      await this.#call('put', eventId, () =>
+        this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: { id: s(id), ...attributes, expiration: n(this.#expiration()) },
+            ...condition,
+          }),
+          { abortSignal: signal },
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
   }
 
   /** Reads an item, treating one past its expiration as absent. */
-  async #get(id: string, eventId: string | undefined): Promise<Item | undefined> {
+  async #get(
+    id: string,
+    eventId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Item | undefined> {
     const output = await this.#call('get', eventId, () =>
       this.#client.send(
         new GetItemCommand({ TableName: this.#table, Key: { id: s(id) }, ConsistentRead: true }),
+        { abortSignal: signal },
       ),
     );
     const expiration = num(output.Item, 'expiration');

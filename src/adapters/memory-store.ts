@@ -2,82 +2,103 @@ import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
   IdempotencyStore,
+  Lease,
   QuarantineStage,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
+import { retentionUntil, type StoreRetention } from './retention.js';
 
 type DecisionRecord =
-  | { status: 'IN_PROGRESS'; leaseUntil: number; expiresAt: number }
-  | { status: 'RESOLVED'; leaseUntil: number; expiresAt: number; resolution: Resolution }
+  | { status: 'IN_PROGRESS'; lease: Lease; expiresAt: number }
+  | { status: 'RESOLVED'; lease: Lease; expiresAt: number; resolution: Resolution }
   | { status: 'COMPLETED'; expiresAt: number; resolution: Resolution };
 
 /**
  * `IdempotencyStore` in process memory: the same rules as the DynamoDB store, but per container, so
  * it deduplicates only what reaches the same container. Used when no table is configured (the
- * worker logs a warning) and by unit tests.
+ * worker logs a warning) and by unit tests. It never fails and ignores the signals.
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly decisions = new Map<string, DecisionRecord>();
   readonly targets = new Map<string, TargetConfirmation & { expiresAt: number }>();
   readonly quarantined = new Map<string, { stage: QuarantineStage; expiresAt: number }>();
-  readonly #ttlMs: number;
+  readonly #retention: StoreRetention;
   readonly #clock: Clock;
 
-  constructor(options: { ttlSeconds: number; clock?: Clock }) {
-    this.#ttlMs = options.ttlSeconds * 1000;
+  constructor(options: StoreRetention & { clock?: Clock }) {
+    this.#retention = options;
     this.#clock = options.clock ?? systemClock;
   }
 
-  async claim(eventId: string, leaseUntil: number): Promise<ClaimResult> {
+  #expiresAt(heldUntil = 0): number {
+    return retentionUntil(this.#retention, this.#clock(), heldUntil);
+  }
+
+  async claim(eventId: string, lease: Lease, _signal?: AbortSignal): Promise<ClaimResult> {
     const now = this.#clock();
     const existing = this.decisions.get(eventId);
     if (!existing || existing.expiresAt < now) {
       this.decisions.set(eventId, {
         status: 'IN_PROGRESS',
-        leaseUntil,
-        expiresAt: now + this.#ttlMs,
+        lease,
+        expiresAt: this.#expiresAt(lease.until),
       });
       return { status: 'acquired' };
     }
     if (existing.status === 'COMPLETED')
       return { status: 'completed', resolution: existing.resolution };
-    if (existing.leaseUntil > now)
-      return { status: 'in-progress', leaseUntil: existing.leaseUntil };
-    existing.leaseUntil = leaseUntil;
+    if (existing.lease.until > now && existing.lease.owner !== lease.owner)
+      return { status: 'in-progress', leaseUntil: existing.lease.until };
+    existing.lease = lease;
+    existing.expiresAt = Math.max(existing.expiresAt, this.#expiresAt(lease.until));
     return existing.status === 'RESOLVED'
       ? { status: 'acquired', resolution: existing.resolution }
       : { status: 'acquired' };
   }
 
-  async resolve(eventId: string, resolution: Resolution, leaseUntil: number): Promise<void> {
+  async resolve(eventId: string, resolution: Resolution, _signal?: AbortSignal): Promise<void> {
+    if (this.decisions.get(eventId)?.status === 'COMPLETED') return;
     this.decisions.set(eventId, {
       status: 'RESOLVED',
       resolution,
-      leaseUntil,
-      expiresAt: this.#clock() + this.#ttlMs,
+      lease: { owner: '', until: 0 },
+      expiresAt: this.#expiresAt(),
     });
   }
 
-  async complete(eventId: string, resolution: Resolution): Promise<void> {
+  async complete(eventId: string, resolution: Resolution, _signal?: AbortSignal): Promise<void> {
     this.decisions.set(eventId, {
       status: 'COMPLETED',
       resolution,
-      expiresAt: this.#clock() + this.#ttlMs,
+      expiresAt: this.#expiresAt(),
     });
   }
 
-  async release(eventId: string): Promise<void> {
+  async release(eventId: string, owner: string, _signal?: AbortSignal): Promise<void> {
+    const existing = this.decisions.get(eventId);
+    if (!existing || existing.status === 'COMPLETED' || existing.lease.owner !== owner) return;
+    existing.lease = { owner, until: 0 };
+  }
+
+  async forget(eventId: string, _signal?: AbortSignal): Promise<void> {
     this.decisions.delete(eventId);
   }
 
-  async getTargetConfirmation(targetKey: string): Promise<TargetConfirmation | undefined> {
+  async getTargetConfirmation(
+    targetKey: string,
+    _signal?: AbortSignal,
+  ): Promise<TargetConfirmation | undefined> {
     const found = this.targets.get(targetKey);
     if (!found || found.expiresAt < this.#clock()) return undefined;
     return { confirmedAt: found.confirmedAt, eventId: found.eventId };
   }
 
-  async confirmTarget(targetKey: string, confirmation: TargetConfirmation): Promise<void> {
+  async confirmTarget(
+    targetKey: string,
+    confirmation: TargetConfirmation,
+    _signal?: AbortSignal,
+  ): Promise<void> {
     const existing = this.targets.get(targetKey);
     if (
       existing &&
@@ -85,14 +106,21 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       existing.expiresAt >= this.#clock()
     )
       return;
-    this.targets.set(targetKey, { ...confirmation, expiresAt: this.#clock() + this.#ttlMs });
+    this.targets.set(targetKey, { ...confirmation, expiresAt: this.#expiresAt() });
   }
 
-  async markQuarantined(messageId: string, stage: QuarantineStage): Promise<void> {
-    this.quarantined.set(messageId, { stage, expiresAt: this.#clock() + this.#ttlMs });
+  async markQuarantined(
+    messageId: string,
+    stage: QuarantineStage,
+    _signal?: AbortSignal,
+  ): Promise<void> {
+    this.quarantined.set(messageId, { stage, expiresAt: this.#expiresAt() });
   }
 
-  async quarantineStage(messageId: string): Promise<QuarantineStage | undefined> {
+  async quarantineStage(
+    messageId: string,
+    _signal?: AbortSignal,
+  ): Promise<QuarantineStage | undefined> {
     const found = this.quarantined.get(messageId);
     return found && found.expiresAt >= this.#clock() ? found.stage : undefined;
   }

@@ -1,7 +1,7 @@
 import type pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Random } from '../core/backoff.js';
-import type { Clock } from '../core/deadline.js';
+import type { Clock, Deadline } from '../core/deadline.js';
 import { AwsCallError, DeadlineExceededError, toError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import { DisassociationFailedError } from './disassociate.js';
@@ -10,6 +10,7 @@ import type {
   DataShareRevoker,
   DeadLetterCopy,
   IdempotencyStore,
+  Lease,
   MessageQueue,
   Metrics,
   Resolution,
@@ -22,6 +23,8 @@ import type { RedshiftGate, Sleep } from './redshift-gate.js';
 
 export interface WorkerSettings {
   region: string;
+  /** The source queue's visibility timeout: no retry comes back sooner (rule 11). */
+  queueVisibilityTimeoutSeconds: number;
   auditEventBusName: string;
   auditEventSource: string;
   maxReceiveCount: number;
@@ -57,20 +60,72 @@ export const AUDIT_ROUND_BUDGET_MS = 1000;
 export const AUDIT_MAX_ROUNDS = 4;
 /** DynamoDB calls in flight at once per invocation. */
 export const STORE_CONCURRENCY = 16;
+/**
+ * One idempotency store call's timeout (DynamoDB answers in milliseconds; a call this slow is an
+ * incident). It is also cut to what is left before the handler must return.
+ */
+export const STORE_CALL_TIMEOUT_MS = 3000;
+/** No store call starts with less time than this left: it could not finish. */
+export const MIN_STORE_CALL_MS = 50;
+
+/**
+ * Why a decision could not be taken up: its error code when it is set aside at the last receive.
+ */
+export const BusyReason = {
+  InProgressElsewhere: 'InProgressElsewhere',
+  StoreUnavailable: 'StoreUnavailable',
+} as const;
+export type BusyReason = (typeof BusyReason)[keyof typeof BusyReason];
 
 /** Where a decision stands while the batch is processed. */
 export type DecisionState =
   | { kind: 'pending' }
   | { kind: 'duplicate' }
   /** Held by another invocation until `leaseUntil` (when known): comes back after it. */
-  | { kind: 'busy'; why: string; leaseUntil?: number }
+  | { kind: 'busy'; why: BusyReason; detail: string; leaseUntil?: number }
   | { kind: 'resolved'; resolution: Resolution; fromStore: boolean }
-  | { kind: 'retry'; error: { code: string; message: string }; attempts: number };
+  | { kind: 'retry'; error: { code: string; message: string }; attempts: number }
+  /**
+   * At its last receive and still held elsewhere: dead-lettered with the reason, not audited (its
+   * holder audits the decision), and acknowledged, rather than left to SQS's silent redrive.
+   */
+  | { kind: 'setAside'; error: { code: string; message: string } };
 
 export interface Tracked {
   decision: Decision;
   state: DecisionState;
+  /** This invocation holds the decision's lease (its claim was acquired): release it at the end. */
+  owned?: boolean;
 }
+
+/** What every step of one invocation shares besides its dependencies. */
+export interface Invocation {
+  /** This invocation's lease on the decisions it claims (owner unique per invocation). */
+  lease: Lease;
+  /** When the Redshift phase must end (`DEADLINE_RESERVE_MS` before the Lambda deadline). */
+  redshiftDeadline: Deadline;
+  /** When the handler must have returned (`RETURN_MARGIN_MS` before the Lambda deadline). */
+  finalDeadline: Deadline;
+  /** Per-invocation limit on concurrent store calls. */
+  limitStore: StoreLimit;
+}
+
+/**
+ * Runs a store call bounded by the final deadline: its signal aborts at the earlier of the call
+ * timeout and the deadline, and it is not started at all when too little time is left.
+ *
+ * @throws {DeadlineExceededError} when no time is left to start it.
+ */
+export const storeCall = <T>(
+  deadline: Deadline,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> => {
+  if (!deadline.allows(MIN_STORE_CALL_MS))
+    return Promise.reject(
+      new DeadlineExceededError('No time left before the Lambda deadline for a store call', {}),
+    );
+  return call(deadline.signal(STORE_CALL_TIMEOUT_MS));
+};
 
 /** A message (or decision) headed for a terminal audit event. */
 export interface Terminal {
@@ -80,8 +135,14 @@ export interface Terminal {
   detail: string;
   resources: string[];
   quarantine?: DeadLetterCopy;
+  /** Dead-lettered only: no audit entry (a decision set aside while another invocation holds it). */
+  unaudited?: true;
   tracked?: Tracked;
 }
+
+/** Whether a decision's message closest to the DLQ is at its last receive. */
+export const atLastReceive = (deliveries: readonly Delivery[], settings: WorkerSettings): boolean =>
+  deliveries.some((delivery) => delivery.receiveCount >= settings.maxReceiveCount);
 
 export const errorSummary = (error: unknown): { code: string; message: string } => {
   if (error instanceof DisassociationFailedError) return errorSummary(error.cause);

@@ -1,28 +1,39 @@
 import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
-import type { StoreLimit } from './batch-state.js';
-import { AUDIT_ROUND_BUDGET_MS, type Tracked, type WorkerDependencies } from './batch-state.js';
-import type { QuarantineStage, Resolution } from './ports.js';
-import type { Decision, Delivery } from './prepare.js';
+import {
+  BusyReason,
+  type Invocation,
+  MIN_STORE_CALL_MS,
+  STORE_CALL_TIMEOUT_MS,
+  storeCall,
+  type Tracked,
+  type WorkerDependencies,
+} from './batch-state.js';
+import { type ClaimResult, messageIdsOf, type QuarantineStage, type Resolution } from './ports.js';
+import { type Decision, type Delivery, highestReceiveCount } from './prepare.js';
 
 // ── Step 1: claim each eventId in the idempotency store, and watch those held elsewhere (rules 2, 3, 14)
 
-/** The quarantine stage of every redelivered message (a first delivery has none). */
+/**
+ * The quarantine stage of every redelivered message (a first delivery has none). For decisions,
+ * read after the claim: a holder that settled the decision marked its messages before it let go of
+ * the decision, so a claim that got the decision sees those marks.
+ */
 export const quarantineStages = async (
   deliveries: readonly Delivery[],
   deps: WorkerDependencies,
-  limit: StoreLimit,
+  invocation: Invocation,
 ): Promise<Map<string, QuarantineStage>> => {
   const stages = new Map<string, QuarantineStage>();
   await Promise.all(
     deliveries
       .filter((delivery) => delivery.receiveCount > 1)
       .map((delivery) =>
-        limit(async () => {
-          const stage = await deps.store
-            .quarantineStage(delivery.record.messageId)
-            .catch(() => undefined);
+        invocation.limitStore(async () => {
+          const stage = await storeCall(invocation.finalDeadline, (signal) =>
+            deps.store.quarantineStage(delivery.record.messageId, signal),
+          ).catch(() => undefined);
           if (stage) stages.set(delivery.record.messageId, stage);
         }),
       ),
@@ -31,39 +42,75 @@ export const quarantineStages = async (
 };
 
 /**
- * Whether a kept resolution answers this decision. A FAILED one only answers the message that
- * failed (its return after a failed audit): a replay is a new message and must act again (rule 6).
+ * Whether a kept resolution answers this decision. A FAILED one only answers the messages that
+ * failed (their return after a failed audit): a replay is a new message and must act again (rule 6).
  */
-export const reusable = (resolution: Resolution, decision: Decision): boolean =>
-  resolution.outcome !== Outcome.Failed ||
-  decision.deliveries.some((delivery) => delivery.record.messageId === resolution.messageId);
+export const reusable = (resolution: Resolution, decision: Decision): boolean => {
+  if (resolution.outcome !== Outcome.Failed) return true;
+  const owners = new Set(messageIdsOf(resolution));
+  return decision.deliveries.some((delivery) => owners.has(delivery.record.messageId));
+};
+
+const applyClaim = (t: Tracked, claim: ClaimResult): void => {
+  if (claim.status === 'completed') {
+    t.state = { kind: 'duplicate' };
+    return;
+  }
+  if (claim.status === 'in-progress') {
+    t.state = {
+      kind: 'busy',
+      why: BusyReason.InProgressElsewhere,
+      detail: `in progress in another invocation until ${new Date(claim.leaseUntil).toISOString()}`,
+      leaseUntil: claim.leaseUntil,
+    };
+    return;
+  }
+  t.owned = true;
+  t.state =
+    claim.resolution && reusable(claim.resolution, t.decision)
+      ? { kind: 'resolved', resolution: claim.resolution, fromStore: true }
+      : { kind: 'pending' };
+};
+
+/** A claim that failed is tried once more after this pause, when the deadline allows. */
+const CLAIM_RETRY_PAUSE_MS = 100;
 
 export const claimDecisions = async (
   tracked: Tracked[],
-  leaseUntil: number,
   deps: WorkerDependencies,
-  limit: StoreLimit,
+  invocation: Invocation,
 ): Promise<void> => {
+  const { finalDeadline, lease } = invocation;
+  const claimOnce = (eventId: string) =>
+    storeCall(finalDeadline, (signal) => deps.store.claim(eventId, lease, signal));
   await Promise.all(
     tracked.map((t) =>
-      limit(async () => {
+      invocation.limitStore(async () => {
         try {
-          const claim = await deps.store.claim(t.decision.eventId, leaseUntil);
-          if (claim.status === 'completed') t.state = { kind: 'duplicate' };
-          else if (claim.status === 'in-progress')
-            t.state = {
-              kind: 'busy',
-              why: `in progress in another invocation until ${new Date(claim.leaseUntil).toISOString()}`,
-              leaseUntil: claim.leaseUntil,
-            };
-          else if (claim.resolution && reusable(claim.resolution, t.decision))
-            t.state = { kind: 'resolved', resolution: claim.resolution, fromStore: true };
+          applyClaim(
+            t,
+            await claimOnce(t.decision.eventId).catch(async (error: unknown) => {
+              // One more try: the SDK retries nothing. If the first claim landed and only its
+              // answer was lost, the lease's owner makes this one find it ours.
+              if (!finalDeadline.allows(CLAIM_RETRY_PAUSE_MS + STORE_CALL_TIMEOUT_MS)) throw error;
+              t.decision.deliveries[0].log.warn(
+                { err: toError(error) },
+                'claim failed; trying once more',
+              );
+              await deps.sleep(CLAIM_RETRY_PAUSE_MS);
+              return claimOnce(t.decision.eventId);
+            }),
+          );
         } catch (error) {
           t.decision.deliveries[0].log.warn(
             { err: toError(error) },
-            'idempotency store unavailable; retrying later',
+            'idempotency store unavailable; the message will come back',
           );
-          t.state = { kind: 'busy', why: 'idempotency store unavailable' };
+          t.state = {
+            kind: 'busy',
+            why: BusyReason.StoreUnavailable,
+            detail: `idempotency store unavailable: ${toError(error).message}`,
+          };
         }
       }),
     ),
@@ -77,42 +124,68 @@ const FIRST_BUSY_RECHECK_MS = 200;
 
 /**
  * Re-checks, with growing pauses, the decisions that another invocation holds: one that completes
- * meanwhile is a duplicate (acknowledged now); one whose holder gave it up is given up here too
- * (it comes back at once, to be processed by whoever receives it). Never past the deadline.
+ * meanwhile is a duplicate (acknowledged now); one whose holder kept a resolution and let go is
+ * taken up (audited now, without a Redshift call); one whose holder let go with nothing kept is
+ * given back (it comes back at once, to be processed by whoever receives it). Ends by the Redshift
+ * deadline, so the batch's own audit keeps its reserve. At the last receive it waits as long as
+ * that allows: the message has no later receive to come back to.
  */
 export const watchBusyDecisions = async (
   tracked: Tracked[],
-  leaseUntil: number,
-  deadline: Deadline,
   deps: WorkerDependencies,
+  invocation: Invocation,
 ): Promise<void> => {
+  const { redshiftDeadline: deadline, lease } = invocation;
   const busy = tracked.filter((t) => t.state.kind === 'busy' && t.state.leaseUntil !== undefined);
   await Promise.all(
     busy.map(async (t) => {
+      const lastReceive = highestReceiveCount(t.decision) >= deps.settings.maxReceiveCount;
+      const maxWait = lastReceive ? Number.POSITIVE_INFINITY : MAX_BUSY_WAIT_MS;
       let waited = 0;
       for (let pause = FIRST_BUSY_RECHECK_MS; ; pause = Math.min(1000, pause * 2)) {
-        if (waited + pause > MAX_BUSY_WAIT_MS || !deadline.allows(pause + AUDIT_ROUND_BUDGET_MS))
-          return;
+        if (waited + pause > maxWait || !deadline.allows(pause + MIN_STORE_CALL_MS)) return;
         await deps.sleep(pause);
         waited += pause;
-        const claim = await deps.store.claim(t.decision.eventId, leaseUntil).catch(() => undefined);
+        const claim = await storeCall(deadline, (signal) =>
+          deps.store.claim(t.decision.eventId, lease, signal),
+        ).catch(() => undefined);
         if (!claim) return;
-        if (claim.status === 'completed') {
-          t.state = { kind: 'duplicate' };
-          return;
+        if (claim.status === 'in-progress') {
+          if (t.state.kind === 'busy') t.state = { ...t.state, leaseUntil: claim.leaseUntil };
+          continue;
         }
-        if (claim.status === 'acquired') {
-          // Its holder gave it up (to retry later, or as FAILED): leave it to the queue, at once.
-          await deps.store.release(t.decision.eventId).catch(() => undefined);
-          t.state = { kind: 'busy', why: 'released by its holder', leaseUntil: deps.clock() };
-          return;
+        applyClaim(t, claim);
+        if (t.state.kind === 'pending') {
+          // Its holder gave it up with nothing kept (to retry later): this batch's Redshift phase is
+          // under way without it, so give it back and let it come back at once.
+          await giveBack(t, deps, deadline, lease.owner);
+          t.state = {
+            kind: 'busy',
+            why: BusyReason.InProgressElsewhere,
+            detail: 'released by its holder',
+            leaseUntil: deps.clock(),
+          };
         }
-        t.state = {
-          kind: 'busy',
-          why: t.state.kind === 'busy' ? t.state.why : '',
-          leaseUntil: claim.leaseUntil,
-        };
+        return;
       }
     }),
+  );
+};
+
+/** Ends this invocation's lease on a decision, keeping anything stored with it. */
+export const giveBack = async (
+  t: Tracked,
+  deps: WorkerDependencies,
+  deadline: Deadline,
+  owner: string,
+): Promise<void> => {
+  t.owned = false;
+  await storeCall(deadline, (signal) =>
+    deps.store.release(t.decision.eventId, owner, signal),
+  ).catch((error: unknown) =>
+    t.decision.deliveries[0].log.warn(
+      { err: toError(error) },
+      'could not give the decision back; it is free again when this invocation’s lease ends',
+    ),
   );
 };

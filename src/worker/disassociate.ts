@@ -18,6 +18,8 @@ export interface RetryOptions {
   minAttemptMs: number;
   random?: Random;
   sleep?: Sleep;
+  /** Epoch ms; default `Date.now`. */
+  clock?: () => number;
   onAttempt?: (attempt: number) => void;
   onRetryableFailure?: (error: RedshiftCallError) => void;
   /**
@@ -30,6 +32,11 @@ export interface RetryOptions {
 export interface RetryOutcome {
   result: DisassociationResult;
   attempts: number;
+  /**
+   * Epoch ms at which the successful call was sent (rule 5's confirmation time: a re-association
+   * after this instant may not be covered by the call, whatever it answered later).
+   */
+  sentAt: number;
   /** Set when no call was needed after all: the eventId whose call confirmed the target. */
   satisfiedBy?: string;
 }
@@ -72,6 +79,8 @@ export const disassociateWithRetry = async (
   let attempts = 0;
   let nextDelayMs = 0;
   let satisfiedBy: string | undefined;
+  let sentAt = 0;
+  const clock = options.clock ?? Date.now;
 
   const attempt = async (): Promise<DisassociationResult> => {
     if (nextDelayMs > 0) await sleep(nextDelayMs);
@@ -83,6 +92,7 @@ export const disassociateWithRetry = async (
             return { outcome: Outcome.AlreadyRevoked, associations: [] };
           attempts += 1;
           options.onAttempt?.(attempts);
+          sentAt = clock();
           return revoker.disassociate(target, {
             region: options.region,
             signal: deadline.signal(options.requestTimeoutMs),
@@ -126,7 +136,9 @@ export const disassociateWithRetry = async (
         return deadline.allows(nextDelayMs + options.minAttemptMs);
       },
     });
-    return satisfiedBy === undefined ? { result, attempts } : { result, attempts, satisfiedBy };
+    return satisfiedBy === undefined
+      ? { result, attempts, sentAt }
+      : { result, attempts, sentAt: clock(), satisfiedBy };
   } catch (error) {
     if (error instanceof RedshiftCallError || error instanceof DeadlineExceededError) {
       throw new DisassociationFailedError(error, attempts);

@@ -85,8 +85,30 @@ export interface Resolution {
   associations?: Association[];
   satisfiedBy?: string;
   error?: { code: string; message: string };
-  /** The message whose processing produced it: a FAILED resolution is reused only by that message. */
+  /**
+   * Every message that carried the decision when it was resolved: a FAILED resolution is reused
+   * only by one of them (their return after a failed audit), never by a replay, which is a new
+   * message and must act again (rule 6). Older items carry `messageId` alone.
+   */
+  messageIds?: string[];
+  /** @deprecated read by `messageIdsOf`; written by versions before `messageIds`. */
   messageId?: string;
+}
+
+/** The messages a resolution belongs to, whichever version wrote it. */
+export const messageIdsOf = (resolution: Resolution): string[] => [
+  ...(resolution.messageIds ?? []),
+  ...(resolution.messageId === undefined ? [] : [resolution.messageId]),
+];
+
+/**
+ * Who holds a decision and until when. `owner` is unique per invocation, so a claim whose answer
+ * was lost, tried again by the same invocation, finds its own lease rather than a stranger's.
+ */
+export interface Lease {
+  owner: string;
+  /** Epoch ms: the owning invocation's deadline. */
+  until: number;
 }
 
 export type ClaimResult =
@@ -101,29 +123,49 @@ export type ClaimResult =
 export type QuarantineStage = 'copied' | 'settled';
 
 export interface TargetConfirmation {
-  /** Epoch ms at which a Redshift call confirmed the consumer without access. */
+  /** Epoch ms at which the Redshift call that confirmed the consumer without access was sent. */
   confirmedAt: number;
   eventId: string;
 }
 
+/**
+ * Every method takes the signal that bounds it by the invocation's deadline, and throws
+ * `IdempotencyStoreError` when the store cannot be reached or answers late. A write whose answer
+ * was lost may still have been applied: callers must tolerate both.
+ */
 export interface IdempotencyStore {
-  /** Takes the decision for this invocation until `leaseUntil` (epoch ms). @throws {IdempotencyStoreError} */
-  claim(eventId: string, leaseUntil: number): Promise<ClaimResult>;
-  /** Keeps Redshift's answer so a failed audit can be retried without a second call. */
-  resolve(eventId: string, resolution: Resolution, leaseUntil: number): Promise<void>;
+  /** Takes the decision for this invocation until `lease.until`. @throws {IdempotencyStoreError} */
+  claim(eventId: string, lease: Lease, signal: AbortSignal): Promise<ClaimResult>;
+  /**
+   * Keeps Redshift's answer so a failed audit can be retried without a second call, and ends the
+   * lease: the next receive may take it up at once (it never overwrites a completed decision).
+   */
+  resolve(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
   /** Marks the decision completed and audited, for the dedup window. */
-  complete(eventId: string, resolution: Resolution): Promise<void>;
-  /** Gives the decision up (FAILED, REJECTED, or to be retried): a later copy acts again. */
-  release(eventId: string): Promise<void>;
-  getTargetConfirmation(targetKey: string): Promise<TargetConfirmation | undefined>;
+  complete(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
+  /**
+   * Ends `owner`'s lease, keeping whatever resolution is stored: the decision is free for the next
+   * receive. A no-op when someone else holds it or it is completed.
+   */
+  release(eventId: string, owner: string, signal: AbortSignal): Promise<void>;
+  /** Deletes the decision (a FAILED one, audited): a replay acts again (rule 6). */
+  forget(eventId: string, signal: AbortSignal): Promise<void>;
+  getTargetConfirmation(
+    targetKey: string,
+    signal: AbortSignal,
+  ): Promise<TargetConfirmation | undefined>;
   /** Records a confirmation unless a later one is already recorded. */
-  confirmTarget(targetKey: string, confirmation: TargetConfirmation): Promise<void>;
+  confirmTarget(
+    targetKey: string,
+    confirmation: TargetConfirmation,
+    signal: AbortSignal,
+  ): Promise<void>;
   /**
    * Remembers how far a message's quarantine got, so that its redelivery (same messageId: a failed
    * audit, a crash) neither copies it to the DLQ twice nor audits it twice.
    */
-  markQuarantined(messageId: string, stage: QuarantineStage): Promise<void>;
-  quarantineStage(messageId: string): Promise<QuarantineStage | undefined>;
+  markQuarantined(messageId: string, stage: QuarantineStage, signal: AbortSignal): Promise<void>;
+  quarantineStage(messageId: string, signal: AbortSignal): Promise<QuarantineStage | undefined>;
 }
 
 // ── Observability ─────────────────────────────────────────────────────────────────────────────

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { Deadline } from '../core/deadline.js';
@@ -12,15 +13,17 @@ export type { WorkerDependencies, WorkerSettings } from './batch-state.js';
 import {
   AUDIT_MAX_ROUNDS,
   AUDIT_ROUND_BUDGET_MS,
+  type Invocation,
   MIN_ATTEMPT_MS,
   RETURN_MARGIN_MS,
   STORE_CONCURRENCY,
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
-import { claimDecisions, quarantineStages, watchBusyDecisions } from './claim.js';
+import { claimDecisions, giveBack, quarantineStages, watchBusyDecisions } from './claim.js';
 import { quarantine, terminalOfDecision, terminalOfRejection } from './quarantine.js';
 import { resolveDecisions } from './resolve.js';
+import { deadLetterAtLastReceive, setAsideAtLastReceive } from './set-aside.js';
 import { scheduleRetries, settle } from './settle.js';
 
 /**
@@ -36,9 +39,17 @@ export const processBatch = async (
   const { settings, metrics, clock } = deps;
   const startedAt = clock();
   const remainingAtStart = context.getRemainingTimeInMillis();
-  const leaseUntil = startedAt + remainingAtStart;
-  const redshiftDeadline = new Deadline(remainingAtStart, settings.deadlineReserveMs, clock);
-  const finalDeadline = new Deadline(remainingAtStart, RETURN_MARGIN_MS, clock);
+  const invocation: Invocation = {
+    // The lease ends with the invocation's own deadline, so a crashed holder never blocks a
+    // decision longer; the owner is unique even where request ids are not (local harnesses).
+    lease: {
+      owner: `${context.awsRequestId}/${randomUUID()}`,
+      until: startedAt + remainingAtStart,
+    },
+    redshiftDeadline: new Deadline(remainingAtStart, settings.deadlineReserveMs, clock),
+    finalDeadline: new Deadline(remainingAtStart, RETURN_MARGIN_MS, clock),
+    limitStore: pLimit(STORE_CONCURRENCY),
+  };
   const worker: WorkerIdentity = {
     functionName: context.functionName,
     functionVersion: context.functionVersion,
@@ -48,7 +59,6 @@ export const processBatch = async (
   const fail = (deliveries: readonly Delivery[]) => {
     for (const delivery of deliveries) failures.add(delivery.record.messageId);
   };
-  const limitStore = pLimit(STORE_CONCURRENCY);
   const nowIso = () => new Date(clock()).toISOString();
 
   // Too little time to do anything safely (the deadline reserve plus one attempt): touch nothing,
@@ -72,62 +82,85 @@ export const processBatch = async (
       deps.logger,
       context.awsRequestId,
     );
-    // A redelivered message whose quarantine already finished (a crash after it) is done: drop it.
-    const stages = await quarantineStages(
-      [...decisions.flatMap((d) => d.deliveries), ...rejected.map((r) => r.delivery)],
+    const candidates: Tracked[] = decisions.map((decision) => ({
+      decision,
+      state: { kind: 'pending' },
+    }));
+    // Claims first, then the quarantine stages of redelivered messages: whoever settled a decision
+    // marked its messages before letting go of it, so a claim that got it sees the marks.
+    const [, stages] = await Promise.all([
+      claimDecisions(candidates, deps, invocation),
+      quarantineStages(
+        rejected.map((r) => r.delivery),
+        deps,
+        invocation,
+      ),
+    ]);
+    for (const [id, stage] of await quarantineStages(
+      decisions.flatMap((d) => d.deliveries),
       deps,
-      limitStore,
-    );
+      invocation,
+    ))
+      stages.set(id, stage);
+    // A redelivered message whose quarantine already finished (a crash after it) is done: drop it.
     const unsettled = (delivery: Delivery) => {
       if (stages.get(delivery.record.messageId) !== 'settled') return true;
       delivery.log.info('already dead-lettered and audited; acknowledged');
       return false;
     };
-    const tracked: Tracked[] = decisions.flatMap((decision) => {
-      const [first, ...rest] = decision.deliveries.filter(unsettled);
-      return first
-        ? [
-            {
-              decision: { ...decision, deliveries: [first, ...rest] },
-              state: { kind: 'pending' } as const,
-            },
-          ]
-        : [];
-    });
+    const tracked: Tracked[] = [];
+    for (const t of candidates) {
+      const [first, ...rest] = t.decision.deliveries.filter(unsettled);
+      if (first) tracked.push({ ...t, decision: { ...t.decision, deliveries: [first, ...rest] } });
+      else if (t.owned) await giveBack(t, deps, invocation.finalDeadline, invocation.lease.owner);
+    }
     const rejectedNow = rejected.filter((r) => unsettled(r.delivery));
 
-    await claimDecisions(tracked, leaseUntil, deps, limitStore);
     // While this batch works, watch the decisions another invocation holds: most finish in
     // moments, and waiting here beats coming back a whole lease later.
-    const watching = watchBusyDecisions(tracked, leaseUntil, finalDeadline, deps);
-    await resolveDecisions(tracked, redshiftDeadline, deps, nowIso);
+    await Promise.all([
+      watchBusyDecisions(tracked, deps, invocation),
+      resolveDecisions(tracked, invocation, deps, nowIso),
+    ]);
+    setAsideAtLastReceive(tracked, deps, nowIso);
 
     const terminals = [
-      ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps)),
+      ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps, nowIso)),
       ...rejectedNow.map((r) => terminalOfRejection(r, nowIso(), worker, deps)),
     ];
-    const quarantined = await quarantine(terminals, stages, finalDeadline, deps);
-    const auditable = terminals.filter((t) => !t.quarantine || quarantined.has(t.key));
-    for (const t of terminals) if (!auditable.includes(t)) fail(t.deliveries);
-
+    const quarantined = await quarantine(terminals, stages, invocation.finalDeadline, deps);
+    const auditable = terminals.filter(
+      (t) => !t.unaudited && (!t.quarantine || quarantined.has(t.key)),
+    );
     const published = await publishAuditEntries(
       auditable.map((t) => ({ key: t.key, detail: t.detail, resources: t.resources })),
       {
         publisher: deps.audit,
-        deadline: finalDeadline,
+        deadline: invocation.finalDeadline,
         maxRounds: AUDIT_MAX_ROUNDS,
         roundBudgetMs: AUDIT_ROUND_BUDGET_MS,
         sleep: deps.sleep,
         random: deps.random,
       },
     );
-    await settle(auditable, published, leaseUntil, deps, limitStore, fail);
-    await watching;
+    for (const t of terminals) if (t.unaudited && !quarantined.has(t.key)) fail(t.deliveries);
+    const [, acknowledged] = await Promise.all([
+      settle(
+        terminals.filter((t) => !t.unaudited || quarantined.has(t.key)),
+        quarantined,
+        published,
+        deps,
+        invocation,
+        fail,
+      ),
+      deadLetterAtLastReceive(terminals, quarantined, published, deps, invocation, nowIso),
+    ]);
+    for (const delivery of acknowledged) failures.delete(delivery.record.messageId);
 
     for (const t of tracked) {
       if (t.state.kind === 'busy') {
         t.decision.deliveries[0].log.info(
-          { why: t.state.why },
+          { why: t.state.why, detail: t.state.detail },
           'decision busy elsewhere; it will come back',
         );
       }
@@ -139,13 +172,7 @@ export const processBatch = async (
         metrics.add(MetricName.DuplicatesSuppressed, t.decision.deliveries.length - 1);
       }
     }
-    await scheduleRetries(
-      tracked.filter((t) => t.state.kind === 'retry' || t.state.kind === 'busy'),
-      finalDeadline,
-      deps,
-      limitStore,
-      fail,
-    );
+    await scheduleRetries(tracked, deps, invocation, fail);
   } catch (error) {
     // A defect, not a per-record problem: fail every message not yet settled rather than throw.
     deps.logger.error(

@@ -34,9 +34,25 @@ export const terminalOfDecision = (
   t: Tracked,
   worker: WorkerIdentity,
   deps: WorkerDependencies,
+  nowIso: () => string,
 ): Terminal[] => {
-  if (t.state.kind !== 'resolved') return [];
   const { decision } = t;
+  if (t.state.kind === 'setAside') {
+    const primary = decision.deliveries[0];
+    return [
+      {
+        key: decision.eventId,
+        outcome: Outcome.Failed,
+        deliveries: decision.deliveries,
+        detail: '',
+        resources: [],
+        tracked: t,
+        unaudited: true,
+        quarantine: deadLetterCopy(primary, Outcome.Failed, t.state.error, nowIso()),
+      },
+    ];
+  }
+  if (t.state.kind !== 'resolved') return [];
   const { resolution } = t.state;
   const detail = decisionAuditDetail(decision, resolution, worker, deps.settings.dryRun);
   const primary = decision.deliveries[0];
@@ -79,7 +95,7 @@ export const terminalOfRejection = (
   ),
 });
 
-const deadLetterCopy = (
+export const deadLetterCopy = (
   delivery: Delivery,
   outcome: Outcome,
   error: { code: string; message: string },

@@ -4,8 +4,10 @@ import { Outcome } from '../core/outcome.js';
 import { callRegionOf, targetKey } from '../core/target.js';
 import {
   errorSummary,
+  type Invocation,
   MIN_ATTEMPT_MS,
   RECHECK_AFTER_WAIT_MS,
+  storeCall,
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
@@ -17,7 +19,7 @@ import { highestReceiveCount } from './prepare.js';
 
 export const resolveDecisions = async (
   tracked: Tracked[],
-  deadline: Deadline,
+  { redshiftDeadline: deadline }: Pick<Invocation, 'redshiftDeadline'>,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
@@ -48,7 +50,10 @@ const resolveTarget = async (
   nowIso: () => string,
 ): Promise<void> => {
   const { settings, store, metrics, clock } = deps;
-  const confirmation = await store.getTargetConfirmation(key).catch((error: unknown) => {
+  // Store calls of this phase end with it: the audit's reserve is not theirs to spend.
+  const confirmation = await storeCall(deadline, (signal) =>
+    store.getTargetConfirmation(key, signal),
+  ).catch((error: unknown) => {
     deps.logger.warn(
       { err: toError(error), target: key },
       'could not read the target confirmation; calling Redshift',
@@ -81,7 +86,7 @@ const resolveTarget = async (
   const { target } = leader.decision;
   const log = leader.decision.deliveries[0].log;
   try {
-    const { result, attempts, satisfiedBy } = await disassociateWithRetry(target, {
+    const { result, attempts, sentAt, satisfiedBy } = await disassociateWithRetry(target, {
       revoker: deps.revoker,
       gate: deps.gate,
       region: callRegionOf(target, settings.region),
@@ -91,11 +96,14 @@ const resolveTarget = async (
       minAttemptMs: MIN_ATTEMPT_MS,
       random: deps.random,
       sleep: deps.sleep,
+      clock,
       onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
       satisfiedMeanwhile: async (waitedMs) => {
         // Only worth a read when the gate held the call long enough for another container to act.
         if (waitedMs < RECHECK_AFTER_WAIT_MS) return undefined;
-        const latest = await store.getTargetConfirmation(key).catch(() => undefined);
+        const latest = await storeCall(deadline, (signal) =>
+          store.getTargetConfirmation(key, signal),
+        ).catch(() => undefined);
         if (!latest) return undefined;
         const cutoff = latest.confirmedAt - settings.clockSkewMarginSeconds * 1000;
         const all = callers.every(
@@ -111,8 +119,10 @@ const resolveTarget = async (
         );
       },
     });
-    const confirmedAt = clock();
-    const processedAt = new Date(confirmedAt).toISOString();
+    // Rule 5 counts from when the successful call was sent, not from its answer: a consumer
+    // associated again while the call (and any describe pages) was under way is not covered.
+    const confirmedAt = sentAt;
+    const processedAt = new Date(clock()).toISOString();
     for (const member of callers) {
       member.state = {
         kind: 'resolved',
@@ -124,11 +134,11 @@ const resolveTarget = async (
     }
     // A confirmation read from the store is not ours to record again.
     if (satisfiedBy) return;
-    await store
-      .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
-      .catch((error: unknown) => {
-        log.warn({ err: toError(error) }, 'could not record the target confirmation');
-      });
+    await storeCall(deadline, (signal) =>
+      store.confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId }, signal),
+    ).catch((error: unknown) => {
+      log.warn({ err: toError(error) }, 'could not record the target confirmation');
+    });
   } catch (error) {
     const summary = errorSummary(error);
     const retryable = !(error instanceof DisassociationFailedError) || error.retryable;

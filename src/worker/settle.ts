@@ -1,74 +1,108 @@
 import { visibilityBackoffSeconds } from '../core/backoff.js';
-import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import { COMPLETED_OUTCOMES, CONFIRMING_OUTCOMES, Outcome } from '../core/outcome.js';
 import { queueUrlFromArn } from '../core/sqs-arn.js';
-import type { StoreLimit, Terminal, Tracked, WorkerDependencies } from './batch-state.js';
-import type { VisibilityChange } from './ports.js';
-import { MetricName } from './ports.js';
+import {
+  type Invocation,
+  storeCall,
+  type Terminal,
+  type Tracked,
+  type WorkerDependencies,
+} from './batch-state.js';
+import type { AuditEntryResult, QuarantineStage, Resolution, VisibilityChange } from './ports.js';
+import { MetricName, messageIdsOf } from './ports.js';
 import type { Delivery } from './prepare.js';
 
-// ── Step 4: settle what the audit accepted (rule 14) ───────────────────────────────────────────
+// ── Step 4: settle what the audit accepted, keep what it did not (rules 13, 14) ────────────────
 
+/** Every message id a decision's resolution belongs to: this batch's and earlier ones'. */
+const messageIdsOfDecision = (t: Tracked, resolution: Resolution): string[] => [
+  ...new Set([
+    ...messageIdsOf(resolution),
+    ...t.decision.deliveries.map((delivery) => delivery.record.messageId),
+  ]),
+];
+
+/**
+ * Records, for every terminal, what its redelivery needs to know, and reports as failures the
+ * messages whose audit was not accepted:
+ * - quarantine stages for every message the DLQ copy stands for (`copied`; `settled` once
+ *   audited), so no message of the decision is copied or audited twice;
+ * - the decision itself, only by the invocation that holds it: COMPLETED (a duplicate is
+ *   acknowledged), forgotten once a FAILED one is audited (a replay acts again), or RESOLVED with
+ *   Redshift's answer when the audit failed (the return is audited without a second call).
+ */
 export const settle = async (
-  auditable: Terminal[],
-  published: Map<string, { ok: boolean; code?: string; message?: string }>,
-  leaseUntil: number,
+  terminals: Terminal[],
+  quarantined: ReadonlySet<string>,
+  published: ReadonlyMap<string, AuditEntryResult>,
   deps: WorkerDependencies,
-  limit: StoreLimit,
+  invocation: Invocation,
   fail: (deliveries: readonly Delivery[]) => void,
 ): Promise<void> => {
+  const { finalDeadline: deadline, limitStore } = invocation;
+  const write = (what: string, t: Terminal, call: (signal: AbortSignal) => Promise<void>) =>
+    limitStore(() =>
+      storeCall(deadline, call).catch((error: unknown) =>
+        (t.deliveries[0] as Delivery).log.warn({ err: toError(error) }, `could not ${what}`),
+      ),
+    );
+  const mark = (t: Terminal, messageIds: readonly string[], stage: QuarantineStage) =>
+    Promise.all(
+      messageIds.map((id) =>
+        write(`record the quarantine stage of ${id}`, t, (signal) =>
+          deps.store.markQuarantined(id, stage, signal),
+        ),
+      ),
+    );
+
   await Promise.all(
-    auditable.map((t) =>
-      limit(async () => {
+    terminals.map(async (t) => {
+      const primary = t.deliveries[0] as Delivery;
+      const ok = t.unaudited === true || published.get(t.key)?.ok === true;
+      const tracked = t.tracked;
+      const resolution = tracked?.state.kind === 'resolved' ? tracked.state.resolution : undefined;
+      const ids =
+        tracked && resolution
+          ? messageIdsOfDecision(tracked, resolution)
+          : t.deliveries.map((delivery) => delivery.record.messageId);
+      if (!ok) {
         const result = published.get(t.key);
-        const primary = t.deliveries[0] as Delivery;
-        if (!result?.ok) {
-          fail(t.deliveries);
-          primary.log.error(
-            { code: result?.code, error: result?.message },
-            'audit event not accepted; the message will come back',
-          );
-          if (t.quarantine)
-            await deps.store
-              .markQuarantined(primary.record.messageId, 'copied')
-              .catch(() => undefined);
-          const state = t.tracked?.state;
-          if (t.tracked && state?.kind === 'resolved' && !state.fromStore) {
-            // Keep the outcome, so the return is audited without a second Redshift call (rule 13).
-            const resolution = { ...state.resolution, messageId: primary.record.messageId };
-            await deps.store
-              .resolve(t.tracked.decision.eventId, resolution, leaseUntil)
-              .catch((error: unknown) =>
-                primary.log.warn(
-                  { err: toError(error) },
-                  'could not keep the resolution; the return will call Redshift again',
-                ),
-              );
-          }
-          return;
-        }
-        if (t.quarantine) {
-          await deps.store
-            .markQuarantined(primary.record.messageId, 'settled')
-            .catch((error: unknown) =>
-              primary.log.warn({ err: toError(error) }, 'could not record the finished quarantine'),
-            );
-        }
-        const tracked = t.tracked;
-        if (tracked && tracked.state.kind === 'resolved') {
-          const { resolution } = tracked.state;
-          const eventId = tracked.decision.eventId;
-          const write = COMPLETED_OUTCOMES.has(resolution.outcome)
-            ? deps.store.complete(eventId, resolution)
-            : deps.store.release(eventId);
-          await write.catch((error: unknown) =>
-            primary.log.error({ err: toError(error) }, 'could not record the completed decision'),
+        fail(t.deliveries);
+        primary.log.error(
+          result && !result.ok ? { code: result.code, error: result.message } : {},
+          result
+            ? 'audit event not accepted; the message will come back'
+            : 'not audited (its DLQ copy was not sent, or no time was left); the message will come back',
+        );
+        if (t.quarantine && quarantined.has(t.key)) await mark(t, ids, 'copied');
+        if (tracked?.owned && resolution) {
+          // Keep the outcome, so the return is audited without a second Redshift call (rule 13).
+          tracked.owned = false;
+          await write('keep the resolution; the return will call Redshift again', t, (signal) =>
+            deps.store.resolve(
+              tracked.decision.eventId,
+              { ...resolution, messageIds: ids },
+              signal,
+            ),
           );
         }
-        recordOutcome(t, deps);
-      }),
-    ),
+        return;
+      }
+      // FAILED: every message of the decision is marked settled before the decision is forgotten,
+      // so a message of it that comes back later finds its mark, whoever claims the decision.
+      if (t.quarantine) await mark(t, ids, 'settled');
+      if (tracked?.owned && resolution) {
+        tracked.owned = false;
+        const eventId = tracked.decision.eventId;
+        await (COMPLETED_OUTCOMES.has(resolution.outcome)
+          ? write('record the completed decision', t, (signal) =>
+              deps.store.complete(eventId, resolution, signal),
+            )
+          : write('forget the failed decision', t, (signal) => deps.store.forget(eventId, signal)));
+      }
+      if (!t.unaudited) recordOutcome(t, deps);
+    }),
   );
 };
 
@@ -107,16 +141,20 @@ const recordOutcome = (t: Terminal, deps: WorkerDependencies): void => {
   );
 };
 
-// ── Step 5: retryable failures come back later, later each time (rule 11) ─────────────────────
+// ── Step 6: retryable failures come back later, later each time (rule 11); leases end ──────────
 
+/**
+ * Delays the messages that must come back and ends every lease this invocation still holds: an
+ * invocation that has returned holds nothing, so the return is never "busy" because of it.
+ */
 export const scheduleRetries = async (
-  retries: Tracked[],
-  deadline: Deadline,
+  tracked: Tracked[],
   deps: WorkerDependencies,
-  limit: StoreLimit,
+  invocation: Invocation,
   fail: (deliveries: readonly Delivery[]) => void,
 ): Promise<void> => {
-  if (retries.length === 0) return;
+  const { finalDeadline: deadline, limitStore, lease } = invocation;
+  const retries = tracked.filter((t) => t.state.kind === 'retry' || t.state.kind === 'busy');
   const changes: VisibilityChange[] = [];
   const comeBackAfter = (t: Tracked, seconds: (delivery: Delivery) => number) => {
     for (const delivery of t.decision.deliveries) {
@@ -154,12 +192,16 @@ export const scheduleRetries = async (
     // A decision that got no attempt at all (deadline) just comes back with the queue's timeout.
     if (state.attempts === 0) continue;
     deps.metrics.add(MetricName.RetriesScheduled, 1);
+    // Never sooner than the queue's own visibility timeout: the backoff exists to give a
+    // struggling target more time, not less than any other message gets.
+    const floor = deps.settings.queueVisibilityTimeoutSeconds;
     comeBackAfter(t, (delivery) =>
-      visibilityBackoffSeconds(delivery.receiveCount, undefined, deps.random),
+      Math.max(floor, visibilityBackoffSeconds(delivery.receiveCount, undefined, deps.random)),
     );
   }
+  const held = tracked.filter((t) => t.owned);
   await Promise.all([
-    changes.length > 0
+    changes.length > 0 && deadline.allows(1)
       ? deps.queue
           .changeVisibility(changes, deadline.signal())
           .then((results) => {
@@ -174,8 +216,18 @@ export const scheduleRetries = async (
             deps.logger.warn({ err: toError(error) }, 'could not delay the retries'),
           )
       : undefined,
-    ...retries
-      .filter((t) => t.state.kind === 'retry')
-      .map((t) => limit(() => deps.store.release(t.decision.eventId).catch(() => undefined))),
+    ...held.map((t) =>
+      limitStore(() => {
+        t.owned = false;
+        return storeCall(deadline, (signal) =>
+          deps.store.release(t.decision.eventId, lease.owner, signal),
+        ).catch((error: unknown) =>
+          t.decision.deliveries[0].log.warn(
+            { err: toError(error) },
+            'could not end the lease; the decision is free again at this invocation’s deadline',
+          ),
+        );
+      }),
+    ),
   ]);
 };

@@ -1,16 +1,24 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/core/deadline.js';
 import { Outcome } from '../../src/core/outcome.js';
-import type { IdempotencyStore, Resolution } from '../../src/worker/ports.js';
+import type { IdempotencyStore, Lease, Resolution } from '../../src/worker/ports.js';
 
 /** How a contract run builds the store under test: a fresh, empty store on the given clock. */
 export type StoreFactory = (options: {
   ttlSeconds: number;
+  minRetentionSeconds?: number;
   clock: Clock;
 }) => IdempotencyStore | Promise<IdempotencyStore>;
 
 const TTL_SECONDS = 3600;
 const LEASE_MS = 30_000;
+const signal = new AbortController().signal;
+let invocations = 0;
+/** A lease of a new invocation (each call is another owner) until `until`. */
+const lease = (until: number, owner?: string): Lease => {
+  invocations += 1;
+  return { owner: owner ?? `invocation-${invocations}`, until };
+};
 
 export const RESOLUTION: Resolution = {
   outcome: Outcome.Revoked,
@@ -44,32 +52,48 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
 
   describe('claim', () => {
     it('acquires a decision nobody has claimed', async () => {
-      expect(await store.claim('evt-1', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
     });
 
     it('reports a decision claimed by another invocation as in progress, until its lease ends', async () => {
       // Prepare
-      const lease = now + LEASE_MS;
-      await store.claim('evt-1', lease);
+      const until = now + LEASE_MS;
+      await store.claim('evt-1', lease(until), signal);
       // Act
-      const second = await store.claim('evt-1', now + 2 * LEASE_MS);
+      const second = await store.claim('evt-1', lease(now + 2 * LEASE_MS), signal);
       // Assess
-      expect(second).toEqual({ status: 'in-progress', leaseUntil: lease });
+      expect(second).toEqual({ status: 'in-progress', leaseUntil: until });
+    });
+
+    it('finds its own lease as acquired: a claim whose answer was lost, tried again by the same invocation', async () => {
+      // Prepare: the first claim took effect; its caller never learned it
+      const mine = lease(now + LEASE_MS);
+      await store.claim('evt-1', mine, signal);
+      // Act
+      const again = await store.claim('evt-1', mine, signal);
+      const stranger = await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      // Assess
+      expect(again).toEqual({ status: 'acquired' });
+      expect(stranger).toEqual({ status: 'in-progress', leaseUntil: mine.until });
     });
 
     it('keeps decisions of different eventIds apart', async () => {
-      await store.claim('evt-1', now + LEASE_MS);
-      expect(await store.claim('evt-2', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      expect(await store.claim('evt-2', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
     });
 
     it('takes over a decision whose lease ran out (its owner crashed), once', async () => {
       // Prepare
-      await store.claim('evt-1', now + LEASE_MS);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
       now += LEASE_MS + 1;
       const newLease = now + LEASE_MS;
       // Act
-      const takeover = await store.claim('evt-1', newLease);
-      const third = await store.claim('evt-1', now + 2 * LEASE_MS);
+      const takeover = await store.claim('evt-1', lease(newLease), signal);
+      const third = await store.claim('evt-1', lease(now + 2 * LEASE_MS), signal);
       // Assess
       expect(takeover).toEqual({ status: 'acquired' });
       expect(third).toEqual({ status: 'in-progress', leaseUntil: newLease });
@@ -77,47 +101,59 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
 
     it('returns the stored resolution to whoever takes over a RESOLVED decision whose lease ran out', async () => {
       // Prepare: Redshift answered, then the audit failed and the owner gave up the invocation
-      await store.claim('evt-1', now + LEASE_MS);
-      await store.resolve('evt-1', RESOLUTION, now + LEASE_MS);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-1', RESOLUTION, signal);
       now += LEASE_MS + 1;
       // Act
-      const takeover = await store.claim('evt-1', now + LEASE_MS);
+      const takeover = await store.claim('evt-1', lease(now + LEASE_MS), signal);
       // Assess
       expect(takeover).toEqual({ status: 'acquired', resolution: RESOLUTION });
     });
 
-    it('reports a RESOLVED decision whose lease is still held as in progress', async () => {
-      const lease = now + LEASE_MS;
-      await store.claim('evt-1', lease);
-      await store.resolve('evt-1', RESOLUTION, lease);
-      expect(await store.claim('evt-1', now + 2 * LEASE_MS)).toEqual({
-        status: 'in-progress',
-        leaseUntil: lease,
+    it('an invocation that has returned holds no lease: a RESOLVED decision is acquired at once, with its resolution', async () => {
+      // Prepare: resolved by an invocation whose lease runs on for another 30 s
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-1', RESOLUTION, signal);
+      // Act: the return comes back early (an operator's redrive, a short visibility timeout)
+      const early = await store.claim('evt-1', lease(now + 2 * LEASE_MS), signal);
+      // Assess
+      expect(early).toEqual({ status: 'acquired', resolution: RESOLUTION });
+    });
+
+    it('never turns a COMPLETED decision back into RESOLVED', async () => {
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.complete('evt-1', RESOLUTION, signal);
+      await store.resolve('evt-1', { ...RESOLUTION, attempts: 9 }, signal);
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'completed',
+        resolution: RESOLUTION,
       });
     });
 
     it('reports a COMPLETED decision as completed, with its resolution, long after any lease', async () => {
       // Prepare
-      await store.claim('evt-1', now + LEASE_MS);
-      await store.complete('evt-1', RESOLUTION);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.complete('evt-1', RESOLUTION, signal);
       now += 10 * LEASE_MS;
       // Act
-      const duplicate = await store.claim('evt-1', now + LEASE_MS);
+      const duplicate = await store.claim('evt-1', lease(now + LEASE_MS), signal);
       // Assess
       expect(duplicate).toEqual({ status: 'completed', resolution: RESOLUTION });
     });
 
     it('acts again on a COMPLETED decision once the dedup window has passed', async () => {
-      await store.claim('evt-1', now + LEASE_MS);
-      await store.complete('evt-1', RESOLUTION);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.complete('evt-1', RESOLUTION, signal);
       passTheDedupWindow();
-      expect(await store.claim('evt-1', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
     });
 
     it('lets only one of several simultaneous claims acquire a decision', async () => {
       // Act
       const results = await Promise.all(
-        [1, 2, 3, 4].map((n) => store.claim('evt-1', now + n * LEASE_MS)),
+        [1, 2, 3, 4].map((n) => store.claim('evt-1', lease(now + n * LEASE_MS), signal)),
       );
       // Assess
       expect(results.filter((result) => result.status === 'acquired')).toHaveLength(1);
@@ -126,38 +162,91 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
 
     it('lets only one of several simultaneous claims take over an expired lease', async () => {
       // Prepare
-      await store.claim('evt-1', now + LEASE_MS);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
       now += LEASE_MS + 1;
       // Act
       const results = await Promise.all(
-        [1, 2, 3, 4].map((n) => store.claim('evt-1', now + n * LEASE_MS)),
+        [1, 2, 3, 4].map((n) => store.claim('evt-1', lease(now + n * LEASE_MS), signal)),
       );
       // Assess
       expect(results.filter((result) => result.status === 'acquired')).toHaveLength(1);
     });
 
     it('acquires a RESOLVED decision afresh, without its resolution, once the dedup window has passed', async () => {
-      await store.claim('evt-1', now + LEASE_MS);
-      await store.resolve('evt-1', RESOLUTION, now + LEASE_MS);
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-1', RESOLUTION, signal);
       passTheDedupWindow();
-      expect(await store.claim('evt-1', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
     });
 
     it('acquires a decision given up with release', async () => {
-      await store.claim('evt-1', now + LEASE_MS);
-      await store.release('evt-1');
-      expect(await store.claim('evt-1', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      const mine = lease(now + LEASE_MS);
+      await store.claim('evt-1', mine, signal);
+      await store.release('evt-1', mine.owner, signal);
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
     });
 
-    it('releases an unknown decision without complaint', async () => {
-      await expect(store.release('evt-never-seen')).resolves.toBeUndefined();
+    it('a takeover never deletes a stored result: release keeps the resolution for the next claim', async () => {
+      // Prepare: resolved earlier, then taken over by an invocation that gives it back
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-1', RESOLUTION, signal);
+      const watcher = lease(now + LEASE_MS);
+      expect(await store.claim('evt-1', watcher, signal)).toEqual({
+        status: 'acquired',
+        resolution: RESOLUTION,
+      });
+      // Act
+      await store.release('evt-1', watcher.owner, signal);
+      // Assess
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+        resolution: RESOLUTION,
+      });
+    });
+
+    it("release by another owner leaves the holder's lease alone", async () => {
+      const holder = lease(now + LEASE_MS);
+      await store.claim('evt-1', holder, signal);
+      await store.release('evt-1', 'someone-else', signal);
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'in-progress',
+        leaseUntil: holder.until,
+      });
+    });
+
+    it('release never reopens a COMPLETED decision', async () => {
+      const mine = lease(now + LEASE_MS);
+      await store.claim('evt-1', mine, signal);
+      await store.complete('evt-1', RESOLUTION, signal);
+      await store.release('evt-1', mine.owner, signal);
+      expect((await store.claim('evt-1', lease(now + LEASE_MS), signal)).status).toBe('completed');
+    });
+
+    it('forget deletes a decision with its resolution: the next claim acts afresh', async () => {
+      await store.claim('evt-1', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-1', RESOLUTION, signal);
+      await store.forget('evt-1', signal);
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
+    });
+
+    it('releases and forgets an unknown decision without complaint', async () => {
+      await expect(store.release('evt-never-seen', 'me', signal)).resolves.toBeUndefined();
+      await expect(store.forget('evt-never-seen', signal)).resolves.toBeUndefined();
     });
 
     it('keeps eventIds with separators and non-ASCII characters apart', async () => {
-      await store.claim('a#b', now + LEASE_MS);
-      expect(await store.claim('a', now + LEASE_MS)).toEqual({ status: 'acquired' });
-      expect(await store.claim('événement-😀', now + LEASE_MS)).toEqual({ status: 'acquired' });
-      expect((await store.claim('a#b', now + LEASE_MS)).status).toBe('in-progress');
+      await store.claim('a#b', lease(now + LEASE_MS), signal);
+      expect(await store.claim('a', lease(now + LEASE_MS), signal)).toEqual({ status: 'acquired' });
+      expect(await store.claim('événement-😀', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
+      expect((await store.claim('a#b', lease(now + LEASE_MS), signal)).status).toBe('in-progress');
     });
   });
 
@@ -165,21 +254,21 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
     const TARGET = 'arn:share|namespace|arn:consumer';
 
     it('knows no confirmation of a target never confirmed', async () => {
-      expect(await store.getTargetConfirmation(TARGET)).toBeUndefined();
+      expect(await store.getTargetConfirmation(TARGET, signal)).toBeUndefined();
     });
 
     it('returns the confirmation recorded for a target', async () => {
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' });
-      expect(await store.getTargetConfirmation(TARGET)).toEqual({
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' }, signal);
+      expect(await store.getTargetConfirmation(TARGET, signal)).toEqual({
         confirmedAt: now,
         eventId: 'evt-1',
       });
     });
 
     it('replaces a confirmation with a later one', async () => {
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' });
-      await store.confirmTarget(TARGET, { confirmedAt: now + 5, eventId: 'evt-2' });
-      expect(await store.getTargetConfirmation(TARGET)).toEqual({
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' }, signal);
+      await store.confirmTarget(TARGET, { confirmedAt: now + 5, eventId: 'evt-2' }, signal);
+      expect(await store.getTargetConfirmation(TARGET, signal)).toEqual({
         confirmedAt: now + 5,
         eventId: 'evt-2',
       });
@@ -187,32 +276,32 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
 
     it('ignores, without failing, a confirmation older than the one recorded', async () => {
       // Prepare
-      await store.confirmTarget(TARGET, { confirmedAt: now + 5, eventId: 'evt-2' });
+      await store.confirmTarget(TARGET, { confirmedAt: now + 5, eventId: 'evt-2' }, signal);
       // Act
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' });
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' }, signal);
       // Assess
-      expect(await store.getTargetConfirmation(TARGET)).toEqual({
+      expect(await store.getTargetConfirmation(TARGET, signal)).toEqual({
         confirmedAt: now + 5,
         eventId: 'evt-2',
       });
     });
 
     it('ignores a confirmation at the same instant as the one recorded', async () => {
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' });
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-2' });
-      expect((await store.getTargetConfirmation(TARGET))?.eventId).toBe('evt-1');
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' }, signal);
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-2' }, signal);
+      expect((await store.getTargetConfirmation(TARGET, signal))?.eventId).toBe('evt-1');
     });
 
     it('forgets a confirmation once the dedup window has passed, and records the next one', async () => {
       // Prepare
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' });
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-1' }, signal);
       passTheDedupWindow();
       // Act
-      const forgotten = await store.getTargetConfirmation(TARGET);
-      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-9' });
+      const forgotten = await store.getTargetConfirmation(TARGET, signal);
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-9' }, signal);
       // Assess
       expect(forgotten).toBeUndefined();
-      expect(await store.getTargetConfirmation(TARGET)).toEqual({
+      expect(await store.getTargetConfirmation(TARGET, signal)).toEqual({
         confirmedAt: now,
         eventId: 'evt-9',
       });
@@ -221,23 +310,64 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
 
   describe('quarantine marks', () => {
     it("remembers how far a message's quarantine got", async () => {
-      expect(await store.quarantineStage('msg-1')).toBeUndefined();
-      await store.markQuarantined('msg-1', 'copied');
-      expect(await store.quarantineStage('msg-1')).toBe('copied');
-      await store.markQuarantined('msg-1', 'settled');
-      expect(await store.quarantineStage('msg-1')).toBe('settled');
-      expect(await store.quarantineStage('msg-2')).toBeUndefined();
+      expect(await store.quarantineStage('msg-1', signal)).toBeUndefined();
+      await store.markQuarantined('msg-1', 'copied', signal);
+      expect(await store.quarantineStage('msg-1', signal)).toBe('copied');
+      await store.markQuarantined('msg-1', 'settled', signal);
+      expect(await store.quarantineStage('msg-1', signal)).toBe('settled');
+      expect(await store.quarantineStage('msg-2', signal)).toBeUndefined();
     });
 
     it('forgets a quarantine mark once the dedup window has passed', async () => {
-      await store.markQuarantined('msg-1', 'settled');
+      await store.markQuarantined('msg-1', 'settled', signal);
       passTheDedupWindow();
-      expect(await store.quarantineStage('msg-1')).toBeUndefined();
+      expect(await store.quarantineStage('msg-1', signal)).toBeUndefined();
     });
 
     it('keeps quarantine marks apart from decisions of the same name', async () => {
-      await store.markQuarantined('x', 'copied');
-      expect(await store.claim('x', now + LEASE_MS)).toEqual({ status: 'acquired' });
+      await store.markQuarantined('x', 'copied', signal);
+      expect(await store.claim('x', lease(now + LEASE_MS), signal)).toEqual({ status: 'acquired' });
+    });
+  });
+
+  describe('retention', () => {
+    // The dedup window is shorter than the time a message takes to come back (60 s against a
+    // lease of 300 s plus a 180 s visibility timeout), as DEDUP_TTL_SECONDS=60 allows.
+    const SHORT_TTL = 60;
+    const LONG_LEASE_MS = 300_000;
+    const VISIBILITY_SECONDS = 180;
+    let short: IdempotencyStore;
+
+    beforeEach(async () => {
+      short = await create({
+        ttlSeconds: SHORT_TTL,
+        minRetentionSeconds: VISIBILITY_SECONDS + 60,
+        clock,
+      });
+    });
+
+    it('no store item expires before what depends on it: a lease outlives a short dedup window', async () => {
+      // Prepare
+      const holder = lease(now + LONG_LEASE_MS);
+      await short.claim('evt-1', holder, signal);
+      // Act: past the dedup window, the lease still running
+      now += (SHORT_TTL + 5) * 1000;
+      const resend = await short.claim('evt-1', lease(now + LONG_LEASE_MS), signal);
+      // Assess
+      expect(resend).toEqual({ status: 'in-progress', leaseUntil: holder.until });
+    });
+
+    it('no store item expires before what depends on it: a kept resolution and a quarantine mark last until the message is back', async () => {
+      // Prepare
+      await short.claim('evt-1', lease(now + LONG_LEASE_MS), signal);
+      await short.resolve('evt-1', RESOLUTION, signal);
+      await short.markQuarantined('msg-1', 'copied', signal);
+      // Act: the return arrives after the visibility timeout, long after the dedup window
+      now += VISIBILITY_SECONDS * 1000;
+      const back = await short.claim('evt-1', lease(now + LONG_LEASE_MS), signal);
+      // Assess
+      expect(back).toEqual({ status: 'acquired', resolution: RESOLUTION });
+      expect(await short.quarantineStage('msg-1', signal)).toBe('copied');
     });
   });
 };

@@ -19,9 +19,9 @@ afterAll(async () => {
 });
 
 describe('DynamoDbIdempotencyStore on dynalite (IdempotencyStore contract)', () => {
-  describeIdempotencyStoreContract(async ({ ttlSeconds, clock }) => {
+  describeIdempotencyStoreContract(async (retention) => {
     const tableName = await dynamo.createTable();
-    return new DynamoDbIdempotencyStore({ client: dynamo.client, tableName, ttlSeconds, clock });
+    return new DynamoDbIdempotencyStore({ client: dynamo.client, tableName, ...retention });
   });
 });
 
@@ -37,7 +37,11 @@ describe('DynamoDbIdempotencyStore on dynalite', () => {
       clock: () => now,
     });
     // Act
-    await store.claim('evt-1', now + 30_000);
+    await store.claim(
+      'evt-1',
+      { owner: 'req-1/x', until: now + 30_000 },
+      new AbortController().signal,
+    );
     // Assess
     const { Item } = await dynamo.client.send(
       new GetItemCommand({ TableName: tableName, Key: { id: { S: 'event#evt-1' } } }),
@@ -46,6 +50,7 @@ describe('DynamoDbIdempotencyStore on dynalite', () => {
       id: { S: 'event#evt-1' },
       status: { S: 'IN_PROGRESS' },
       leaseUntil: { N: String(now + 30_000) },
+      owner: { S: 'req-1/x' },
       expiration: { N: String(now / 1000 + 3600) },
     });
   });

@@ -20,7 +20,8 @@ const TABLE = 'revoker-idempotency';
 const NOW = Date.parse('2026-11-25T09:00:00Z');
 const NOW_SECONDS = NOW / 1000;
 const TTL_SECONDS = 3600;
-const LEASE = NOW + 30_000;
+const LEASE = { owner: 'req-1/me', until: NOW + 30_000 };
+const SIGNAL = new AbortController().signal;
 
 type Item = Record<string, AttributeValue>;
 
@@ -70,7 +71,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
     // Prepare
     dynamo.on(UpdateItemCommand).resolves({});
     // Act
-    const result = await store().claim('evt-1', LEASE);
+    const result = await store().claim('evt-1', LEASE, SIGNAL);
     // Assess
     expect(result).toEqual({ status: 'acquired' });
     expect(updates()).toEqual([
@@ -78,12 +79,13 @@ describe('DynamoDbIdempotencyStore.claim', () => {
         TableName: TABLE,
         Key: { id: { S: 'event#evt-1' } },
         UpdateExpression:
-          'SET #status = :inProgress, leaseUntil = :lease, expiration = :exp REMOVE resolution',
+          'SET #status = :inProgress, leaseUntil = :lease, #owner = :owner, expiration = :exp REMOVE resolution',
         ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSec',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
         ExpressionAttributeValues: {
           ':inProgress': { S: 'IN_PROGRESS' },
-          ':lease': { N: String(LEASE) },
+          ':lease': { N: String(LEASE.until) },
+          ':owner': { S: LEASE.owner },
           ':exp': { N: String(NOW_SECONDS + TTL_SECONDS) },
           ':nowSec': { N: String(NOW_SECONDS) },
         },
@@ -99,7 +101,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .on(UpdateItemCommand)
       .rejects(conditionFailed(decision({ status: 'COMPLETED', resolution: RESOLUTION })));
     // Act
-    const result = await store().claim('evt-1', LEASE);
+    const result = await store().claim('evt-1', LEASE, SIGNAL);
     // Assess
     expect(result).toEqual({ status: 'completed', resolution: RESOLUTION });
     expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
@@ -110,7 +112,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
     dynamo
       .on(UpdateItemCommand)
       .rejects(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: NOW + 5_000 })));
-    expect(await store().claim('evt-1', LEASE)).toEqual({
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({
       status: 'in-progress',
       leaseUntil: NOW + 5_000,
     });
@@ -125,17 +127,19 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: expired })))
       .resolvesOnce({});
     // Act
-    const result = await store().claim('evt-1', LEASE);
+    const result = await store().claim('evt-1', LEASE, SIGNAL);
     // Assess
     expect(result).toEqual({ status: 'acquired' });
     expect(updates()[1]).toEqual({
       TableName: TABLE,
       Key: { id: { S: 'event#evt-1' } },
-      UpdateExpression: 'SET leaseUntil = :lease',
+      UpdateExpression: 'SET leaseUntil = :lease, #owner = :owner, expiration = :exp',
       ConditionExpression: 'leaseUntil = :expired AND #status <> :completed',
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
       ExpressionAttributeValues: {
-        ':lease': { N: String(LEASE) },
+        ':lease': { N: String(LEASE.until) },
+        ':owner': { S: LEASE.owner },
+        ':exp': { N: String(NOW_SECONDS + TTL_SECONDS) },
         ':expired': { N: String(expired) },
         ':completed': { S: 'COMPLETED' },
       },
@@ -151,7 +155,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
         ),
       )
       .resolvesOnce({});
-    expect(await store().claim('evt-1', LEASE)).toEqual({
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({
       status: 'acquired',
       resolution: RESOLUTION,
     });
@@ -164,7 +168,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .on(GetItemCommand)
       .resolves({ Item: decision({ status: 'COMPLETED', resolution: RESOLUTION }) });
     // Act
-    const result = await store().claim('evt-1', LEASE);
+    const result = await store().claim('evt-1', LEASE, SIGNAL);
     // Assess
     expect(result).toEqual({ status: 'completed', resolution: RESOLUTION });
     expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input)).toEqual([
@@ -175,7 +179,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
   it('claims again when the item it lost to was released before it could read it', async () => {
     dynamo.on(UpdateItemCommand).rejectsOnce(conditionFailed()).resolvesOnce({});
     dynamo.on(GetItemCommand).resolves({});
-    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({ status: 'acquired' });
     expect(updates()).toHaveLength(2);
   });
 
@@ -188,7 +192,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .rejectsOnce(conditionFailed())
       .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: winner })));
     // Act
-    const result = await store().claim('evt-1', LEASE);
+    const result = await store().claim('evt-1', LEASE, SIGNAL);
     // Assess
     expect(result).toEqual({ status: 'in-progress', leaseUntil: winner });
     expect(updates()).toHaveLength(3);
@@ -197,9 +201,9 @@ describe('DynamoDbIdempotencyStore.claim', () => {
   it('calls the decision in progress after three lost rounds rather than loop', async () => {
     dynamo.on(UpdateItemCommand).rejects(conditionFailed());
     dynamo.on(GetItemCommand).resolves({});
-    expect(await store().claim('evt-1', LEASE)).toEqual({
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({
       status: 'in-progress',
-      leaseUntil: LEASE,
+      leaseUntil: LEASE.until,
     });
     expect(updates()).toHaveLength(3);
   });
@@ -214,7 +218,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
         }),
       )
       .resolvesOnce({});
-    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({ status: 'acquired' });
   });
 
   it('treats an item read back past its expiration as absent', async () => {
@@ -222,7 +226,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
     dynamo.on(GetItemCommand).resolves({
       Item: decision({ status: 'COMPLETED', resolution: RESOLUTION, expiration: NOW_SECONDS - 1 }),
     });
-    expect(await store().claim('evt-1', LEASE)).toEqual({ status: 'acquired' });
+    expect(await store().claim('evt-1', LEASE, SIGNAL)).toEqual({ status: 'acquired' });
   });
 
   it('wraps a throttled claim in an IdempotencyStoreError naming the table and eventId, with the cause', async () => {
@@ -231,7 +235,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
     dynamo.on(UpdateItemCommand).rejects(original);
     // Act
     const error = await store()
-      .claim('evt-1', LEASE)
+      .claim('evt-1', LEASE, SIGNAL)
       .catch((caught: unknown) => caught);
     // Assess
     expect(error).toBeInstanceOf(IdempotencyStoreError);
@@ -251,7 +255,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .on(GetItemCommand)
       .rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const error = await store()
-      .claim('evt-1', LEASE)
+      .claim('evt-1', LEASE, SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect(error).toMatchObject({ kind: FailureKind.Transient, code: 'ECONNRESET' });
@@ -263,7 +267,7 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .rejectsOnce(conditionFailed(decision({ status: 'IN_PROGRESS', leaseUntil: NOW - 1 })))
       .rejectsOnce(throughputExceeded());
     const error = await store()
-      .claim('evt-1', LEASE)
+      .claim('evt-1', LEASE, SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
   });
@@ -274,24 +278,44 @@ describe('DynamoDbIdempotencyStore — resolve, complete, release', () => {
     dynamo.reset();
   });
 
-  it('resolve writes the RESOLVED status, the resolution as JSON, the lease and the TTL', async () => {
+  it('resolve writes the RESOLVED status, the resolution as JSON, an ended lease and the TTL, never over a COMPLETED item', async () => {
     dynamo.on(PutItemCommand).resolves({});
-    await store().resolve('evt-1', RESOLUTION, LEASE);
+    await store().resolve('evt-1', RESOLUTION, SIGNAL);
     expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
         id: { S: 'event#evt-1' },
         status: { S: 'RESOLVED' },
         resolution: { S: JSON.stringify(RESOLUTION) },
-        leaseUntil: { N: String(LEASE) },
+        leaseUntil: { N: '0' },
         expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
       },
+      ConditionExpression: 'attribute_not_exists(id) OR #status <> :completed',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':completed': { S: 'COMPLETED' } },
+    });
+  });
+
+  it('resolve over a COMPLETED item is a no-op, not an error', async () => {
+    dynamo.on(PutItemCommand).rejects(conditionFailed());
+    await expect(store().resolve('evt-1', RESOLUTION, SIGNAL)).resolves.toBeUndefined();
+  });
+
+  it("passes the caller's signal to every call, so the deadline bounds it", async () => {
+    // Prepare
+    const controller = new AbortController();
+    dynamo.on(PutItemCommand).resolves({});
+    // Act
+    await store().complete('evt-1', RESOLUTION, controller.signal);
+    // Assess
+    expect((dynamo.commandCalls(PutItemCommand)[0]?.args as unknown[] | undefined)?.[1]).toEqual({
+      abortSignal: controller.signal,
     });
   });
 
   it('complete writes the COMPLETED status and the resolution, with no lease', async () => {
     dynamo.on(PutItemCommand).resolves({});
-    await store().complete('evt-1', RESOLUTION);
+    await store().complete('evt-1', RESOLUTION, SIGNAL);
     expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input.Item).toEqual({
       id: { S: 'event#evt-1' },
       status: { S: 'COMPLETED' },
@@ -300,9 +324,34 @@ describe('DynamoDbIdempotencyStore — resolve, complete, release', () => {
     });
   });
 
-  it('release deletes the decision item', async () => {
+  it("release ends the owner's lease and keeps the item (a takeover never deletes a stored result)", async () => {
+    dynamo.on(UpdateItemCommand).resolves({});
+    await store().release('evt-1', LEASE.owner, SIGNAL);
+    expect(updates()).toEqual([
+      {
+        TableName: TABLE,
+        Key: { id: { S: 'event#evt-1' } },
+        UpdateExpression: 'SET leaseUntil = :ended',
+        ConditionExpression: '#owner = :owner AND #status <> :completed',
+        ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':ended': { N: '0' },
+          ':owner': { S: LEASE.owner },
+          ':completed': { S: 'COMPLETED' },
+        },
+      },
+    ]);
+    expect(dynamo.commandCalls(DeleteItemCommand)).toHaveLength(0);
+  });
+
+  it('release of a decision held by someone else, or completed, is a no-op', async () => {
+    dynamo.on(UpdateItemCommand).rejects(conditionFailed());
+    await expect(store().release('evt-1', LEASE.owner, SIGNAL)).resolves.toBeUndefined();
+  });
+
+  it('forget deletes the decision item', async () => {
     dynamo.on(DeleteItemCommand).resolves({});
-    await store().release('evt-1');
+    await store().forget('evt-1', SIGNAL);
     expect(dynamo.commandCalls(DeleteItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: { id: { S: 'event#evt-1' } },
@@ -310,8 +359,8 @@ describe('DynamoDbIdempotencyStore — resolve, complete, release', () => {
   });
 
   it.each([
-    ['resolve', () => store().resolve('evt-1', RESOLUTION, LEASE)],
-    ['complete', () => store().complete('evt-1', RESOLUTION)],
+    ['resolve', () => store().resolve('evt-1', RESOLUTION, SIGNAL)],
+    ['complete', () => store().complete('evt-1', RESOLUTION, SIGNAL)],
   ])('%s wraps a store error in an IdempotencyStoreError', async (_, act) => {
     dynamo.on(PutItemCommand).rejects(throughputExceeded());
     const error = await act().catch((caught: unknown) => caught);
@@ -320,9 +369,9 @@ describe('DynamoDbIdempotencyStore — resolve, complete, release', () => {
   });
 
   it('release wraps a store error in an IdempotencyStoreError', async () => {
-    dynamo.on(DeleteItemCommand).rejects(throughputExceeded());
+    dynamo.on(UpdateItemCommand).rejects(throughputExceeded());
     const error = await store()
-      .release('evt-1')
+      .release('evt-1', LEASE.owner, SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect((error as Error).message).toMatch(/^DynamoDB release on revoker-idempotency failed: /);
@@ -338,7 +387,7 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
 
   it('records a confirmation only if none, or an older one, is recorded', async () => {
     dynamo.on(PutItemCommand).resolves({});
-    await store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' });
+    await store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' }, SIGNAL);
     expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
@@ -355,14 +404,14 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
   it('ignores ConditionalCheckFailed on confirmTarget: a later confirmation is already recorded', async () => {
     dynamo.on(PutItemCommand).rejects(conditionFailed());
     await expect(
-      store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' }),
+      store().confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' }, SIGNAL),
     ).resolves.toBeUndefined();
   });
 
   it('wraps any other confirmTarget failure in an IdempotencyStoreError', async () => {
     dynamo.on(PutItemCommand).rejects(throughputExceeded());
     const error = await store()
-      .confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' })
+      .confirmTarget(TARGET, { confirmedAt: NOW, eventId: 'evt-1' }, SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect(error).toMatchObject({ context: { eventId: 'evt-1' } });
@@ -377,7 +426,7 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
         expiration: { N: String(NOW_SECONDS + 10) },
       },
     });
-    expect(await store().getTargetConfirmation(TARGET)).toEqual({
+    expect(await store().getTargetConfirmation(TARGET, SIGNAL)).toEqual({
       confirmedAt: NOW - 5,
       eventId: 'evt-0',
     });
@@ -397,17 +446,17 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
         expiration: { N: String(NOW_SECONDS - 1) },
       },
     });
-    expect(await store().getTargetConfirmation(TARGET)).toBeUndefined();
+    expect(await store().getTargetConfirmation(TARGET, SIGNAL)).toBeUndefined();
   });
 
   it('treats a confirmation item missing its fields as absent', async () => {
     dynamo.on(GetItemCommand).resolves({ Item: { id: { S: `target#${TARGET}` } } });
-    expect(await store().getTargetConfirmation(TARGET)).toBeUndefined();
+    expect(await store().getTargetConfirmation(TARGET, SIGNAL)).toBeUndefined();
   });
 
   it('marks a message quarantined with an item that expires with the dedup window', async () => {
     dynamo.on(PutItemCommand).resolves({});
-    await store().markQuarantined('msg-1', 'settled');
+    await store().markQuarantined('msg-1', 'settled', SIGNAL);
     expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Item: {
@@ -433,15 +482,15 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
       })
       .resolvesOnce({});
     const quarantine = store();
-    expect(await quarantine.quarantineStage('msg-1')).toBe('settled');
-    expect(await quarantine.quarantineStage('msg-1')).toBeUndefined();
-    expect(await quarantine.quarantineStage('msg-1')).toBeUndefined();
+    expect(await quarantine.quarantineStage('msg-1', SIGNAL)).toBe('settled');
+    expect(await quarantine.quarantineStage('msg-1', SIGNAL)).toBeUndefined();
+    expect(await quarantine.quarantineStage('msg-1', SIGNAL)).toBeUndefined();
   });
 
   it('wraps a failed quarantine read in an IdempotencyStoreError naming only the table', async () => {
     dynamo.on(GetItemCommand).rejects(throughputExceeded());
     const error = await store()
-      .quarantineStage('msg-1')
+      .quarantineStage('msg-1', SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect((error as IdempotencyStoreError).context).toEqual({ table: TABLE });

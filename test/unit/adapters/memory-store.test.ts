@@ -3,9 +3,7 @@ import { InMemoryIdempotencyStore } from '../../../src/adapters/memory-store.js'
 import { describeIdempotencyStoreContract, RESOLUTION } from '../../helpers/store-contract.js';
 
 describe('InMemoryIdempotencyStore (IdempotencyStore contract)', () => {
-  describeIdempotencyStoreContract(
-    ({ ttlSeconds, clock }) => new InMemoryIdempotencyStore({ ttlSeconds, clock }),
-  );
+  describeIdempotencyStoreContract((retention) => new InMemoryIdempotencyStore(retention));
 });
 
 describe('InMemoryIdempotencyStore', () => {
@@ -13,10 +11,11 @@ describe('InMemoryIdempotencyStore', () => {
     // Prepare
     const store = new InMemoryIdempotencyStore({ ttlSeconds: 60 });
     // Act
-    await store.claim('evt-1', Date.now() + 30_000);
-    await store.complete('evt-1', RESOLUTION);
+    const signal = new AbortController().signal;
+    await store.claim('evt-1', { owner: 'a', until: Date.now() + 30_000 }, signal);
+    await store.complete('evt-1', RESOLUTION, signal);
     // Assess
-    expect(await store.claim('evt-1', Date.now() + 30_000)).toEqual({
+    expect(await store.claim('evt-1', { owner: 'b', until: Date.now() + 30_000 }, signal)).toEqual({
       status: 'completed',
       resolution: RESOLUTION,
     });

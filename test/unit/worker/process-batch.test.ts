@@ -73,7 +73,10 @@ describe('processBatch — the revocation rules', () => {
   it('rule 3: reports an eventId in progress in another invocation as a batch item failure', async () => {
     const worker = testWorker();
     const body = requestBody();
-    await worker.store.claim(body.eventId as string, worker.clock.now + 30_000);
+    await worker.store.claim(body.eventId as string, {
+      owner: 'other',
+      until: worker.clock.now + 30_000,
+    });
     const record = sqsRecord(body);
     const response = await run(worker, record);
     expect(failedIds(response)).toEqual([record.messageId]);
@@ -85,7 +88,7 @@ describe('processBatch — the revocation rules', () => {
     const worker = testWorker();
     const body = requestBody();
     const heldUntil = worker.clock.now + 30_000;
-    await worker.store.claim(body.eventId as string, heldUntil);
+    await worker.store.claim(body.eventId as string, { owner: 'other', until: heldUntil });
     const record = sqsRecord(body);
     await run(worker, record);
     const [change] = worker.queue.visibilityChanges;
@@ -99,7 +102,7 @@ describe('processBatch — the revocation rules', () => {
     const worker = testWorker();
     const body = requestBody();
     const eventId = body.eventId as string;
-    await worker.store.claim(eventId, worker.clock.now + 30_000);
+    await worker.store.claim(eventId, { owner: 'other', until: worker.clock.now + 30_000 });
     const sleep = worker.deps.sleep;
     let sleeps = 0;
     worker.deps.sleep = async (ms) => {
@@ -122,7 +125,10 @@ describe('processBatch — the revocation rules', () => {
   it("rule 3: the in-progress lease expires with the owner's deadline, so a crashed owner blocks no longer", async () => {
     const worker = testWorker();
     const body = requestBody();
-    await worker.store.claim(body.eventId as string, worker.clock.now + 30_000);
+    await worker.store.claim(body.eventId as string, {
+      owner: 'other',
+      until: worker.clock.now + 30_000,
+    });
     worker.clock.advance(30_001);
     const response = await run(worker, sqsRecord(body));
     expect(response.batchItemFailures).toEqual([]);
