@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { AUDIT_DETAIL_TYPE } from '../core/audit.js';
+import { putEventsEntryBytes } from '../core/batch-size.js';
 import { AwsCallError } from '../core/errors.js';
 import type { AuditEntry, AuditEntryResult, AuditPublisher } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
@@ -24,6 +25,15 @@ export class EventBridgeAuditPublisher implements AuditPublisher {
     this.#client = options.client;
     this.#eventBusName = options.eventBusName;
     this.#source = options.source;
+  }
+
+  entrySize(entry: AuditEntry): number {
+    return putEventsEntryBytes({
+      source: this.#source,
+      detailType: AUDIT_DETAIL_TYPE,
+      detail: entry.detail,
+      resources: entry.resources,
+    });
   }
 
   async publish(entries: readonly AuditEntry[], signal: AbortSignal): Promise<AuditEntryResult[]> {

@@ -48,8 +48,17 @@ export const AuditDetailSchema = z
     replayed: z.boolean().check(z.describe('the message was replayed from the DLQ by an operator')),
     dryRun: z.boolean(),
     error: z.optional(z.object({ code: z.string(), message: z.string() })),
-    associations: z.optional(z.array(AssociationSchema)),
-    associationsTruncated: z.optional(z.boolean()),
+    associations: z
+      .optional(z.array(AssociationSchema))
+      .check(
+        z.describe('the first associations that fit in the detail, in the order Redshift gave'),
+      ),
+    associationsTruncated: z
+      .optional(z.boolean())
+      .check(z.describe('true when associations were left out to keep the detail under 20 KiB')),
+    associationsOmitted: z
+      .optional(z.int())
+      .check(z.describe('how many associations were left out')),
     satisfiedBy: z
       .optional(z.string())
       .check(z.describe('the eventId whose Redshift call confirmed the revocation')),
@@ -60,6 +69,13 @@ export const AuditDetailSchema = z
       functionVersion: z.string(),
       awsRequestId: z.string(),
     }),
+    truncatedFields: z
+      .optional(z.array(z.string()))
+      .check(
+        z.describe(
+          'the text fields cut to their cap (each ends in "…"), e.g. "reason", "error.message"',
+        ),
+      ),
   })
   .register(z.globalRegistry, {
     id: 'DatashareRevocationResult',

@@ -2,6 +2,7 @@
  * What the worker adds to a message it copies to the dead-letter queue, so an operator can see
  * why it failed without reading logs. Pure: the SQS adapter turns these into SDK shapes.
  */
+import { truncateUtf8 } from './text.js';
 
 /** A message attribute as Lambda hands it over (binary values base64-encoded). */
 export interface MessageAttribute {
@@ -25,6 +26,7 @@ export const DeadLetterAttribute = {
 
 /** SQS accepts at most 10 message attributes per message. */
 export const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+/** `revoker.errorMessage` is cut to this many UTF-8 bytes (SQS counts attribute values in bytes). */
 export const MAX_ERROR_MESSAGE_BYTES = 1024;
 
 export interface QuarantineReason {
@@ -35,15 +37,6 @@ export interface QuarantineReason {
   receiveCount: number;
   failedAt: string;
 }
-
-/** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */
-export const truncateUtf8 = (text: string, maxBytes: number): string => {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  let cut = text.slice(0, maxBytes);
-  while (Buffer.byteLength(`${cut}…`, 'utf8') > maxBytes) cut = cut.slice(0, -1);
-  // Slicing counts UTF-16 units: drop the first half of a surrogate pair whose second half went.
-  return `${cut.replace(/[\uD800-\uDBFF]$/, '')}…`;
-};
 
 const text = (value: string): MessageAttribute => ({ dataType: 'String', stringValue: value });
 

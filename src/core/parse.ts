@@ -1,11 +1,21 @@
 import type { z } from 'zod/mini';
 import { EventEnvelopeSchema, type RevocationRequest, RevocationRequestSchema } from './request.js';
+import { truncateUtf8 } from './text.js';
 
 /** SQS bodies larger than this are rejected unread (the request contract's limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** How much of an offending value an error message quotes. */
 const MAX_QUOTED_CHARS = 80;
+
+/** A rejection's message lists at most this many problems, then says how many more there were. */
+export const MAX_LISTED_PROBLEMS = 10;
+
+/**
+ * A rejection's message is at most this many UTF-8 bytes: it becomes the audit event's
+ * `error.message` (capped at 2 KiB there too) and the DLQ's `revoker.errorMessage` (1 KiB).
+ */
+export const MAX_REJECTION_MESSAGE_BYTES = 2048;
 
 export const RejectionCode = {
   BodyTooLarge: 'BodyTooLarge',
@@ -72,18 +82,44 @@ const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: string): Fi
     return { field: `${prefix}${field}`, given, expected: issue.message };
   });
 
+const describeProblem = (p: FieldProblem): string =>
+  `${p.field}: expected ${p.expected}; given ${p.given}`;
+
+/**
+ * One line per problem, joined — but bounded: the first problems that fit (at most
+ * `MAX_LISTED_PROBLEMS`), then "… and K more problems", in at most `MAX_REJECTION_MESSAGE_BYTES`.
+ * A body with thousands of invalid entries must still make a publishable audit event.
+ */
+export const rejectionMessage = (problems: readonly FieldProblem[]): string => {
+  const moreNote = (count: number) =>
+    count > 0 ? `; … and ${count} more problem${count === 1 ? '' : 's'}` : '';
+  // The note's longest form, reserved so the listed part can never push it out.
+  const room = MAX_REJECTION_MESSAGE_BYTES - Buffer.byteLength(moreNote(problems.length), 'utf8');
+  let message = '';
+  let listed = 0;
+  for (const problem of problems.slice(0, MAX_LISTED_PROBLEMS)) {
+    const next = `${listed > 0 ? `${message}; ` : ''}${describeProblem(problem)}`;
+    if (Buffer.byteLength(next, 'utf8') > room) {
+      // Even the first problem alone is too long: quote it cut, rather than list nothing.
+      if (listed === 0) {
+        message = truncateUtf8(next, room);
+        listed = 1;
+      }
+      break;
+    }
+    message = next;
+    listed += 1;
+  }
+  return `${message}${moreNote(problems.length - listed)}`;
+};
+
 const reject = (
   code: RejectionCode,
   problems: FieldProblem[],
   eventId: string | null,
 ): ParseResult => ({
   ok: false,
-  rejection: {
-    code,
-    problems,
-    eventId,
-    message: problems.map((p) => `${p.field}: expected ${p.expected}; given ${p.given}`).join('; '),
-  },
+  rejection: { code, problems, eventId, message: rejectionMessage(problems) },
 });
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -40,8 +40,13 @@ export type AuditEntryResult =
   | { ok: false; code: string; message: string; retryable: boolean };
 
 export interface AuditPublisher {
-  /** At most 10 entries, one `PutEvents` call; results in entry order. @throws {AwsCallError} */
+  /**
+   * One `PutEvents` call: at most 10 entries whose `entrySize` add up to at most
+   * `PUT_EVENTS_MAX_REQUEST_BYTES`; results in entry order. @throws {AwsCallError}
+   */
   publish(entries: readonly AuditEntry[], signal: AbortSignal): Promise<AuditEntryResult[]>;
+  /** The entry's size as EventBridge counts it, with the `Source` and `DetailType` it is sent with. */
+  entrySize(entry: AuditEntry): number;
 }
 
 // ── SQS ───────────────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
 import { fullJitterDelay, type Random } from '../core/backoff.js';
+import { packBatches } from '../core/batch-size.js';
 import type { Deadline } from '../core/deadline.js';
 import { AwsCallError, FailureKind } from '../core/errors.js';
 import type { AuditEntry, AuditEntryResult, AuditPublisher } from './ports.js';
@@ -7,11 +8,14 @@ import type { Sleep } from './redshift-gate.js';
 /** `PutEvents` takes at most 10 entries per call. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 
-const chunk = <T>(items: readonly T[], size: number): T[][] => {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-};
+/**
+ * The entries of one `PutEvents` call must total less than 256 KB, by EventBridge's own count
+ * (`AuditPublisher.entrySize`); a larger request is refused whole, as a permanent error. 250,000
+ * stays under 256 KB whether KB means 1,000 or 1,024 bytes. (Newer announcements raise the
+ * entry limit to 1 MB; the API reference still says 256 KB, so we keep the lower bound.)
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ */
+export const PUT_EVENTS_MAX_REQUEST_BYTES = 250_000;
 
 export interface PublishOptions {
   publisher: AuditPublisher;
@@ -24,9 +28,10 @@ export interface PublishOptions {
 }
 
 /**
- * Publishes audit entries in as few `PutEvents` calls as possible, then retries — with backoff,
- * while the deadline allows — only the entries that failed with a retryable code. An HTTP 200 can
- * still carry failed entries, so every entry's result is read.
+ * Publishes audit entries in as few `PutEvents` calls as possible — at most 10 entries and
+ * `PUT_EVENTS_MAX_REQUEST_BYTES` per call, so that no call is refused for its size — then
+ * retries, with backoff while the deadline allows, only the entries that failed with a retryable
+ * code. An HTTP 200 can still carry failed entries, so every entry's result is read.
  *
  * @returns each entry's final result, by entry key.
  */
@@ -51,7 +56,11 @@ export const publishAuditEntries = async (
     }
     const signal = options.deadline.signal();
     await Promise.all(
-      chunk(pending, PUT_EVENTS_MAX_ENTRIES).map(async (group) => {
+      packBatches(pending, {
+        maxCount: PUT_EVENTS_MAX_ENTRIES,
+        maxBytes: PUT_EVENTS_MAX_REQUEST_BYTES,
+        sizeOf: (entry) => options.publisher.entrySize(entry),
+      }).map(async (group) => {
         try {
           const outcomes = await options.publisher.publish(group, signal);
           group.forEach((entry, index) => {

@@ -112,13 +112,30 @@ type AuditStep =
   | AwsCallError
   | ((entries: readonly AuditEntry[]) => AuditEntryResult[]);
 
-/** AuditPublisher twin: records accepted entries; scripted failures per call. */
+/**
+ * AuditPublisher twin: records accepted entries; scripted failures per call. Like EventBridge, it
+ * refuses a whole call of more than 10 entries or of entries totalling 256 KB or more, with a
+ * permanent ValidationException.
+ */
 export class FakeAuditPublisher implements AuditPublisher {
   readonly calls: AuditEntry[][] = [];
   readonly accepted: AuditEntry[] = [];
   readonly #script: AuditStep[] = [];
   /** Entries whose key is listed here fail with this result every time. */
   readonly alwaysFail = new Map<string, AuditEntryResult>();
+  /** Calls refused whole for their size or count. */
+  readonly refused: AuditEntry[][] = [];
+  maxRequestBytes = 256 * 1024;
+
+  constructor(private readonly source = 'governance.datashare-revoker') {}
+
+  /** EventBridge's count: Source, DetailType, Detail and each resource, in UTF-8 bytes. */
+  entrySize(entry: AuditEntry): number {
+    return [this.source, 'Datashare Revocation Result', entry.detail, ...entry.resources].reduce(
+      (total, text) => total + Buffer.byteLength(text, 'utf8'),
+      0,
+    );
+  }
 
   script(...steps: AuditStep[]): this {
     this.#script.push(...steps);
@@ -131,6 +148,15 @@ export class FakeAuditPublisher implements AuditPublisher {
 
   async publish(entries: readonly AuditEntry[]): Promise<AuditEntryResult[]> {
     this.calls.push([...entries]);
+    const bytes = entries.reduce((total, entry) => total + this.entrySize(entry), 0);
+    if (entries.length > 10 || bytes >= this.maxRequestBytes) {
+      this.refused.push([...entries]);
+      throw new AwsCallError(`PutEvents failed: request of ${bytes} bytes is too large`, {
+        kind: FailureKind.Permanent,
+        code: 'ValidationException',
+        httpStatusCode: 400,
+      });
+    }
     const step = this.#script.shift();
     if (step instanceof AwsCallError) throw step;
     const results: AuditEntryResult[] =
@@ -248,7 +274,7 @@ export const testWorker = (
     { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const revoker = new FakeRevoker(read);
-  const audit = new FakeAuditPublisher();
+  const audit = new FakeAuditPublisher(settings.auditEventSource);
   const queue = new FakeMessageQueue();
   const metrics = new RecordingMetrics();
   let seed = 1;

@@ -57,6 +57,16 @@ describe('EventBridgeAuditPublisher', () => {
     expect((calls[0]?.args as unknown[] | undefined)?.[1]).toEqual({ abortSignal: signal });
   });
 
+  it("counts an entry's size as EventBridge does, with our Source and the detail type", () => {
+    const value = entry('evt-é');
+    expect(publisher().entrySize(value)).toBe(
+      Buffer.byteLength('governance.datashare-revoker') +
+        Buffer.byteLength('Datashare Revocation Result') +
+        Buffer.byteLength(value.detail) +
+        Buffer.byteLength(DATA_SHARE_ARN),
+    );
+  });
+
   it('maps failed entries of an HTTP 200 back to their entries, in request order', async () => {
     // Prepare
     eventBridge.on(PutEventsCommand).resolves({

@@ -6,7 +6,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SqsMessageQueue, toSqsAttribute } from '../../../src/adapters/sqs.js';
+import {
+  SEND_MESSAGE_BATCH_MAX_BYTES,
+  SqsMessageQueue,
+  toSqsAttribute,
+} from '../../../src/adapters/sqs.js';
 import type { DeadLetterCopy, VisibilityChange } from '../../../src/worker/ports.js';
 
 const sqs = mockClient(SQSClient);
@@ -80,6 +84,64 @@ describe('SqsMessageQueue.sendToDeadLetterQueue', () => {
     ]);
     expect(results).toHaveLength(23);
     expect(results.every((result) => result.ok)).toBe(true);
+  });
+
+  it('splits copies whose total passes the batch payload limit into several calls, results in input order', async () => {
+    // Prepare: copies of about 100 KB each; two fit under 256 KiB, with the attributes
+    sqs
+      .on(SendMessageBatchCommand)
+      .callsFakeOnce(allSucceed)
+      .callsFakeOnce(() => ({
+        Successful: [{ Id: 'm1' }],
+        Failed: [{ Id: 'm0', Code: 'InternalError', Message: 'try again', SenderFault: false }],
+      }))
+      .callsFake(allSucceed);
+    const big = (n: number): DeadLetterCopy => ({
+      ...copy(n),
+      body: `{"pad":"${'x'.repeat(100_000)}","n":${n}}`,
+    });
+    const copies = Array.from({ length: 5 }, (_, n) => big(n));
+    // Act
+    const results = await queue().sendToDeadLetterQueue(copies, signal);
+    // Assess
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    const sizes = calls.map((c) =>
+      (c.args[0].input.Entries ?? []).reduce(
+        (total, e) =>
+          total +
+          Buffer.byteLength(e.MessageBody ?? '') +
+          Object.entries(e.MessageAttributes ?? {}).reduce(
+            (sum, [name, value]) =>
+              sum +
+              Buffer.byteLength(name) +
+              Buffer.byteLength(value.DataType ?? '') +
+              Buffer.byteLength(value.StringValue ?? ''),
+            0,
+          ),
+        0,
+      ),
+    );
+    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([2, 2, 1]);
+    expect(sizes.every((size) => size <= SEND_MESSAGE_BATCH_MAX_BYTES)).toBe(true);
+    expect(calls.flatMap((c) => c.args[0].input.Entries?.map((e) => e.MessageBody))).toEqual(
+      copies.map((c) => c.body),
+    );
+    expect(results).toEqual([
+      { ok: true },
+      { ok: true },
+      { ok: false, code: 'InternalError', message: 'try again' },
+      { ok: true },
+      { ok: true },
+    ]);
+  });
+
+  it('sends a copy that alone passes the batch payload limit by itself, and its neighbours apart', async () => {
+    sqs.on(SendMessageBatchCommand).callsFake(allSucceed);
+    const huge: DeadLetterCopy = { ...copy(1), body: 'x'.repeat(SEND_MESSAGE_BATCH_MAX_BYTES + 1) };
+    const results = await queue().sendToDeadLetterQueue([copy(0), huge, copy(2)], signal);
+    const calls = sqs.commandCalls(SendMessageBatchCommand);
+    expect(calls.map((c) => c.args[0].input.Entries?.length)).toEqual([1, 1, 1]);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
   });
 
   it('converts the attributes of each copy, binary values to bytes', async () => {

@@ -1,11 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  AUDIT_DETAIL_TYPE,
+  AUDIT_TEXT_CAPS,
   type AuditDetail,
   MAX_AUDIT_DETAIL_BYTES,
   serializeAuditDetail,
 } from '../../../src/core/audit.js';
 import { AuditDetailSchema } from '../../../src/core/audit-schema.js';
+import { putEventsEntryBytes } from '../../../src/core/batch-size.js';
 import { Outcome } from '../../../src/core/outcome.js';
+import { PUT_EVENTS_MAX_REQUEST_BYTES } from '../../../src/worker/publish-audit.js';
 import { CONSUMER_ARN, DATA_SHARE_ARN } from '../../helpers/requests.js';
 
 const detail = (overrides: Partial<AuditDetail> = {}): AuditDetail => ({
@@ -45,29 +50,132 @@ describe('serializeAuditDetail', () => {
     expect(serializeAuditDetail(value)).toBe(JSON.stringify(value));
   });
 
-  it('drops the associations and marks associationsTruncated when they would pass the size cap', () => {
+  it('keeps the first associations that fit under the size cap, and counts the ones it left out', () => {
     // Prepare
-    const value = detail({ associations: manyAssociations(2000) });
-    expect(Buffer.byteLength(JSON.stringify(value))).toBeGreaterThan(MAX_AUDIT_DETAIL_BYTES);
+    const all = manyAssociations(2000);
+    const value = detail({ associations: all });
     // Act
     const json = serializeAuditDetail(value);
     // Assess
     const parsed = JSON.parse(json);
     expect(Buffer.byteLength(json)).toBeLessThanOrEqual(MAX_AUDIT_DETAIL_BYTES);
-    expect(parsed).not.toHaveProperty('associations');
+    expect(parsed.associations.length).toBeGreaterThan(50);
+    expect(parsed.associations).toEqual(all.slice(0, parsed.associations.length));
+    expect(parsed.associationsOmitted).toBe(2000 - parsed.associations.length);
     expect(parsed.associationsTruncated).toBe(true);
     expect(parsed.eventId).toBe('evt-1');
     expect(AuditDetailSchema.safeParse(parsed).success).toBe(true);
   });
 
-  it('keeps the associations while the detail fits under the cap', () => {
-    const value = detail({ associations: manyAssociations(900) });
-    expect(Buffer.byteLength(JSON.stringify(value))).toBeLessThanOrEqual(MAX_AUDIT_DETAIL_BYTES);
-    expect(JSON.parse(serializeAuditDetail(value)).associations).toHaveLength(900);
+  it('fills the cap: one more association would not have fitted', () => {
+    const json = serializeAuditDetail(detail({ associations: manyAssociations(500) }));
+    const parsed = JSON.parse(json);
+    const oneMore = JSON.stringify({
+      ...parsed,
+      associations: manyAssociations(parsed.associations.length + 1),
+    });
+    expect(Buffer.byteLength(oneMore)).toBeGreaterThan(MAX_AUDIT_DETAIL_BYTES);
   });
 
-  it('keeps the cap under the 256 KB EventBridge entry limit', () => {
-    expect(MAX_AUDIT_DETAIL_BYTES).toBeLessThan(256 * 1024);
+  it('keeps every association while the detail fits under the cap, with no truncation marks', () => {
+    const value = detail({ associations: manyAssociations(60) });
+    const parsed = JSON.parse(serializeAuditDetail(value));
+    expect(parsed.associations).toHaveLength(60);
+    expect(parsed).not.toHaveProperty('associationsTruncated');
+    expect(parsed).not.toHaveProperty('associationsOmitted');
+    expect(parsed).not.toHaveProperty('truncatedFields');
+  });
+
+  it('caps every free-text field by bytes, ends it in "…" and lists it in truncatedFields', () => {
+    // Prepare
+    const long = (char: string) => char.repeat(10_000);
+    const value = detail({
+      reason: long('é'),
+      policyId: long('p'),
+      correlationId: long('"'),
+      error: { code: long('C'), message: long('😀') },
+      worker: { functionName: long('f'), functionVersion: '1', awsRequestId: 'req-1' },
+    });
+    // Act
+    const parsed = JSON.parse(serializeAuditDetail(value));
+    // Assess
+    expect(parsed.truncatedFields.sort()).toEqual(
+      [
+        'correlationId',
+        'error.code',
+        'error.message',
+        'policyId',
+        'reason',
+        'worker.functionName',
+      ].sort(),
+    );
+    const escapedBytes = (text: string) => Buffer.byteLength(JSON.stringify(text)) - 2;
+    expect(escapedBytes(parsed.reason)).toBeLessThanOrEqual(AUDIT_TEXT_CAPS.reason);
+    expect(escapedBytes(parsed.error.message)).toBeLessThanOrEqual(AUDIT_TEXT_CAPS.errorMessage);
+    expect(escapedBytes(parsed.correlationId)).toBeLessThanOrEqual(AUDIT_TEXT_CAPS.identifier);
+    expect(parsed.reason.endsWith('…')).toBe(true);
+    expect(parsed.error.message).toMatch(/^(😀)+…$/u);
+    expect(AuditDetailSchema.safeParse(parsed).success).toBe(true);
+  });
+
+  it("leaves a valid request's identifiers whole, even fully escaped", () => {
+    const eventId = '"'.repeat(256);
+    const parsed = JSON.parse(serializeAuditDetail(detail({ eventId, satisfiedBy: eventId })));
+    expect(parsed.eventId).toBe(eventId);
+    expect(parsed.satisfiedBy).toBe(eventId);
+    expect(parsed).not.toHaveProperty('truncatedFields');
+  });
+
+  it('fits any detail under the cap, whatever its text and however many associations', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 20_000 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          eventId: text,
+          policyId: text,
+          reason: text,
+          correlationId: text,
+          message: text,
+          code: text,
+          arn: text,
+          count: fc.nat({ max: 3000 }),
+        }),
+        (f) => {
+          // Prepare
+          const value = detail({
+            eventId: f.eventId,
+            dataShareArn: f.arn,
+            consumer: { arn: f.arn },
+            policyId: f.policyId,
+            reason: f.reason,
+            correlationId: f.correlationId,
+            satisfiedBy: f.eventId,
+            issuedAt: f.code,
+            messageId: f.code,
+            bodySha256: f.code,
+            error: { code: f.code, message: f.message },
+            associations: manyAssociations(f.count).map((a) => ({ ...a, status: f.code })),
+            worker: { functionName: f.code, functionVersion: f.code, awsRequestId: f.code },
+          });
+          // Act
+          const json = serializeAuditDetail(value);
+          // Assess
+          expect(Buffer.byteLength(json, 'utf8')).toBeLessThanOrEqual(MAX_AUDIT_DETAIL_BYTES);
+          expect(AuditDetailSchema.safeParse(JSON.parse(json)).success).toBe(true);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keeps ten details at the cap, with their Source, DetailType and ARNs, inside one PutEvents request', () => {
+    const entry = putEventsEntryBytes({
+      source: 'governance.datashare-revoker',
+      detailType: AUDIT_DETAIL_TYPE,
+      detail: 'x'.repeat(MAX_AUDIT_DETAIL_BYTES),
+      resources: [DATA_SHARE_ARN, CONSUMER_ARN],
+    });
+    expect(10 * entry).toBeLessThan(PUT_EVENTS_MAX_REQUEST_BYTES);
   });
 });
 

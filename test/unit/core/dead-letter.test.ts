@@ -6,9 +6,9 @@ import {
   type MessageAttribute,
   type QuarantineReason,
   SQS_MAX_MESSAGE_ATTRIBUTES,
-  truncateUtf8,
   unfold,
 } from '../../../src/core/dead-letter.js';
+import { truncateUtf8 } from '../../../src/core/text.js';
 
 const reason = (overrides: Partial<QuarantineReason> = {}): QuarantineReason => ({
   outcome: 'REJECTED',

@@ -2,11 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_BODY_BYTES,
+  MAX_LISTED_PROBLEMS,
+  MAX_REJECTION_MESSAGE_BYTES,
   type ParseResult,
   parseMessageBody,
   quote,
   type Rejection,
   RejectionCode,
+  rejectionMessage,
 } from '../../../src/core/parse.js';
 import { validRequestArbitrary } from '../../helpers/request-arbitraries.js';
 import {
@@ -514,6 +517,47 @@ describe('parseMessageBody — the EventBridge envelope form', () => {
     ]);
   });
 
+  it('lists the first problems of an envelope with thousands of invalid resources, then says how many more', () => {
+    // Prepare
+    const resources = Array.from({ length: 5000 }, (_, n) => n);
+    // Act
+    const rejection = rejectionOf(
+      JSON.stringify(eventBridgeEnvelope(validRequest(), { resources })),
+    );
+    // Assess
+    expect(rejection.problems).toHaveLength(5000);
+    const listed = rejection.problems
+      .slice(0, MAX_LISTED_PROBLEMS)
+      .map((p) => `${p.field}: expected ${p.expected}; given ${p.given}`)
+      .join('; ');
+    expect(rejection.message).toBe(`${listed}; … and ${5000 - MAX_LISTED_PROBLEMS} more problems`);
+    expect(Buffer.byteLength(rejection.message)).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE_BYTES);
+  });
+
+  it('lists fewer problems when long ones would pass the message cap, and still counts the rest', () => {
+    // Prepare: problems of about 600 bytes each
+    const problems = Array.from({ length: 8 }, (_, n) => ({
+      field: `field${n}`,
+      given: 'é'.repeat(250),
+      expected: 'x'.repeat(80),
+    }));
+    // Act
+    const message = rejectionMessage(problems);
+    // Assess: three lines fit in 2 KiB, five are counted
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE_BYTES);
+    expect(message.split('; given').length - 1).toBe(3);
+    expect(message.endsWith('; … and 5 more problems')).toBe(true);
+  });
+
+  it('cuts a single problem longer than the cap rather than list nothing', () => {
+    const message = rejectionMessage([
+      { field: 'f', given: '😀'.repeat(2000), expected: 'e' },
+      { field: 'g', given: '1', expected: 'e' },
+    ]);
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE_BYTES);
+    expect(message).toMatch(/^f: expected e; given (😀)+…; … and 1 more problem$/u);
+  });
+
   it('salvages no eventId from a malformed envelope whose detail is not an object', () => {
     const rejection = rejectionOf(
       JSON.stringify(eventBridgeEnvelope('evt-0001', { id: undefined })),
@@ -579,11 +623,13 @@ const assertWellFormed = (result: ParseResult): void => {
     expect(problem.expected).not.toBe('');
     expect(KNOWN_EXPECTATIONS).toContain(problem.expected);
   }
-  expect(rejection.message).toBe(
-    rejection.problems
-      .map((p) => `${p.field}: expected ${p.expected}; given ${p.given}`)
-      .join('; '),
+  expect(Buffer.byteLength(rejection.message)).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE_BYTES);
+  const lines = rejection.problems.map(
+    (p) => `${p.field}: expected ${p.expected}; given ${p.given}`,
   );
+  if (lines.length <= MAX_LISTED_PROBLEMS && lines.join('; ').length < 1500)
+    expect(rejection.message).toBe(lines.join('; '));
+  else expect(rejection.message.startsWith((lines[0] ?? '').slice(0, 100))).toBe(true);
   if (rejection.eventId !== null) {
     expect(rejection.eventId.length).toBeGreaterThanOrEqual(1);
     expect(rejection.eventId.length).toBeLessThanOrEqual(256);
