@@ -142,6 +142,7 @@ describe('function', () => {
       IDEMPOTENCY_TABLE_NAME: ref('IdempotencyTable'),
       AUDIT_EVENT_SOURCE: 'governance.datashare-revoker',
       MAX_RECEIVE_COUNT: '5',
+      QUEUE_VISIBILITY_TIMEOUT_SECONDS: '180',
       DEDUP_TTL_SECONDS: '86400',
       CLOCK_SKEW_MARGIN_SECONDS: '30',
       REDSHIFT_MAX_CONCURRENCY: '5',
@@ -192,6 +193,9 @@ describe('queues', () => {
       expect(eventSourceMapping(template()).MaximumBatchingWindowInSeconds).toBe(window);
       expect(visibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + window);
       expect(visibilityTimeout).toBe(6 * timeout + window);
+      expect(environment(template()).QUEUE_VISIBILITY_TIMEOUT_SECONDS).toBe(
+        String(visibilityTimeout),
+      );
     },
   );
 
