@@ -13,6 +13,7 @@ export type { WorkerDependencies, WorkerSettings } from './batch-state.js';
 import {
   AUDIT_MAX_ROUNDS,
   AUDIT_ROUND_BUDGET_MS,
+  atLastReceive,
   type Invocation,
   MIN_ATTEMPT_MS,
   RETURN_MARGIN_MS,
@@ -139,6 +140,10 @@ export const processBatch = async (
         deadline: invocation.finalDeadline,
         maxRounds: AUDIT_MAX_ROUNDS,
         roundBudgetMs: AUDIT_ROUND_BUDGET_MS,
+        // At the last receive, a failed audit is followed by a DLQ copy: keep its time.
+        keepAfterMs: auditable.some((t) => atLastReceive(t.deliveries, settings))
+          ? AUDIT_ROUND_BUDGET_MS
+          : 0,
         sleep: deps.sleep,
         random: deps.random,
       },

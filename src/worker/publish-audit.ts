@@ -21,8 +21,13 @@ export interface PublishOptions {
   publisher: AuditPublisher;
   deadline: Deadline;
   maxRounds: number;
-  /** Time one `PutEvents` round needs, kept free before the deadline. */
+  /** Time one `PutEvents` round may take: kept free before the deadline, and its calls' timeout. */
   roundBudgetMs: number;
+  /**
+   * Time to keep after the last round for what must follow it (a DLQ copy at the last receive).
+   * The first round is not held back by it: publishing is worth more than what follows a failure.
+   */
+  keepAfterMs?: number;
   sleep: Sleep;
   random?: Random;
 }
@@ -51,10 +56,11 @@ export const publishAuditEntries = async (
         return result !== undefined && !result.ok && /Throttl/i.test(result.code);
       });
       const delay = fullJitterDelay(round - 1, throttled, undefined, options.random);
-      if (!options.deadline.allows(delay + options.roundBudgetMs)) break;
+      if (!options.deadline.allows(delay + options.roundBudgetMs + (options.keepAfterMs ?? 0)))
+        break;
       await options.sleep(delay);
     }
-    const signal = options.deadline.signal();
+    const signal = options.deadline.signal(options.roundBudgetMs);
     await Promise.all(
       packBatches(pending, {
         maxCount: PUT_EVENTS_MAX_ENTRIES,

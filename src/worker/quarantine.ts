@@ -139,7 +139,7 @@ export const quarantine = async (
   }
   const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
   const results = await deps.queue
-    .sendToDeadLetterQueue(copies, deadline.signal())
+    .sendToDeadLetterQueue(copies, deadline.signal(AUDIT_ROUND_BUDGET_MS))
     .catch((error: unknown) => copies.map(() => ({ ok: false as const, ...errorSummary(error) })));
   toSend.forEach((t, index) => {
     const result = results[index];
