@@ -39,7 +39,7 @@ export const createProxyHandler =
       counters.injected(operation, fault.kind);
       // Read what the client sends, as a server does before answering; nothing goes upstream.
       request.resume();
-      return injectFault(fault, call, service, request, response, signal, delay);
+      return injectFault(fault, { call, service, request, response, signal, delay });
     }
 
     let upstreamResponse: IncomingMessage;
@@ -57,7 +57,7 @@ export const createProxyHandler =
     if (fault) {
       await discardResponse(upstreamResponse);
       counters.injected(operation, 'lostAnswer');
-      return injectFault(fault, call, service, request, response, signal, delay);
+      return injectFault(fault, { call, service, request, response, signal, delay });
     }
     await delay();
     if (signal.aborted) {
@@ -67,15 +67,21 @@ export const createProxyHandler =
     await relayResponse(upstreamResponse, response);
   };
 
+/** One call being served, as the fault answer needs it. */
+interface ProxiedCall {
+  call: IdentifiedRequest;
+  service: ProxiedService;
+  request: IncomingMessage;
+  response: ServerResponse;
+  signal: AbortSignal;
+  /** Waits the configured latency (and counts it). */
+  delay: () => Promise<void>;
+}
+
 /** Answers the fault: the service's error after the latency, a reset, or nothing (a hang). */
 const injectFault = async (
   fault: InjectedProxyFault,
-  call: IdentifiedRequest,
-  service: ProxiedService,
-  request: IncomingMessage,
-  response: ServerResponse,
-  signal: AbortSignal,
-  delay: () => Promise<void>,
+  { call, service, request, response, signal, delay }: ProxiedCall,
 ): Promise<void> => {
   // A hung request keeps its socket until the client gives up or stop() destroys it.
   if (fault.kind === 'hang') return;
