@@ -84,7 +84,7 @@ const injectFault = async (
   { call, service, request, response, signal, delay }: ProxiedCall,
 ): Promise<void> => {
   // A hung request keeps its socket until the client gives up or stop() destroys it.
-  if (fault.kind === 'hang') return;
+  if (fault.kind === 'hang' || signal.aborted) return;
   if (fault.kind === 'reset') return resetConnection(request);
   await delay();
   if (signal.aborted || response.destroyed) return;
