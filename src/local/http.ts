@@ -122,8 +122,9 @@ export const ADMIN_PREFIX = '/__emulator/';
  */
 export type AdminRoutes = Record<string, (body: unknown) => unknown>;
 
-export const isAdminRequest = (request: IncomingMessage): boolean =>
-  (request.url ?? '').startsWith(ADMIN_PREFIX);
+/** Whether a request is for the admin routes (the fault proxy passes its own `/__proxy/`). */
+export const isAdminRequest = (request: IncomingMessage, prefix: string = ADMIN_PREFIX): boolean =>
+  (request.url ?? '').startsWith(prefix);
 
 /** Serves one admin request: 404 for an unknown route, 400 for bad JSON or a rejected value. */
 export const serveAdminRoute = async (

@@ -13,6 +13,7 @@ import {
   type EventBridgeFaultsPatch,
   startEventBridgeEmulator,
 } from './eventbridge-emulator/index.js';
+import { type FaultProxy, type ProxyFaultsPatch, startFaultProxy } from './fault-proxy/index.js';
 import {
   DEFAULT_CONSUMER_ACCOUNT_ID,
   type RedshiftEmulator,
@@ -43,7 +44,11 @@ export interface LocalStackOptions {
   datashares?: SeedFile | string;
   redshiftFaults?: RedshiftFaultsPatch;
   eventBridgeFaults?: EventBridgeFaultsPatch;
-  /** PRNG seed of both emulators' random faults. */
+  /** Faults of the proxy in front of dynalite (settable later with `stack.dynamoDbProxy`). */
+  dynamoDbFaults?: ProxyFaultsPatch;
+  /** Faults of the proxy in front of fauxqs (settable later with `stack.sqsProxy`). */
+  sqsFaults?: ProxyFaultsPatch;
+  /** PRNG seed of the emulators' and the fault proxies' random faults. */
   seed?: number;
   /** The account the worker runs in (default 111122223333). */
   consumerAccountId?: string;
@@ -62,12 +67,27 @@ export interface LocalQueue {
 export interface LocalStack {
   region: string;
   maxReceiveCount: number;
-  endpoints: { sqs: string; redshift: string; eventBridge: string; dynamoDb?: string };
+  /**
+   * `sqs` and `dynamoDb` are the fault proxies (what the worker's `env` points at);
+   * `sqsDirect` and `dynamoDbDirect` reach fauxqs and dynalite without faults.
+   */
+  endpoints: {
+    sqs: string;
+    sqsDirect: string;
+    redshift: string;
+    eventBridge: string;
+    dynamoDb?: string;
+    dynamoDbDirect?: string;
+  };
   queues: { source: LocalQueue; deadLetter: LocalQueue };
   /** Absent when started `withDynamo: false`. */
   idempotencyTable?: { name: string; ttlEnabled: boolean };
   auditEventBus: { name: string; arn: string };
   fauxqs: FauxqsServer;
+  /** The fault proxy in front of fauxqs: `setFaults`, `stats`. */
+  sqsProxy: FaultProxy;
+  /** The fault proxy in front of dynalite; absent when started `withDynamo: false`. */
+  dynamoDbProxy?: FaultProxy;
   redshift: RedshiftEmulator;
   eventBridge: EventBridgeEmulator;
   /** The worker's environment against this stack (see `src/config.ts`). */
@@ -99,9 +119,11 @@ export const localClientConfig = (stack: Pick<LocalStack, 'region'>) => ({
 });
 
 /**
- * An SQS client for this stack. fauxqs' queue URLs name the host `sqs.<region>.localhost`, which
- * does not resolve here, so the client sends every request to the emulator's address
- * (`useQueueUrlAsEndpoint: false`) and fauxqs finds the queue by the URL's path.
+ * An SQS client for this stack, through the fault proxy (the worker's path). fauxqs' queue URLs
+ * name the host `sqs.<region>.localhost`, which does not resolve here, so the client sends every
+ * request to the endpoint (`useQueueUrlAsEndpoint: false`) and fauxqs finds the queue by the
+ * URL's path. For the fault-free path, pass `{ endpoint: stack.endpoints.sqsDirect }` or use
+ * `directSqsClientFor`.
  */
 export const sqsClientFor = (stack: LocalStack, config: SQSClientConfig = {}): SQSClient =>
   new SQSClient({
@@ -112,7 +134,16 @@ export const sqsClientFor = (stack: LocalStack, config: SQSClientConfig = {}): S
   });
 
 /**
- * A DynamoDB client for this stack.
+ * An SQS client straight to fauxqs, past the fault proxy: for what is not the worker's own SQS
+ * traffic — the local event source mapping (Lambda's poller, whose failures AWS retries inside
+ * Lambda and the worker never sees) and tests looking at the queues.
+ */
+export const directSqsClientFor = (stack: LocalStack, config: SQSClientConfig = {}): SQSClient =>
+  sqsClientFor(stack, { endpoint: stack.endpoints.sqsDirect, ...config });
+
+/**
+ * A DynamoDB client for this stack, through the fault proxy (pass
+ * `{ endpoint: stack.endpoints.dynamoDbDirect }` for the fault-free path).
  *
  * @throws {Error} when the stack was started without DynamoDB.
  */
@@ -191,13 +222,15 @@ const reachableQueue = (
 
 /**
  * Starts the worker's AWS surroundings in-process on 127.0.0.1 (ephemeral ports): fauxqs with
- * the source queue and its DLQ, dynalite with the idempotency table, and the Redshift and
- * EventBridge emulators. `env` configures the worker against it.
+ * the source queue and its DLQ, dynalite with the idempotency table, each behind a fault proxy,
+ * and the Redshift and EventBridge emulators. `env` configures the worker against it (through
+ * the proxies).
  *
  * @example
  * const stack = await startLocalStack({ datashares: 'examples/datashares.json', maxReceiveCount: 3 });
  * Object.assign(process.env, stack.env);
  * // ... run the worker against stack.queues.source.url
+ * stack.dynamoDbProxy?.setFaults({ failNext: [{ kind: 'throttle', operations: ['PutItem'] }] });
  * await stack.stop();
  *
  * @throws {TypeError} on an invalid seed or fault option (whatever had started is stopped first).
@@ -240,6 +273,16 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       }),
     );
 
+    // The proxies always sit in front, so a test can arm faults at any time. Lambda's own poller
+    // (the event source mapping) should take `endpoints.sqsDirect`: see `directSqsClientFor`.
+    const sqsProxy = await startFaultProxy({
+      service: 'sqs',
+      upstream: fauxqs.address,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.sqsFaults === undefined ? {} : { faults: options.sqsFaults }),
+    });
+    stops.push(() => sqsProxy.stop());
+
     const redshift = await startRedshiftEmulator({
       consumerAccountId,
       ...(options.seed === undefined ? {} : { seed: options.seed }),
@@ -254,45 +297,64 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => eventBridge.stop());
 
-    let dynamo: { endpoint: string; table: { name: string; ttlEnabled: boolean } } | undefined;
+    let dynamo:
+      | { direct: string; proxy: FaultProxy; table: { name: string; ttlEnabled: boolean } }
+      | undefined;
     if (options.withDynamo ?? true) {
       const server = await startDynalite();
       stops.push(server.stop);
+      // The table is created straight on dynalite: start faults are for the worker's calls.
       const client = new DynamoDBClient({
         region,
         credentials: LOCAL_CREDENTIALS,
         endpoint: server.endpoint,
       });
+      let table: { name: string; ttlEnabled: boolean };
       try {
-        const table = await createIdempotencyTable(client, LOCAL_STACK_NAMES.idempotencyTable);
-        dynamo = { endpoint: server.endpoint, table };
+        table = await createIdempotencyTable(client, LOCAL_STACK_NAMES.idempotencyTable);
       } finally {
         client.destroy();
       }
+      const proxy = await startFaultProxy({
+        service: 'dynamodb',
+        upstream: server.endpoint,
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.dynamoDbFaults === undefined ? {} : { faults: options.dynamoDbFaults }),
+      });
+      stops.push(() => proxy.stop());
+      dynamo = { direct: server.endpoint, proxy, table };
+    } else if (options.dynamoDbFaults !== undefined) {
+      throw new TypeError(
+        'dynamoDbFaults given, but the local stack was started withDynamo: false',
+      );
     }
 
     const env: Record<string, string> = {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_SQS: fauxqs.address,
+      AWS_ENDPOINT_URL_SQS: sqsProxy.endpoint,
       AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
       ...(dynamo
-        ? { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, IDEMPOTENCY_TABLE_NAME: dynamo.table.name }
+        ? {
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.proxy.endpoint,
+            IDEMPOTENCY_TABLE_NAME: dynamo.table.name,
+          }
         : {}),
     };
     return {
       region,
       maxReceiveCount,
       endpoints: {
-        sqs: fauxqs.address,
+        sqs: sqsProxy.endpoint,
+        sqsDirect: fauxqs.address,
         redshift: redshift.endpoint,
         eventBridge: eventBridge.endpoint,
-        ...(dynamo ? { dynamoDb: dynamo.endpoint } : {}),
+        ...(dynamo ? { dynamoDb: dynamo.proxy.endpoint, dynamoDbDirect: dynamo.direct } : {}),
       },
       queues: { source, deadLetter },
       ...(dynamo ? { idempotencyTable: dynamo.table } : {}),
@@ -301,6 +363,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         arn: `arn:aws:events:${region}:${consumerAccountId}:event-bus/${LOCAL_STACK_NAMES.auditEventBus}`,
       },
       fauxqs,
+      sqsProxy,
+      ...(dynamo ? { dynamoDbProxy: dynamo.proxy } : {}),
       redshift,
       eventBridge,
       env,

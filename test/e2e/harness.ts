@@ -25,9 +25,9 @@ import {
   type EventSourceMappingStats,
 } from '../../src/local/event-source-mapping.js';
 import {
+  directSqsClientFor,
   type LocalStack,
   type LocalStackOptions,
-  sqsClientFor,
   startLocalStack,
 } from '../../src/local/stack.js';
 import { createWorkerDependencies } from '../../src/wiring.js';
@@ -229,6 +229,7 @@ export interface RunningWorker {
 
 export interface E2eStack {
   stack: LocalStack;
+  /** Straight to fauxqs, past the fault proxy. */
   sqs: SQSClient;
   /** The worker's environment, also set on `process.env` until `stop()`. */
   env: Record<string, string>;
@@ -287,7 +288,9 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
   const savedEnv = { ...process.env };
   Object.assign(process.env, env);
   const unmute = muteMetricLines();
-  const sqs = sqsClientFor(stack);
+  // The harness's own SQS traffic (sending, depth checks, the event source mapping, which is
+  // Lambda's poller) goes straight to fauxqs: faults armed on stack.sqsProxy hit the worker only.
+  const sqs = directSqsClientFor(stack);
   const seenDeadLetters: DeadLetter[] = [];
 
   const depth = async (queue: 'source' | 'deadLetter'): Promise<QueueDepth> => {

@@ -240,6 +240,61 @@ describe('EventBridge emulator: fault injection', () => {
     });
   });
 
+  it('a failNextCalls fault "when: after" accepts the events, then fails the answer: the events are on the bus', async () => {
+    // Prepare
+    events.setFaults({ failNextCalls: [{ kind: 'error', when: 'after' }] });
+
+    // Act
+    const lost = await failureOf(
+      put([entry(), entry({ DetailType: 'DatashareRevocationFailed' })]),
+    );
+
+    // Assess
+    expect(lost).toBeInstanceOf(InternalException);
+    expect(events.eventsOn(BUS).map((e) => e.detailType)).toEqual([
+      'DatashareConsumerRevoked',
+      'DatashareRevocationFailed',
+    ]);
+    expect(events.stats()).toMatchObject({
+      calls: 1,
+      acceptedEntries: 2,
+      failedCalls: { InternalException: 1 },
+      injectedCallFailures: 1,
+      lostAnswers: 1,
+    });
+  });
+
+  it('a failNextCalls fault "when: before" accepts nothing and is not a lost answer', async () => {
+    // Prepare
+    events.setFaults({ failNextCalls: [{ kind: 'error' }] });
+
+    // Act
+    await failureOf(put([entry()]));
+
+    // Assess
+    expect(events.events).toHaveLength(0);
+    expect(events.stats()).toMatchObject({ injectedCallFailures: 1, lostAnswers: 0 });
+  });
+
+  it('lostAnswerRate with lostAs "reset" accepts the events, then resets the connection', async () => {
+    // Prepare
+    events.setFaults({ lostAnswerRate: 1, lostAs: 'reset' });
+
+    // Act
+    const lost = await failureOf(put([entry()]));
+
+    // Assess
+    expect((lost as unknown as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(events.eventsOn(BUS)).toHaveLength(1);
+    expect(events.stats()).toMatchObject({ failedCalls: { reset: 1 }, lostAnswers: 1 });
+  });
+
+  it('refuses callFailureRate + lostAnswerRate over 1', () => {
+    expect(() => events.setFaults({ callFailureRate: 0.7, lostAnswerRate: 0.4 })).toThrow(
+      /callFailureRate \+ lostAnswerRate must be <= 1/,
+    );
+  });
+
   it('failNextEntries fails only the matching entries with a retryable code', async () => {
     // Prepare
     events.setFaults({

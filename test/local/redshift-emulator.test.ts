@@ -615,6 +615,77 @@ describe('Redshift emulator: fault injection', () => {
     ]);
   });
 
+  it('lostAnswerRate applies the disassociation, then answers 500: the consumer is gone and the call counts as a lost answer', async () => {
+    // Prepare
+    redshift.setFaults({ lostAnswerRate: 1 });
+    const client = clientFor(redshift);
+
+    // Act
+    const lost = await failureOf(
+      client.send(
+        new DisassociateDataShareConsumerCommand({
+          DataShareArn: SALES_DAILY,
+          ConsumerArn: PROVISIONED_NS,
+        }),
+      ),
+    );
+
+    // Assess
+    expect(lost.name).toBe('InternalFailure');
+    expect(lost.$metadata.httpStatusCode).toBe(500);
+    expect(redshift.isAssociated(SALES_DAILY, PROVISIONED_NS)).toBe(false);
+    expect(redshift.calls.map((c) => [c.outcome, c.applied, c.lostAnswer])).toEqual([
+      ['error', true, true],
+    ]);
+    expect(redshift.stats().all).toMatchObject({ total: 1, error: 1, injected: 1, lostAnswer: 1 });
+  });
+
+  it('lostAs: reset shows a random lost answer as ECONNRESET, the disassociation done', async () => {
+    // Prepare
+    redshift.setFaults({ lostAnswerRate: 1, lostAs: 'reset' });
+    const client = clientFor(redshift);
+
+    // Act
+    const lost = await failureOf(
+      client.send(
+        new DisassociateDataShareConsumerCommand({
+          DataShareArn: SALES_DAILY,
+          ConsumerArn: SERVERLESS_NS,
+        }),
+      ),
+    );
+
+    // Assess
+    expect((lost as unknown as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(redshift.isAssociated(SALES_DAILY, SERVERLESS_NS)).toBe(false);
+    expect(redshift.stats().all).toMatchObject({ reset: 1, lostAnswer: 1 });
+  });
+
+  it('a fault "when: before" is not a lost answer: nothing changes and lostAnswer stays 0', async () => {
+    // Prepare
+    redshift.setFaults({ failNext: [{ kind: 'error' }] });
+
+    // Act
+    await failureOf(
+      clientFor(redshift).send(
+        new DisassociateDataShareConsumerCommand({
+          DataShareArn: SALES_DAILY,
+          ConsumerArn: PROVISIONED_NS,
+        }),
+      ),
+    );
+
+    // Assess
+    expect(redshift.isAssociated(SALES_DAILY, PROVISIONED_NS)).toBe(true);
+    expect(redshift.stats().all).toMatchObject({ error: 1, injected: 1, lostAnswer: 0 });
+  });
+
+  it('refuses random rates that add up to more than 1, lostAnswerRate included', () => {
+    expect(() => redshift.setFaults({ errorRate: 0.5, lostAnswerRate: 0.6 })).toThrow(
+      /lostAnswerRate must be <= 1, 1\.1 given/,
+    );
+  });
+
   it('failNext targets one datashare and consumer, and a custom code overrides the answer', async () => {
     // Prepare
     redshift.setFaults({

@@ -13,6 +13,11 @@ export interface EventBridgeStats {
   failedEntries: Record<string, number>;
   /** How many of the failures above the emulator injected. */
   injectedCallFailures: number;
+  /**
+   * Of the injected call failures: calls processed first (their valid entries accepted) whose
+   * answer was then replaced by the fault — the events are on the bus, the client saw a failure.
+   */
+  lostAnswers: number;
   injectedEntryFailures: number;
 }
 
@@ -24,6 +29,7 @@ const emptyStats = (): EventBridgeStats => ({
   failedEntries: {},
   injectedCallFailures: 0,
   injectedEntryFailures: 0,
+  lostAnswers: 0,
 });
 
 const bump = (counts: Record<string, number>, key: string): void => {
@@ -43,6 +49,12 @@ export class EventLog {
   callFailed(code: string, injected: boolean): void {
     bump(this.counters.failedCalls, code);
     if (injected) this.counters.injectedCallFailures += 1;
+  }
+
+  /** A processed call whose answer an injected fault replaced. */
+  answerLost(code: string): void {
+    this.callFailed(code, true);
+    this.counters.lostAnswers += 1;
   }
 
   accepted(event: AcceptedEvent): void {

@@ -17,6 +17,20 @@ const ENTRY_MESSAGES: Record<string, string> = {
 export const CALL_FAULT_KINDS = ['throttle', 'error', 'hang', 'reset'] as const;
 export type CallFaultKind = (typeof CALL_FAULT_KINDS)[number];
 
+/** How a random lost answer shows to the client (`error` is the 500 `InternalException`). */
+export const LOST_ANSWER_SHAPES = ['error', 'reset', 'hang'] as const;
+export type LostAnswerShape = (typeof LOST_ANSWER_SHAPES)[number];
+
+/** A whole-call fault chosen for one call. */
+export interface CallFault {
+  kind: CallFaultKind;
+  /**
+   * `before`: the call fails and no event is accepted. `after`: the call is processed (its valid
+   * entries accepted and logged), then the answer is replaced by the fault — the lost answer.
+   */
+  when: 'before' | 'after';
+}
+
 const rate = z.number().min(0).max(1);
 
 const faultsShape = {
@@ -24,11 +38,19 @@ const faultsShape = {
   entryFailureRate: rate,
   /** Share of calls failed as a whole: half 500 `InternalException`, half 400 `ThrottlingException`. */
   callFailureRate: rate,
+  /** Share of calls processed (events accepted) whose answer is then lost (see `lostAs`). */
+  lostAnswerRate: rate,
+  /** What a random lost answer looks like to the client (default `error`: a 500). */
+  lostAs: z.enum(LOST_ANSWER_SHAPES),
   /** Added to every answered call. */
   latencyMs: z.number().min(0),
-  /** The next calls fail as a whole, in order. */
+  /** The next calls fail as a whole, in order (`when: 'after'`: once their events are accepted). */
   failNextCalls: z.array(
-    z.strictObject({ kind: z.enum(CALL_FAULT_KINDS), count: z.int().min(1).default(1) }),
+    z.strictObject({
+      kind: z.enum(CALL_FAULT_KINDS),
+      count: z.int().min(1).default(1),
+      when: z.enum(['before', 'after']).default('before'),
+    }),
   ),
   /** The next valid entries (optionally only those of a `detailType`) fail with `code`. */
   failNextEntries: z.array(
@@ -50,6 +72,8 @@ export type EventBridgeFaultsPatch = z.input<typeof eventBridgeFaultsPatchSchema
 export const noEventBridgeFaults = (): EventBridgeFaults => ({
   entryFailureRate: 0,
   callFailureRate: 0,
+  lostAnswerRate: 0,
+  lostAs: 'error',
   latencyMs: 0,
   failNextCalls: [],
   failNextEntries: [],
@@ -90,7 +114,13 @@ export class EventBridgeFaultPlan {
     if (!parsed.success) {
       throw new TypeError(`Invalid EventBridge emulator faults:\n${z.prettifyError(parsed.error)}`);
     }
-    this.config = { ...this.config, ...parsed.data };
+    const next = { ...this.config, ...parsed.data };
+    if (next.callFailureRate + next.lostAnswerRate > 1) {
+      throw new TypeError(
+        `Invalid EventBridge emulator faults: callFailureRate + lostAnswerRate must be <= 1, ${next.callFailureRate + next.lostAnswerRate} given`,
+      );
+    }
+    this.config = next;
     return this.current;
   }
 
@@ -100,16 +130,18 @@ export class EventBridgeFaultPlan {
     this.update(initial);
   }
 
-  decideCall(): CallFaultKind | undefined {
+  decideCall(): CallFault | undefined {
     const roll = this.random.next();
     const pick = this.random.next();
     const next = this.config.failNextCalls[0];
     if (next) {
       if (next.count <= 1) this.config.failNextCalls.shift();
       else next.count -= 1;
-      return next.kind;
+      return { kind: next.kind, when: next.when };
     }
-    if (roll < this.config.callFailureRate) return pick < 0.5 ? 'error' : 'throttle';
+    const { callFailureRate, lostAnswerRate, lostAs } = this.config;
+    if (roll < callFailureRate) return { kind: pick < 0.5 ? 'error' : 'throttle', when: 'before' };
+    if (roll < callFailureRate + lostAnswerRate) return { kind: lostAs, when: 'after' };
     return undefined;
   }
 

@@ -7,9 +7,11 @@ export {
 } from './eventbridge-emulator.js';
 export {
   CALL_FAULT_KINDS,
+  type CallFault,
   type CallFaultKind,
   type EventBridgeFaults,
   type EventBridgeFaultsPatch,
+  LOST_ANSWER_SHAPES as EVENTBRIDGE_LOST_ANSWER_SHAPES,
   RETRYABLE_ENTRY_CODES,
 } from './faults.js';
 export { MAX_ENTRIES } from './put-events-handler.js';

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pause, readBody, resetConnection, sendText } from '../http.js';
 import { isRejection, validateEntry } from './entry-validation.js';
 import type { EventLog } from './event-log.js';
-import type { EventBridgeFaultPlan } from './faults.js';
+import type { CallFaultKind, EventBridgeFaultPlan } from './faults.js';
 import { EventBridgeApiError, type ResultEntry, type WireEntry } from './types.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -30,6 +30,9 @@ const INJECTED_CALL_ERRORS = {
   throttle: new EventBridgeApiError('ThrottlingException', 'Rate exceeded.', 400),
   error: new EventBridgeApiError('InternalException', 'Internal service error.', 500),
 } as const;
+
+const injectedCode = (kind: CallFaultKind): string =>
+  kind === 'hang' || kind === 'reset' ? kind : INJECTED_CALL_ERRORS[kind].code;
 
 const readEntries = (text: string): WireEntry[] => {
   let body: unknown;
@@ -75,15 +78,24 @@ export const createPutEventsHandler =
     }
     const call = log.startCall();
     const fault = faults.decideCall();
-    if (fault) {
-      log.callFailed(
-        fault === 'hang' || fault === 'reset' ? fault : INJECTED_CALL_ERRORS[fault].code,
-        true,
-      );
-      if (fault === 'hang') return;
-      if (fault === 'reset') return resetConnection(request);
-      return answerError(INJECTED_CALL_ERRORS[fault]);
+    const injectCallFault = async (kind: CallFaultKind): Promise<void> => {
+      // A hung request keeps its socket until the client gives up or stop() destroys it.
+      if (kind === 'hang') return;
+      if (kind === 'reset') return resetConnection(request);
+      return answerError(INJECTED_CALL_ERRORS[kind]);
+    };
+    if (fault?.when === 'before') {
+      log.callFailed(injectedCode(fault.kind), true);
+      return injectCallFault(fault.kind);
     }
+    // A fault `after` replaces whatever the processed call would have answered: the lost answer.
+    const reply = (status: number, body: unknown) => {
+      if (!fault) return answer(status, body);
+      log.answerLost(injectedCode(fault.kind));
+      return injectCallFault(fault.kind);
+    };
+    const replyError = (error: EventBridgeApiError) =>
+      reply(error.httpStatus, { __type: error.code, message: error.message });
 
     let entries: WireEntry[];
     try {
@@ -91,7 +103,7 @@ export const createPutEventsHandler =
     } catch (error) {
       if (!(error instanceof EventBridgeApiError)) throw error;
       log.callFailed(error.code, false);
-      return answerError(error);
+      return replyError(error);
     }
     const validated = entries.map((entry) => validateEntry(entry, limits.maxEntryBytes));
     const total = validated.reduce((sum, v) => sum + (isRejection(v) ? 0 : v.bytes), 0);
@@ -101,7 +113,7 @@ export const createPutEventsHandler =
         `Total size of the entries in the request is over the limit (${total} > ${limits.maxRequestBytes} bytes).`,
       );
       log.callFailed(error.code, false);
-      return answerError(error);
+      return replyError(error);
     }
 
     const now = new Date();
@@ -137,7 +149,7 @@ export const createPutEventsHandler =
       });
       return { EventId: eventId };
     });
-    return answer(200, {
+    return reply(200, {
       FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
       Entries: results,
     });

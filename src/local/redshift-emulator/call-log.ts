@@ -31,6 +31,11 @@ export interface RecordedCall {
   injected: boolean;
   /** Whether the call changed state (a fault `when: 'after'` fails a call that did). */
   applied: boolean;
+  /**
+   * The operation ran, then its answer was replaced by the injected fault (`when: 'after'` or
+   * `lostAnswerRate`); whether it changed anything is `applied` (a describe changes nothing).
+   */
+  lostAnswer?: boolean;
 }
 
 /** Counts of calls by outcome. */
@@ -45,6 +50,8 @@ export interface CallCounts {
   reset: number;
   /** Calls whose outcome was injected (any failure kind above that the emulator chose). */
   injected: number;
+  /** Of the injected: calls that ran before their answer was replaced (lost answers). */
+  lostAnswer: number;
 }
 
 export interface CallStats {
@@ -64,12 +71,14 @@ export const emptyCounts = (): CallCounts => ({
   hang: 0,
   reset: 0,
   injected: 0,
+  lostAnswer: 0,
 });
 
 const count = (counts: CallCounts, call: RecordedCall): void => {
   counts.total += 1;
   counts[call.outcome] += 1;
   if (call.injected) counts.injected += 1;
+  if (call.lostAnswer) counts.lostAnswer += 1;
 };
 
 /** Counts a set of calls by outcome. */

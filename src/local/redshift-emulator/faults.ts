@@ -21,6 +21,10 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** How a random lost answer shows to the client (`error` is a 500 `InternalFailure`). */
+export const LOST_ANSWER_SHAPES = ['error', 'reset', 'hang'] as const;
+export type LostAnswerShape = (typeof LOST_ANSWER_SHAPES)[number];
+
 const rate = z.number().min(0).max(1);
 
 /** A deterministic fault for the next `count` calls that match every field given. */
@@ -56,6 +60,13 @@ const faultsShape = {
   hangRate: rate,
   /** Share of calls whose connection is reset. */
   resetRate: rate,
+  /**
+   * Share of calls that are applied (a disassociation happens) and then answered as `lostAs`
+   * says: the random form of a `failNext` fault `when: 'after'`.
+   */
+  lostAnswerRate: rate,
+  /** What a random lost answer looks like to the client (default `error`: a 500). */
+  lostAs: z.enum(LOST_ANSWER_SHAPES),
   /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
   failNext: z.array(targetedFaultSchema),
 };
@@ -74,6 +85,8 @@ export const noFaults = (): RedshiftFaults => ({
   errorRate: 0,
   hangRate: 0,
   resetRate: 0,
+  lostAnswerRate: 0,
+  lostAs: 'error',
   failNext: [],
 });
 
@@ -129,9 +142,10 @@ export class FaultPlan {
       throw new TypeError(`Invalid Redshift emulator faults:\n${z.prettifyError(parsed.error)}`);
     }
     const next = { ...this.config, ...parsed.data };
-    if (next.errorRate + next.hangRate + next.resetRate > 1) {
+    const sum = next.errorRate + next.hangRate + next.resetRate + next.lostAnswerRate;
+    if (sum > 1) {
       throw new TypeError(
-        `Invalid Redshift emulator faults: errorRate + hangRate + resetRate must be <= 1, ${next.errorRate + next.hangRate + next.resetRate} given`,
+        `Invalid Redshift emulator faults: errorRate + hangRate + resetRate + lostAnswerRate must be <= 1, ${sum} given`,
       );
     }
     const bucketChanged =
@@ -157,11 +171,14 @@ export class FaultPlan {
     if (this.bucket && !this.bucket.tryTake()) {
       return { kind: 'throttle', when: 'before', source: 'throttle' };
     }
-    const { resetRate, hangRate, errorRate } = this.config;
+    const { resetRate, hangRate, errorRate, lostAnswerRate, lostAs } = this.config;
     if (roll < resetRate) return { kind: 'reset', when: 'before', source: 'random' };
     if (roll < resetRate + hangRate) return { kind: 'hang', when: 'before', source: 'random' };
     if (roll < resetRate + hangRate + errorRate) {
       return { kind: pick < 0.5 ? 'error' : 'unavailable', when: 'before', source: 'random' };
+    }
+    if (roll < resetRate + hangRate + errorRate + lostAnswerRate) {
+      return { kind: lostAs, when: 'after', source: 'random' };
     }
     return undefined;
   }

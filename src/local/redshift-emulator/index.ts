@@ -4,6 +4,8 @@ export { consumerKeyOfTarget, targetKeyOf } from './consumer-target.js';
 export {
   FAULT_KINDS,
   type FaultKind,
+  LOST_ANSWER_SHAPES,
+  type LostAnswerShape,
   noFaults,
   type RedshiftFaults,
   type RedshiftFaultsPatch,

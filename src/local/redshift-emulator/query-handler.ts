@@ -126,8 +126,9 @@ export const createQueryHandler =
 
     if (fault) {
       const outcome = OUTCOME_OF_FAULT[fault.kind];
+      const lostAnswer = fault.when === 'after';
       if (fault.kind === 'hang' || fault.kind === 'reset') {
-        log.record({ ...subject, outcome, injected: true, applied });
+        log.record({ ...subject, outcome, injected: true, applied, lostAnswer });
         // A hung request keeps its socket until the client gives up or stop() destroys it.
         if (fault.kind === 'reset') resetConnection(request);
         return;
@@ -145,6 +146,7 @@ export const createQueryHandler =
         httpStatus: error.httpStatus,
         injected: true,
         applied,
+        lostAnswer,
       });
       return answerError(error);
     }

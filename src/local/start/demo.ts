@@ -13,7 +13,7 @@ import {
   parseSeedFile,
   type RedshiftEmulator,
 } from '../redshift-emulator/index.js';
-import { type LocalStack, sqsClientFor, startLocalStack } from '../stack.js';
+import { directSqsClientFor, type LocalStack, startLocalStack } from '../stack.js';
 import { readDeadLetterQueue } from './dead-letter.js';
 import { demoFaultsFor, redshiftFaultsFor } from './demo-faults.js';
 import { InputFileError } from './errors.js';
@@ -47,7 +47,7 @@ export interface RunningLocalDemo {
   summary: LocalDemoSummary;
   stack: LocalStack;
   mapping: EventSourceMapping;
-  /** The client the run used (built with `sqsClientFor`). */
+  /** The client the run used, straight to fauxqs (built with `directSqsClientFor`). */
   sqs: SQSClient;
   /** Stops the worker, then the stack; nothing is left holding the event loop. */
   stop(): Promise<void>;
@@ -174,7 +174,9 @@ export const startLocalDemo = async (
 
   let workerStdout: WorkerStdout | undefined;
   let mapping: EventSourceMapping | undefined;
-  const sqs = sqsClientFor(stack);
+  // Sending, the queue checks and the event source mapping (Lambda's own poller) go straight to
+  // fauxqs; the worker's calls go through the fault proxies (stack.env).
+  const sqs = directSqsClientFor(stack);
   const stop = async () => {
     await mapping?.stop();
     workerStdout?.restore();
