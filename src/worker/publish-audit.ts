@@ -21,7 +21,7 @@ export interface PublishOptions {
   publisher: AuditPublisher;
   deadline: Deadline;
   maxRounds: number;
-  /** Time one `PutEvents` round may take: kept free before the deadline, and its calls' timeout. */
+  /** Time one `PutEvents` round needs, kept free before the deadline. */
   roundBudgetMs: number;
   /**
    * Time to keep after the last round for what must follow it (a DLQ copy at the last receive).
@@ -60,7 +60,13 @@ export const publishAuditEntries = async (
         break;
       await options.sleep(delay);
     }
-    const signal = options.deadline.signal(options.roundBudgetMs);
+    // A round may run until the deadline (less what must follow it): a call that is slow but
+    // accepted should be heard, since one aborted may still have been accepted and its return
+    // would be audited a second time.
+    const keepAfter = options.keepAfterMs ?? 0;
+    const signal = options.deadline.signal(
+      Math.max(options.roundBudgetMs, options.deadline.remainingMs() - keepAfter),
+    );
     await Promise.all(
       packBatches(pending, {
         maxCount: PUT_EVENTS_MAX_ENTRIES,

@@ -5,6 +5,7 @@ import { Outcome, QUARANTINED_OUTCOMES } from '../core/outcome.js';
 import { decisionAuditDetail, rejectionAuditDetail, type WorkerIdentity } from './audit-detail.js';
 import {
   AUDIT_ROUND_BUDGET_MS,
+  atLastReceive,
   errorSummary,
   type Terminal,
   type Tracked,
@@ -138,8 +139,16 @@ export const quarantine = async (
     return done;
   }
   const copies = toSend.map((t) => t.quarantine as DeadLetterCopy);
+  // The copy may take its time (an aborted one may still have arrived, and would be sent again),
+  // but not the audit round's that follows, nor, at the last receive, a retry of the copy.
+  const keepAfter =
+    AUDIT_ROUND_BUDGET_MS +
+    (toSend.some((t) => atLastReceive(t.deliveries, deps.settings)) ? AUDIT_ROUND_BUDGET_MS : 0);
   const results = await deps.queue
-    .sendToDeadLetterQueue(copies, deadline.signal(AUDIT_ROUND_BUDGET_MS))
+    .sendToDeadLetterQueue(
+      copies,
+      deadline.signal(Math.max(AUDIT_ROUND_BUDGET_MS, deadline.remainingMs() - keepAfter)),
+    )
     .catch((error: unknown) => copies.map(() => ({ ok: false as const, ...errorSummary(error) })));
   toSend.forEach((t, index) => {
     const result = results[index];

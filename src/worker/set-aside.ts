@@ -123,7 +123,7 @@ export const deadLetterAtLastReceive = async (
   }
   const copies = toSend.map(({ copy }) => copy);
   const results = await deps.queue
-    .sendToDeadLetterQueue(copies, deadline.signal(AUDIT_ROUND_BUDGET_MS))
+    .sendToDeadLetterQueue(copies, deadline.signal())
     .catch((error: unknown) => copies.map(() => ({ ok: false as const, ...errorSummary(error) })));
   toSend.forEach(({ terminal }, index) => {
     const result = results[index];
