@@ -60,11 +60,6 @@ export const AUDIT_ROUND_BUDGET_MS = 1000;
 export const AUDIT_MAX_ROUNDS = 4;
 /** DynamoDB calls in flight at once per invocation. */
 export const STORE_CONCURRENCY = 16;
-/**
- * One idempotency store call's timeout (DynamoDB answers in milliseconds; a call this slow is an
- * incident). It is also cut to what is left before the handler must return.
- */
-export const STORE_CALL_TIMEOUT_MS = 3000;
 /** No store call starts with less time than this left: it could not finish. */
 export const MIN_STORE_CALL_MS = 50;
 
@@ -111,8 +106,9 @@ export interface Invocation {
 }
 
 /**
- * Runs a store call bounded by the final deadline: its signal aborts at the earlier of the call
- * timeout and the deadline, and it is not started at all when too little time is left.
+ * Runs a store call bounded by a deadline: its signal aborts when the deadline comes (each of its
+ * requests also has the client's own timeout, 3 s), and it is not started at all when too little
+ * time is left. A claim may take several requests (a conditional write, a read, a takeover).
  *
  * @throws {DeadlineExceededError} when no time is left to start it.
  */
@@ -124,7 +120,7 @@ export const storeCall = <T>(
     return Promise.reject(
       new DeadlineExceededError('No time left before the Lambda deadline for a store call', {}),
     );
-  return call(deadline.signal(STORE_CALL_TIMEOUT_MS));
+  return call(deadline.signal());
 };
 
 /** A message (or decision) headed for a terminal audit event. */

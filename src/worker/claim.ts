@@ -4,8 +4,8 @@ import { Outcome } from '../core/outcome.js';
 import {
   BusyReason,
   type Invocation,
+  MIN_ATTEMPT_MS,
   MIN_STORE_CALL_MS,
-  STORE_CALL_TIMEOUT_MS,
   storeCall,
   type Tracked,
   type WorkerDependencies,
@@ -23,7 +23,8 @@ import { type Decision, type Delivery, highestReceiveCount } from './prepare.js'
 export const quarantineStages = async (
   deliveries: readonly Delivery[],
   deps: WorkerDependencies,
-  invocation: Invocation,
+  invocation: Pick<Invocation, 'limitStore'>,
+  deadline: Deadline,
 ): Promise<Map<string, QuarantineStage>> => {
   const stages = new Map<string, QuarantineStage>();
   await Promise.all(
@@ -31,7 +32,7 @@ export const quarantineStages = async (
       .filter((delivery) => delivery.receiveCount > 1)
       .map((delivery) =>
         invocation.limitStore(async () => {
-          const stage = await storeCall(invocation.finalDeadline, (signal) =>
+          const stage = await storeCall(deadline, (signal) =>
             deps.store.quarantineStage(delivery.record.messageId, signal),
           ).catch(() => undefined);
           if (stage) stages.set(delivery.record.messageId, stage);
@@ -75,14 +76,18 @@ const applyClaim = (t: Tracked, claim: ClaimResult): void => {
 /** A claim that failed is tried once more after this pause, when the deadline allows. */
 const CLAIM_RETRY_PAUSE_MS = 100;
 
+/**
+ * Claims every decision. Claims belong to the acting phase: they end by the Redshift deadline,
+ * so that a slow store leaves the reserve to dead-letter and audit what it held up.
+ */
 export const claimDecisions = async (
   tracked: Tracked[],
   deps: WorkerDependencies,
   invocation: Invocation,
 ): Promise<void> => {
-  const { finalDeadline, lease } = invocation;
+  const { redshiftDeadline: deadline, lease } = invocation;
   const claimOnce = (eventId: string) =>
-    storeCall(finalDeadline, (signal) => deps.store.claim(eventId, lease, signal));
+    storeCall(deadline, (signal) => deps.store.claim(eventId, lease, signal));
   await Promise.all(
     tracked.map((t) =>
       invocation.limitStore(async () => {
@@ -92,7 +97,8 @@ export const claimDecisions = async (
             await claimOnce(t.decision.eventId).catch(async (error: unknown) => {
               // One more try: the SDK retries nothing. If the first claim landed and only its
               // answer was lost, the lease's owner makes this one find it ours.
-              if (!finalDeadline.allows(CLAIM_RETRY_PAUSE_MS + STORE_CALL_TIMEOUT_MS)) throw error;
+              // Only while the decision could still be acted on after it.
+              if (!deadline.allows(CLAIM_RETRY_PAUSE_MS + 2 * MIN_ATTEMPT_MS)) throw error;
               t.decision.deliveries[0].log.warn(
                 { err: toError(error) },
                 'claim failed; trying once more',

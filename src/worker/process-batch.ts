@@ -95,12 +95,14 @@ export const processBatch = async (
         rejected.map((r) => r.delivery),
         deps,
         invocation,
+        invocation.finalDeadline,
       ),
     ]);
     for (const [id, stage] of await quarantineStages(
       decisions.flatMap((d) => d.deliveries),
       deps,
       invocation,
+      invocation.redshiftDeadline,
     ))
       stages.set(id, stage);
     // A redelivered message whose quarantine already finished (a crash after it) is done: drop it.

@@ -156,6 +156,53 @@ describe('defect 2: no message ever reaches the DLQ by SQS’s own redrive', () 
   });
 });
 
+describe('defect 3: every call is bounded by the deadline', () => {
+  it('with a store that answers every call after 1.5 s, the handler returns before its Lambda deadline', async () => {
+    // Prepare: real time; each store call waits 1.5 s (or until its signal aborts) before acting
+    const worker = testWorker({ realTime: true });
+    const store = worker.deps.store;
+    const slow =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const signal = args.find((arg): arg is AbortSignal => arg instanceof AbortSignal);
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, 1500);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
+        });
+        return call(...args);
+      };
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(store)).filter(
+      (name) => name !== 'constructor',
+    );
+    worker.deps.store = Object.fromEntries(
+      methods.map((name) => {
+        const method = (
+          store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+        )[name];
+        return [
+          name,
+          slow((...args: unknown[]) =>
+            (method as (...a: unknown[]) => Promise<unknown>).apply(store, args),
+          ),
+        ];
+      }),
+    ) as unknown as IdempotencyStore;
+    const timeoutMs = 4000;
+    const startedAt = Date.now();
+    // Act
+    await processBatch(
+      sqsEvent(sqsRecord(requestBody())),
+      lambdaContext(Date.now, timeoutMs),
+      worker.deps,
+    );
+    // Assess
+    expect(Date.now() - startedAt).toBeLessThan(timeoutMs);
+  }, 10_000);
+});
+
 describe('defect 4: redelivery bookkeeping covers every message of a decision', () => {
   const scenario = () => {
     const worker = testWorker();
