@@ -339,6 +339,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(options.visibilityTimeoutSeconds ?? 30),
       ...(dynamo
         ? {
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.proxy.endpoint,
