@@ -62,6 +62,35 @@ const EnvironmentSchema = z.object({
   // Redshift phase could end after the audit's own deadline.
   DEADLINE_RESERVE_MS: z._default(integer(2000, 60_000), 3000),
   DRY_RUN: z._default(booleanFlag, false),
+  // Hub and spoke: the role the worker assumes in each consumer account, and where it may act.
+  CONSUMER_ROLE_NAME: z.optional(
+    z
+      .string({ error: 'an IAM role name (1 to 64 of letters, digits and +=,.@_-)' })
+      .check(z.regex(/^[\w+=,.@-]{1,64}$/)),
+  ),
+  CONSUMER_ACCOUNTS: z.optional(
+    z
+      .string({ error: '"*" or comma-separated 12-digit AWS account ids' })
+      .check(z.regex(/^(\*|\d{12}(\s*,\s*\d{12})*)$/)),
+  ),
+  CONSUMER_ROLE_EXTERNAL_ID: z.optional(
+    z
+      .string({ error: 'an external id (2 to 1224 of letters, digits and +=,.@:/_-)' })
+      .check(z.regex(/^[\w+=,.@:/-]{2,1224}$/)),
+  ),
+  CONSUMER_ROLE_SESSION_SECONDS: z._default(integer(900, 43_200), 3600),
+  // Set by Lambda; names the worker in the consumer accounts' CloudTrail (the STS session name).
+  AWS_LAMBDA_FUNCTION_NAME: z._default(
+    z.string({ error: 'a function name' }).check(z.minLength(1)),
+    'datashare-revoker',
+  ),
+  WORKER_ROLE_ARN: z.optional(
+    z
+      .string({
+        error: "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
+      })
+      .check(z.regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/)),
+  ),
   LOG_LEVEL: z._default(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -86,6 +115,17 @@ export interface Config {
   deadlineReserveMs: number;
   dryRun: boolean;
   logLevel: string;
+  /** Hub mode, when set: the role assumed in each consumer account other than the worker's own. */
+  consumerRole?: {
+    name: string;
+    /** The accounts it may act in besides its own, or any (`'*'`). */
+    accounts: ReadonlySet<string> | '*';
+    externalId?: string;
+    sessionSeconds: number;
+  };
+  /** The function's own role, for the audit's `actor` (unknown: null). */
+  workerRoleArn?: string;
+  functionName: string;
 }
 
 /** Variable names, so documentation and error messages cannot drift from the schema. */
@@ -125,6 +165,21 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigurationError(`Invalid configuration: ${[...problems.values()].join('; ')}`);
   }
   const e = parsed.data;
+  // Fail closed: a hub with no account list would not know where it may act.
+  if (e.CONSUMER_ROLE_NAME !== undefined && e.CONSUMER_ACCOUNTS === undefined)
+    throw new ConfigurationError(
+      `Invalid configuration: CONSUMER_ACCOUNTS: expected "*" or comma-separated 12-digit AWS account ids when CONSUMER_ROLE_NAME is set (hub mode); given nothing (unset)`,
+    );
+  if (e.CONSUMER_ROLE_NAME === undefined && e.CONSUMER_ACCOUNTS !== undefined)
+    throw new ConfigurationError(
+      `Invalid configuration: CONSUMER_ROLE_NAME: expected the consumer role's name when CONSUMER_ACCOUNTS is set (single-account mode acts in its own account only); given nothing (unset)`,
+    );
+  const consumerAccounts =
+    e.CONSUMER_ACCOUNTS === undefined
+      ? undefined
+      : e.CONSUMER_ACCOUNTS === '*'
+        ? ('*' as const)
+        : new Set(e.CONSUMER_ACCOUNTS.split(',').map((id) => id.trim()));
   return {
     region: e.AWS_REGION,
     auditEventBusName: e.AUDIT_EVENT_BUS_NAME,
@@ -141,5 +196,18 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     dryRun: e.DRY_RUN,
     logLevel: e.LOG_LEVEL,
+    ...(e.CONSUMER_ROLE_NAME !== undefined &&
+      consumerAccounts !== undefined && {
+        consumerRole: {
+          name: e.CONSUMER_ROLE_NAME,
+          accounts: consumerAccounts,
+          ...(e.CONSUMER_ROLE_EXTERNAL_ID !== undefined && {
+            externalId: e.CONSUMER_ROLE_EXTERNAL_ID,
+          }),
+          sessionSeconds: e.CONSUMER_ROLE_SESSION_SECONDS,
+        },
+      }),
+    ...(e.WORKER_ROLE_ARN !== undefined && { workerRoleArn: e.WORKER_ROLE_ARN }),
+    functionName: e.AWS_LAMBDA_FUNCTION_NAME,
   };
 };

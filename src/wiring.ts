@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Logger } from 'pino';
+import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
 import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
 import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
@@ -14,7 +17,7 @@ import { systemClock } from './core/deadline.js';
 import { createLogger } from './observability/logger.js';
 import { EmfMetrics } from './observability/metrics.js';
 import type { WorkerDependencies } from './worker/process-batch.js';
-import { RedshiftGate, sleep } from './worker/redshift-gate.js';
+import { RedshiftGates, sleep } from './worker/redshift-gate.js';
 
 /** Requests to SQS, EventBridge and DynamoDB give up after this long, and really throw. */
 const SUPPORT_REQUEST_TIMEOUT_MS = 3000;
@@ -58,10 +61,26 @@ export const createWorkerDependencies = (
       'IDEMPOTENCY_TABLE_NAME is not set: deduplication is in memory, per container; duplicates reaching different containers will be processed twice',
     );
   }
+  // Hub mode: one STS client (regional endpoint: the SDK's default in v3) for every consumer role.
+  const consumerRole =
+    config.consumerRole &&
+    new ConsumerRoleCredentials({
+      client: new STSClient({ region, ...ONE_ATTEMPT }),
+      roleName: config.consumerRole.name,
+      ...(config.consumerRole.externalId !== undefined && {
+        externalId: config.consumerRole.externalId,
+      }),
+      sessionSeconds: config.consumerRole.sessionSeconds,
+      sessionName: sessionNameOf(config.functionName, randomUUID().slice(0, 8)),
+    });
   return {
     settings: config,
     revoker: new RedshiftDataShareRevoker(
-      new RedshiftClients({ requestTimeoutMs: config.redshiftRequestTimeoutMs }),
+      new RedshiftClients({
+        requestTimeoutMs: config.redshiftRequestTimeoutMs,
+        ...(consumerRole && { consumerRole }),
+      }),
+      config.workerRoleArn,
     ),
     audit: new EventBridgeAuditPublisher({
       client: new EventBridgeClient({ region, ...ONE_ATTEMPT }),
@@ -78,7 +97,7 @@ export const createWorkerDependencies = (
       deadLetterQueueUrl: config.deadLetterQueueUrl,
     }),
     store,
-    gate: new RedshiftGate({ maxConcurrency: config.redshiftMaxConcurrency }),
+    gate: new RedshiftGates({ maxConcurrency: config.redshiftMaxConcurrency }),
     metrics: new EmfMetrics({
       namespace: 'DatashareRevoker',
       dimensions: { service: 'datashare-revoker' },

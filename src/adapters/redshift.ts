@@ -6,6 +6,7 @@ import {
   RedshiftClient,
 } from '@aws-sdk/client-redshift';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { partitionOfArn } from '../core/arn.js';
 import type { Association } from '../core/audit.js';
 import { GoneVerdict, goneVerdictOf } from '../core/classify.js';
 import { FailureKind, RedshiftCallError } from '../core/errors.js';
@@ -13,40 +14,62 @@ import { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
 import type { DataShareRevoker, DisassociationResult } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import type { ConsumerRoleCredentials } from './consumer-role.js';
 
 export interface RedshiftClientOptions {
   requestTimeoutMs: number;
   connectionTimeoutMs?: number;
+  /** Hub mode: the consumer role's credentials, for calls made in consumer accounts. */
+  consumerRole?: ConsumerRoleCredentials;
 }
 
 /**
- * One Redshift client per region, built once and kept for the life of the container. The
- * client's own retries are off (`maxAttempts: 1`): the worker's retry loop is the only one, so the
- * two never multiply. The request timeout really throws (`throwOnRequestTimeout`; since
- * @smithy/node-http-handler 4.4 it only warns by default).
+ * One Redshift client per region and identity (the function's own, or a consumer account's
+ * role), built once and kept for the life of the container. The client's own retries are off
+ * (`maxAttempts: 1`): the worker's retry loop is the only one, so the two never multiply. The
+ * request timeout really throws (`throwOnRequestTimeout`; since @smithy/node-http-handler 4.4 it
+ * only warns by default).
  */
 export class RedshiftClients {
   readonly #clients = new Map<string, RedshiftClient>();
   readonly #options: RedshiftClientOptions;
 
+  /** @param prebuilt clients of the function's own identity, by region. */
   constructor(options: RedshiftClientOptions, prebuilt: Record<string, RedshiftClient> = {}) {
     this.#options = options;
-    for (const [region, client] of Object.entries(prebuilt)) this.#clients.set(region, client);
+    for (const [region, client] of Object.entries(prebuilt))
+      this.#clients.set(`own|${region}`, client);
   }
 
-  for(region: string): RedshiftClient {
-    let client = this.#clients.get(region);
+  get consumerRole(): ConsumerRoleCredentials | undefined {
+    return this.#options.consumerRole;
+  }
+
+  /** The client for `region`, as the function itself or, given `roleArn`, as that role. */
+  for(region: string, roleArn?: string): RedshiftClient {
+    const key = `${roleArn ?? 'own'}|${region}`;
+    let client = this.#clients.get(key);
     if (!client) {
+      const role = this.#options.consumerRole;
+      if (roleArn !== undefined && !role)
+        throw new TypeError(`No consumer role configured to act as ${roleArn}`);
+      const requestTimeout = this.#options.requestTimeoutMs;
       client = new RedshiftClient({
         region,
         maxAttempts: 1,
         requestHandler: new NodeHttpHandler({
           connectionTimeout: this.#options.connectionTimeoutMs ?? 2000,
-          requestTimeout: this.#options.requestTimeoutMs,
+          requestTimeout,
           throwOnRequestTimeout: true,
         }),
+        // The revoker fetches the role's credentials (bounded by its deadline) before each call,
+        // so this provider answers from the cache.
+        ...(roleArn !== undefined &&
+          role && {
+            credentials: () => role.get(roleArn, AbortSignal.timeout(requestTimeout)),
+          }),
       });
-      this.#clients.set(region, client);
+      this.#clients.set(key, client);
     }
     return client;
   }
@@ -86,16 +109,27 @@ const grantsTarget = (association: DataShareAssociation, target: DisassociationT
  */
 export class RedshiftDataShareRevoker implements DataShareRevoker {
   readonly #clients: RedshiftClients;
+  readonly #ownRoleArn: string | undefined;
 
-  constructor(clients: RedshiftClients) {
+  /** @param ownRoleArn the function's own role, reported as the actor of its own calls. */
+  constructor(clients: RedshiftClients, ownRoleArn?: string) {
     this.#clients = clients;
+    this.#ownRoleArn = ownRoleArn;
   }
 
   async disassociate(
     target: DisassociationTarget,
-    { region, signal }: { region: string; signal: AbortSignal },
+    { region, signal, assumeRole }: { region: string; signal: AbortSignal; assumeRole: boolean },
   ): Promise<DisassociationResult> {
-    const client = this.#clients.for(region);
+    const role = assumeRole ? this.#clients.consumerRole : undefined;
+    if (assumeRole && !role)
+      throw new TypeError('Asked to act as a consumer role, but none is configured');
+    const roleArn = role?.roleArn(target.accountId, partitionOfArn(target.dataShareArn));
+    // Credentials first, bounded by the attempt's signal: a denial or an STS fault is this
+    // attempt's failure, classified (ConsumerRoleError), before Redshift is called.
+    if (role && roleArn) await role.get(roleArn, signal);
+    const client = this.#clients.for(region, roleArn);
+    const actor = { accountId: target.accountId, roleArn: roleArn ?? this.#ownRoleArn ?? null };
     const { consumer } = target;
     try {
       const output = await client.send(
@@ -110,13 +144,20 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
       return {
         outcome: Outcome.Revoked,
         associations: (output.DataShareAssociations ?? []).map(toAssociation),
+        actor,
+        ...(output.$metadata?.requestId !== undefined && {
+          requestId: output.$metadata.requestId,
+        }),
       };
     } catch (error) {
       const verdict = goneVerdictOf(error as object);
+      // "Not associated" is Redshift's answer too: its request id joins the audit to CloudTrail.
+      const requestId = failureDetailsOf(error).requestId;
+      const answered = { actor, ...(requestId !== undefined && { requestId }) };
       if (verdict === GoneVerdict.Gone)
-        return { outcome: Outcome.AlreadyRevoked, associations: [] };
+        return { outcome: Outcome.AlreadyRevoked, associations: [], ...answered };
       if (verdict === GoneVerdict.Ambiguous)
-        return this.#confirmGone(client, target, signal, error);
+        return { ...(await this.#confirmGone(client, target, signal, error)), ...answered };
       throw this.#wrap(error, target, 'DisassociateDataShareConsumer');
     }
   }
@@ -126,7 +167,7 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
     target: DisassociationTarget,
     signal: AbortSignal,
     original: unknown,
-  ): Promise<DisassociationResult> {
+  ): Promise<Omit<DisassociationResult, 'actor'>> {
     let share: DataShare | undefined;
     try {
       for await (const page of paginateDescribeDataShares(

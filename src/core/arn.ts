@@ -22,6 +22,21 @@ export const NAMESPACE_ARN_PATTERN = new RegExp(
   `^arn:${PARTITION}:(?:redshift:(${REGION}):(\\d{12}):namespace:|redshift-serverless:(${REGION}):(\\d{12}):namespace/)([A-Za-z0-9-]{1,64})$`,
 );
 
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
+/** The account a consumer namespace ARN names, or `undefined` when the ARN is not one. */
+export const accountOfNamespaceArn = (arn: string): string | undefined => {
+  const match = NAMESPACE_ARN_PATTERN.exec(arn);
+  return match ? (match[3] ?? match[5]) : undefined;
+};
+
+/** The account of a Lambda function ARN (`context.invokedFunctionArn`): the worker's own account. */
+export const accountOfFunctionArn = (arn: string): string =>
+  /^arn:[a-z-]+:lambda:[a-z0-9-]+:(\d{12}):function:/.exec(arn)?.[1] ?? '';
+
+/** The partition an ARN names (`aws`, `aws-cn`, ...), or `undefined` when it is not an ARN. */
+export const partitionOfArn = (arn: string): string | undefined => /^arn:([a-z-]+):/.exec(arn)?.[1];
+
 /** The region a consumer namespace ARN names, or `undefined` when the ARN is not one. */
 export const regionOfNamespaceArn = (arn: string): string | undefined => {
   const match = NAMESPACE_ARN_PATTERN.exec(arn);

@@ -62,6 +62,23 @@ export const AuditDetailSchema = z
     satisfiedBy: z
       .optional(z.string())
       .check(z.describe('the eventId whose Redshift call confirmed the revocation')),
+    consumerAccountId: z
+      .optional(z.nullable(z.string()))
+      .check(z.describe('the consumer account the decision acts in (null when REJECTED unparsed)')),
+    actor: z
+      .optional(z.nullable(z.object({ accountId: z.string(), roleArn: z.nullable(z.string()) })))
+      .check(
+        z.describe(
+          "who the Redshift call was made as: the consumer role assumed, or the function's own role (roleArn null when not configured); null when no call was made",
+        ),
+      ),
+    redshiftRequestId: z
+      .optional(z.nullable(z.string()))
+      .check(
+        z.describe(
+          "Redshift's RequestId for the call's answer: the consumer account's CloudTrail records it as requestID",
+        ),
+      ),
     messageId: z.string(),
     bodySha256: z.optional(z.string()),
     worker: z.object({

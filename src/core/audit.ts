@@ -113,6 +113,23 @@ export const capAuditText = (detail: AuditDetail): AuditDetail => {
       code: capper.text(detail.error.code, caps.errorCode, 'error.code'),
       message: capper.text(detail.error.message, caps.errorMessage, 'error.message'),
     };
+  if (detail.actor)
+    capped.actor = {
+      accountId: capper.text(detail.actor.accountId, caps.short, 'actor.accountId'),
+      roleArn: capper.nullable(detail.actor.roleArn, caps.arn, 'actor.roleArn'),
+    };
+  if (typeof detail.consumerAccountId === 'string')
+    capped.consumerAccountId = capper.text(
+      detail.consumerAccountId,
+      caps.short,
+      'consumerAccountId',
+    );
+  if (typeof detail.redshiftRequestId === 'string')
+    capped.redshiftRequestId = capper.text(
+      detail.redshiftRequestId,
+      caps.short,
+      'redshiftRequestId',
+    );
   if (detail.satisfiedBy !== undefined)
     capped.satisfiedBy = capper.text(detail.satisfiedBy, caps.identifier, 'satisfiedBy');
   if (detail.bodySha256 !== undefined)

@@ -88,6 +88,23 @@ export class RedshiftCallError extends AwsCallError {
   }
 }
 
+/**
+ * STS `AssumeRole` of a consumer account's role failed. A subclass of `RedshiftCallError`, so the
+ * retry loop treats it as a failed attempt: denied is permanent (`ConsumerRoleDenied`), STS
+ * throttling and 5xx are retried with the same backoff and deadline rules as Redshift's.
+ */
+export class ConsumerRoleError extends RedshiftCallError {
+  constructor(
+    message: string,
+    details: AwsFailureDetails,
+    context: ErrorContext = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, details, context, options);
+    this.name = 'ConsumerRoleError';
+  }
+}
+
 /** No time is left before the Lambda deadline to start another attempt and still finish. */
 export class DeadlineExceededError extends RevokerError {
   constructor(message: string, context: ErrorContext = {}, options?: ErrorOptions) {

@@ -21,6 +21,8 @@ export const RejectionCode = {
   BodyTooLarge: 'BodyTooLarge',
   MalformedJson: 'MalformedJson',
   SchemaViolation: 'SchemaViolation',
+  /** A valid request for a consumer account the worker may not act in. */
+  ConsumerAccountNotAllowed: 'ConsumerAccountNotAllowed',
 } as const;
 export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
 
@@ -112,6 +114,13 @@ export const rejectionMessage = (problems: readonly FieldProblem[]): string => {
   }
   return `${message}${moreNote(problems.length - listed)}`;
 };
+
+/** A rejection of a body that parsed but asks for what the worker may not do. */
+export const refusal = (
+  code: RejectionCode,
+  problems: FieldProblem[],
+  eventId: string | null,
+): Rejection => ({ code, problems, eventId, message: rejectionMessage(problems) });
 
 const reject = (
   code: RejectionCode,

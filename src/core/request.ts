@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
-import { DATASHARE_ARN_PATTERN, NAMESPACE_ARN_PATTERN, REGION_PATTERN } from './arn.js';
+import {
+  ACCOUNT_ID_PATTERN,
+  accountOfNamespaceArn,
+  DATASHARE_ARN_PATTERN,
+  NAMESPACE_ARN_PATTERN,
+  REGION_PATTERN,
+} from './arn.js';
 
 /**
  * What each field must be, in words an operator reads in the DLQ. Each schema below carries its
@@ -14,6 +20,8 @@ export const EXPECTATIONS = {
     'a consumer namespace ARN: arn:<partition>:redshift:<region>:<account>:namespace:<id> or arn:<partition>:redshift-serverless:<region>:<account>:namespace/<id>',
   consumerRegion: 'an AWS region code such as us-east-1',
   disassociateEntireAccount: 'the boolean true',
+  consumerAccountId:
+    "the consumer's 12-digit AWS account id (for consumerArn, the ARN's own account)",
   policyId: 'a non-empty string of at most 256 characters',
   issuedAt: 'an ISO-8601 timestamp with a time zone, such as 2026-11-25T08:00:00Z',
   reason: 'a string of at most 1024 characters',
@@ -36,6 +44,7 @@ export const RevocationRequestSchema = z
     disassociateEntireAccount: z.optional(
       z.boolean({ error: EXPECTATIONS.disassociateEntireAccount }),
     ),
+    consumerAccountId: z.optional(matching(ACCOUNT_ID_PATTERN, EXPECTATIONS.consumerAccountId)),
     policyId: z.string({ error: EXPECTATIONS.policyId }).check(z.minLength(1), z.maxLength(256)),
     issuedAt: z.iso.datetime({ offset: true, error: EXPECTATIONS.issuedAt }),
     reason: z.optional(z.string({ error: EXPECTATIONS.reason }).check(z.maxLength(1024))),
@@ -57,6 +66,22 @@ export const RevocationRequestSchema = z
           path: ['target'],
           input: given.length === 0 ? 'none of them' : given.join(' and '),
           message: EXPECTATIONS.target,
+        });
+      }
+      // A namespace ARN names its account: a different consumerAccountId is a contradiction, and
+      // acting on either could revoke the wrong consumer.
+      const arnAccount =
+        request.consumerArn === undefined ? undefined : accountOfNamespaceArn(request.consumerArn);
+      if (
+        arnAccount !== undefined &&
+        request.consumerAccountId !== undefined &&
+        request.consumerAccountId !== arnAccount
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['consumerAccountId'],
+          input: `"${request.consumerAccountId}", while consumerArn names account ${arnAccount}`,
+          message: `the account of consumerArn (${arnAccount}), or nothing`,
         });
       }
     }),

@@ -174,7 +174,7 @@ export function createEventSourceMapping(options: EventSourceMappingOptions): Ev
         functionName: settings.functionName,
         partition: arn.partition,
         region: awsRegion,
-        accountId: arn.accountId,
+        accountId: settings.accountId ?? arn.accountId,
         memoryLimitInMB: settings.memoryLimitInMB,
       },
       stats,

@@ -47,6 +47,9 @@ export const decisionAuditDetail = (
       resolution.associations?.length ? resolution.associations : undefined,
     ),
     ...optional('satisfiedBy', resolution.satisfiedBy),
+    consumerAccountId: decision.target.accountId,
+    actor: resolution.actor ?? null,
+    redshiftRequestId: resolution.redshiftRequestId ?? null,
     messageId: primary.record.messageId,
     worker,
   };

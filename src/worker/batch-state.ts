@@ -1,5 +1,6 @@
 import type pLimit from 'p-limit';
 import type { Logger } from 'pino';
+import type { AccountScope } from '../core/account-scope.js';
 import type { Random } from '../core/backoff.js';
 import type { Clock, Deadline } from '../core/deadline.js';
 import { AwsCallError, DeadlineExceededError, toError } from '../core/errors.js';
@@ -16,7 +17,7 @@ import type {
   Resolution,
 } from './ports.js';
 import type { Decision, Delivery } from './prepare.js';
-import type { RedshiftGate, Sleep } from './redshift-gate.js';
+import type { RedshiftGates, Sleep } from './redshift-gate.js';
 
 // What the steps of `processBatch` share: its dependencies and settings, its timing constants,
 // and the state a decision moves through.
@@ -33,6 +34,8 @@ export interface WorkerSettings {
   redshiftRequestTimeoutMs: number;
   deadlineReserveMs: number;
   dryRun: boolean;
+  /** Hub mode: the accounts besides its own the worker may act in (with the consumer role). */
+  consumerRole?: { accounts: ReadonlySet<string> | '*' };
 }
 
 export interface WorkerDependencies {
@@ -41,7 +44,8 @@ export interface WorkerDependencies {
   audit: AuditPublisher;
   queue: MessageQueue;
   store: IdempotencyStore;
-  gate: RedshiftGate;
+  /** One adaptive rate per control plane (account, region), one in-flight cap per container. */
+  gate: RedshiftGates;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
@@ -95,6 +99,8 @@ export interface Tracked {
 
 /** What every step of one invocation shares besides its dependencies. */
 export interface Invocation {
+  /** Where this worker may act: its own account (from the invocation's ARN) and the configured ones. */
+  scope: AccountScope;
   /** This invocation's lease on the decisions it claims (owner unique per invocation). */
   lease: Lease;
   /** When the Redshift phase must end (`DEADLINE_RESERVE_MS` before the Lambda deadline). */

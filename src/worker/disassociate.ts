@@ -11,6 +11,8 @@ export interface RetryOptions {
   revoker: DataShareRevoker;
   gate: RedshiftGate;
   region: string;
+  /** Act as the consumer role in the target's account (hub mode) rather than as the function. */
+  assumeRole: boolean;
   deadline: Deadline;
   maxAttempts: number;
   requestTimeoutMs: number;
@@ -95,6 +97,7 @@ export const disassociateWithRetry = async (
           sentAt = clock();
           return revoker.disassociate(target, {
             region: options.region,
+            assumeRole: options.assumeRole,
             signal: deadline.signal(options.requestTimeoutMs),
           });
         },

@@ -9,20 +9,35 @@ import type { DisassociationTarget } from '../core/target.js';
 
 // ── Redshift ──────────────────────────────────────────────────────────────────────────────────
 
+/** Who a Redshift call was made as: the consumer role assumed, or the function's own role. */
+export interface Actor {
+  accountId: string;
+  /** Null when the function's own role ARN is not configured (`WORKER_ROLE_ARN`). */
+  roleArn: string | null;
+}
+
 export interface DisassociationResult {
   outcome: typeof Outcome.Revoked | typeof Outcome.AlreadyRevoked;
   /** The datashare's associations as Redshift returned them after the call, when it did. */
   associations: Association[];
+  /** Absent only when no call was made after all (another container confirmed the target). */
+  actor?: Actor;
+  /** Redshift's `RequestId` for the answer: the consumer account's CloudTrail records it. */
+  requestId?: string;
 }
 
 /** Removes a consumer's access to a datashare: one `DisassociateDataShareConsumer` attempt. */
 export interface DataShareRevoker {
   /**
-   * @throws {RedshiftCallError} classified as throttled, transient or permanent.
+   * Calls in `target.accountId`: as the consumer role there when `assumeRole` (hub mode, a
+   * consumer account), else with the function's own credentials.
+   *
+   * @throws {RedshiftCallError} classified as throttled, transient or permanent
+   * (`ConsumerRoleError` when the role could not be assumed).
    */
   disassociate(
     target: DisassociationTarget,
-    options: { region: string; signal: AbortSignal },
+    options: { region: string; signal: AbortSignal; assumeRole: boolean },
   ): Promise<DisassociationResult>;
 }
 
@@ -90,6 +105,9 @@ export interface Resolution {
   associations?: Association[];
   satisfiedBy?: string;
   error?: { code: string; message: string };
+  /** Who the successful call was made as, and Redshift's request id (absent: no call was made). */
+  actor?: Actor;
+  redshiftRequestId?: string;
   /**
    * Every message that carried the decision when it was resolved: a FAILED resolution is reused
    * only by one of them (their return after a failed audit), never by a replay, which is a new

@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Logger } from 'pino';
+import { type AccountScope, accountRefusal } from '../core/account-scope.js';
 import { DeadLetterAttribute } from '../core/dead-letter.js';
 import { type Envelope, parseMessageBody, type Rejection } from '../core/parse.js';
 import type { RevocationRequest } from '../core/request.js';
@@ -41,12 +42,14 @@ const receiveCountOf = (record: SQSRecord): number => {
 
 /**
  * Parses every message and groups the valid ones by eventId, keeping batch order. A message that
- * fails to parse becomes a rejection; nothing here throws.
+ * fails to parse, or names a consumer account outside `scope`, becomes a rejection; nothing here
+ * throws.
  */
 export const prepareBatch = (
   records: readonly SQSRecord[],
   logger: Logger,
   awsRequestId: string,
+  scope: AccountScope,
 ): PreparedBatch => {
   const byEventId = new Map<string, Decision>();
   const rejected: RejectedDelivery[] = [];
@@ -64,6 +67,12 @@ export const prepareBatch = (
       rejected.push({ delivery, rejection: parsed.rejection });
       continue;
     }
+    const target = targetOf(parsed.request, scope.ownAccountId);
+    const refused = accountRefusal(target, scope, parsed.request.eventId);
+    if (refused) {
+      rejected.push({ delivery, rejection: refused });
+      continue;
+    }
     const existing = byEventId.get(parsed.request.eventId);
     if (existing) {
       existing.deliveries.push(delivery);
@@ -73,7 +82,7 @@ export const prepareBatch = (
       eventId: parsed.request.eventId,
       request: parsed.request,
       envelope: parsed.envelope,
-      target: targetOf(parsed.request),
+      target,
       deliveries: [delivery],
     });
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
+import { accountOfFunctionArn } from '../core/arn.js';
 import { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import type { WorkerIdentity } from './audit-detail.js';
@@ -41,6 +42,10 @@ export const processBatch = async (
   const startedAt = clock();
   const remainingAtStart = context.getRemainingTimeInMillis();
   const invocation: Invocation = {
+    scope: {
+      ownAccountId: accountOfFunctionArn(context.invokedFunctionArn),
+      ...(settings.consumerRole && { consumerAccounts: settings.consumerRole.accounts }),
+    },
     // The lease ends with the invocation's own deadline, so a crashed holder never blocks a
     // decision longer; the owner is unique even where request ids are not (local harnesses).
     lease: {
@@ -82,6 +87,7 @@ export const processBatch = async (
       event.Records ?? [],
       deps.logger,
       context.awsRequestId,
+      invocation.scope,
     );
     const candidates: Tracked[] = decisions.map((decision) => ({
       decision,

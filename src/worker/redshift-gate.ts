@@ -50,13 +50,18 @@ export class RedshiftGate {
   #lastCutAt = Number.NEGATIVE_INFINITY;
   #cuts = 0;
 
+  /**
+   * @param options.inFlight a concurrency limit shared with other gates (one per control plane),
+   * so that the cap on calls in flight stays per container; default: its own.
+   */
   constructor(options: {
     maxConcurrency: number;
     rate?: Partial<RateSettings>;
     clock?: Clock;
     sleep?: Sleep;
+    inFlight?: LimitFunction;
   }) {
-    this.#limit = pLimit(options.maxConcurrency);
+    this.#limit = options.inFlight ?? pLimit(options.maxConcurrency);
     this.#clock = options.clock ?? systemClock;
     this.#sleep = options.sleep ?? sleep;
     this.#settings = { ...DEFAULT_RATE, ...options.rate };
@@ -76,25 +81,20 @@ export class RedshiftGate {
    * before waiting, so a caller can give up when the wait would end past its deadline.
    * `isThrottle` tells the gate which failures are Redshift asking it to slow down.
    */
-  run<T>(
+  async run<T>(
     call: (waitedMs: number) => Promise<T>,
     options: { canStart: (waitMs: number) => boolean; isThrottle: (error: unknown) => boolean },
   ): Promise<T | typeof NOT_STARTED> {
+    const queuedAt = this.#clock();
+    // The rate slot first, outside the in-flight cap: a slow control plane's paced calls must not
+    // hold the slots that calls to other control planes need.
+    const paced = await this.#pace(options.canStart);
+    if (paced === NOT_STARTED) return NOT_STARTED;
     return this.#limit(async () => {
-      const queuedAt = this.#clock();
-      // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
-      for (let cuts = -1; cuts !== this.#cuts; ) {
-        cuts = this.#cuts;
-        // GCRA (a token bucket as arithmetic): `#nextSlotAt` is the theoretical time of the next
-        // call at the current rate; a call may go up to `burst - 1` intervals ahead of it.
-        const now = this.#clock();
-        const interval = 1000 / this.#rate;
-        const theoretical = Math.max(now, this.#nextSlotAt);
-        const slot = Math.max(now, theoretical - (this.#burst - 1) * interval);
-        if (!options.canStart(slot - now)) return NOT_STARTED;
-        this.#nextSlotAt = theoretical + interval;
-        if (slot > now) await this.#sleep(slot - now);
-      }
+      // A cut while the call waited for its in-flight slot re-spaces it: a cut takes effect at once.
+      if (paced !== this.#cuts && (await this.#pace(options.canStart)) === NOT_STARTED)
+        return NOT_STARTED;
+      if (!options.canStart(0)) return NOT_STARTED;
       const sentAt = this.#clock();
       try {
         const result = await call(sentAt - queuedAt);
@@ -108,6 +108,25 @@ export class RedshiftGate {
         throw error;
       }
     });
+  }
+
+  /** Waits for a rate slot; returns the number of cuts it was spaced by, or NOT_STARTED. */
+  async #pace(canStart: (waitMs: number) => boolean): Promise<number | typeof NOT_STARTED> {
+    // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
+    let cuts = -1;
+    while (cuts !== this.#cuts) {
+      cuts = this.#cuts;
+      // GCRA (a token bucket as arithmetic): `#nextSlotAt` is the theoretical time of the next
+      // call at the current rate; a call may go up to `burst - 1` intervals ahead of it.
+      const now = this.#clock();
+      const interval = 1000 / this.#rate;
+      const theoretical = Math.max(now, this.#nextSlotAt);
+      const slot = Math.max(now, theoretical - (this.#burst - 1) * interval);
+      if (!canStart(slot - now)) return NOT_STARTED;
+      this.#nextSlotAt = theoretical + interval;
+      if (slot > now) await this.#sleep(slot - now);
+    }
+    return cuts;
   }
 
   #onThrottled(sentAt: number): void {
@@ -124,3 +143,29 @@ export class RedshiftGate {
 
 /** Returned by `RedshiftGate.run` when the caller's `canStart` said no. */
 export const NOT_STARTED = Symbol('not started');
+
+/**
+ * One adaptive rate per Redshift control plane (account and region), sharing one cap on calls in
+ * flight for the container: a throttle in one account never slows calls to another.
+ */
+export class RedshiftGates {
+  readonly #gates = new Map<string, RedshiftGate>();
+  readonly #inFlight: LimitFunction;
+  readonly #options: ConstructorParameters<typeof RedshiftGate>[0];
+
+  constructor(options: Omit<ConstructorParameters<typeof RedshiftGate>[0], 'inFlight'>) {
+    this.#inFlight = pLimit(options.maxConcurrency);
+    this.#options = { ...options, inFlight: this.#inFlight };
+  }
+
+  /** The gate of one control plane, made on first use. */
+  for(accountId: string, region: string): RedshiftGate {
+    const key = `${accountId}|${region}`;
+    let gate = this.#gates.get(key);
+    if (!gate) {
+      gate = new RedshiftGate(this.#options);
+      this.#gates.set(key, gate);
+    }
+    return gate;
+  }
+}

@@ -19,7 +19,7 @@ import { highestReceiveCount } from './prepare.js';
 
 export const resolveDecisions = async (
   tracked: Tracked[],
-  { redshiftDeadline: deadline }: Pick<Invocation, 'redshiftDeadline'>,
+  { redshiftDeadline: deadline, scope }: Pick<Invocation, 'redshiftDeadline' | 'scope'>,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
@@ -38,7 +38,9 @@ export const resolveDecisions = async (
     byTarget.set(key, [...(byTarget.get(key) ?? []), t]);
   }
   await Promise.all(
-    [...byTarget].map(([key, members]) => resolveTarget(key, members, deadline, deps, nowIso)),
+    [...byTarget].map(([key, members]) =>
+      resolveTarget(key, members, deadline, scope.ownAccountId, deps, nowIso),
+    ),
   );
 };
 
@@ -46,6 +48,7 @@ const resolveTarget = async (
   key: string,
   members: Tracked[],
   deadline: Deadline,
+  ownAccountId: string,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
@@ -86,10 +89,14 @@ const resolveTarget = async (
   const { target } = leader.decision;
   const log = leader.decision.deliveries[0].log;
   try {
+    const region = callRegionOf(target, settings.region);
     const { result, attempts, sentAt, satisfiedBy } = await disassociateWithRetry(target, {
       revoker: deps.revoker,
-      gate: deps.gate,
-      region: callRegionOf(target, settings.region),
+      // One adaptive rate per control plane: a throttle in one account never slows another.
+      gate: deps.gate.for(target.accountId, region),
+      region,
+      // Hub and spoke: in a consumer account, as its consumer role; in our own, as ourselves.
+      assumeRole: target.accountId !== ownAccountId,
       deadline,
       maxAttempts: settings.redshiftMaxAttempts,
       requestTimeoutMs: settings.redshiftRequestTimeoutMs,
@@ -129,7 +136,14 @@ const resolveTarget = async (
         fromStore: false,
         resolution: satisfiedBy
           ? { outcome: Outcome.AlreadyRevoked, processedAt, attempts, satisfiedBy }
-          : { outcome: result.outcome, processedAt, attempts, associations: result.associations },
+          : {
+              outcome: result.outcome,
+              processedAt,
+              attempts,
+              associations: result.associations,
+              ...(result.actor && { actor: result.actor }),
+              ...(result.requestId !== undefined && { redshiftRequestId: result.requestId }),
+            },
       };
     }
     // A confirmation read from the store is not ours to record again.

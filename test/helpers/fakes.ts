@@ -18,7 +18,7 @@ import type {
   VisibilityChange,
 } from '../../src/worker/ports.js';
 import type { WorkerDependencies, WorkerSettings } from '../../src/worker/process-batch.js';
-import { RedshiftGate } from '../../src/worker/redshift-gate.js';
+import { RedshiftGates } from '../../src/worker/redshift-gate.js';
 
 /** A clock that only moves when the code under test sleeps (or the test advances it). */
 export class VirtualClock {
@@ -289,7 +289,7 @@ export const testWorker = (
       audit,
       queue,
       store,
-      gate: new RedshiftGate({ maxConcurrency: 5, clock: read, sleep }),
+      gate: new RedshiftGates({ maxConcurrency: 5, clock: read, sleep }),
       metrics,
       logger,
       clock: read,

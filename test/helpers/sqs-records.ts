@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
+/** The worker's own account (its function ARN's), where the test consumers live. */
+export const WORKER_ACCOUNT_ID = '111122223333';
+
 export const SOURCE_QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:revocations';
 export const SOURCE_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/revocations';
 
@@ -57,7 +60,7 @@ export const lambdaContext = (clock: () => number, timeoutMs = 30_000): Context 
     callbackWaitsForEmptyEventLoop: true,
     functionName: 'revoker-test',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:revoker-test',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:${WORKER_ACCOUNT_ID}:function:revoker-test`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
     logGroupName: '/aws/lambda/revoker-test',

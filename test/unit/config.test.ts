@@ -41,6 +41,7 @@ describe('loadConfig — defaults', () => {
       deadlineReserveMs: 3000,
       dryRun: false,
       logLevel: 'info',
+      functionName: 'datashare-revoker',
     });
   });
 
@@ -60,6 +61,12 @@ describe('loadConfig — defaults', () => {
       REDSHIFT_REQUEST_TIMEOUT_MS: '2500',
       DEADLINE_RESERVE_MS: '2000',
       DRY_RUN: 'true',
+      CONSUMER_ROLE_NAME: 'datashare-revoker-spoke',
+      CONSUMER_ACCOUNTS: '222233334444, 333344445555',
+      CONSUMER_ROLE_EXTERNAL_ID: 'governance-7',
+      CONSUMER_ROLE_SESSION_SECONDS: '900',
+      AWS_LAMBDA_FUNCTION_NAME: 'revoker-prod',
+      WORKER_ROLE_ARN: 'arn:aws:iam::111122223333:role/revoker-prod',
       LOG_LEVEL: 'debug',
     };
     // Act
@@ -81,6 +88,14 @@ describe('loadConfig — defaults', () => {
       deadlineReserveMs: 2000,
       dryRun: true,
       logLevel: 'debug',
+      consumerRole: {
+        name: 'datashare-revoker-spoke',
+        accounts: new Set(['222233334444', '333344445555']),
+        externalId: 'governance-7',
+        sessionSeconds: 900,
+      },
+      workerRoleArn: 'arn:aws:iam::111122223333:role/revoker-prod',
+      functionName: 'revoker-prod',
     });
   });
 
@@ -128,6 +143,12 @@ describe('loadConfig — defaults', () => {
       'REDSHIFT_REQUEST_TIMEOUT_MS',
       'DEADLINE_RESERVE_MS',
       'DRY_RUN',
+      'CONSUMER_ROLE_NAME',
+      'CONSUMER_ACCOUNTS',
+      'CONSUMER_ROLE_EXTERNAL_ID',
+      'CONSUMER_ROLE_SESSION_SECONDS',
+      'AWS_LAMBDA_FUNCTION_NAME',
+      'WORKER_ROLE_ARN',
       'LOG_LEVEL',
     ]);
   });
@@ -255,6 +276,20 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       REDSHIFT_REQUEST_TIMEOUT_MS: ['a whole number from 100 to 120000'],
       DEADLINE_RESERVE_MS: ['a whole number from 2000 to 60000'],
       DRY_RUN: ['"true" or "false"'],
+      CONSUMER_ROLE_NAME: [
+        'an IAM role name (1 to 64 of letters, digits and +=,.@_-)',
+        "the consumer role's name when CONSUMER_ACCOUNTS is set (single-account mode acts in its own account only)",
+      ],
+      CONSUMER_ACCOUNTS: [
+        '"*" or comma-separated 12-digit AWS account ids',
+        '"*" or comma-separated 12-digit AWS account ids when CONSUMER_ROLE_NAME is set (hub mode)',
+      ],
+      CONSUMER_ROLE_EXTERNAL_ID: ['an external id (2 to 1224 of letters, digits and +=,.@:/_-)'],
+      CONSUMER_ROLE_SESSION_SECONDS: ['a whole number from 900 to 43200'],
+      AWS_LAMBDA_FUNCTION_NAME: ['a function name'],
+      WORKER_ROLE_ARN: [
+        "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
+      ],
       LOG_LEVEL: ['one of fatal, error, warn, info, debug, trace, silent'],
     };
     expect(Object.keys(expectations)).toEqual(CONFIG_VARIABLES);
@@ -265,7 +300,12 @@ describe('loadConfig — bad values fail with the variable, the value given and 
     );
     fc.assert(
       fc.property(fc.constantFrom(...CONFIG_VARIABLES), value, (name, given) => {
-        const env = { ...required(), [name]: given };
+        // The hub's two variables come as a pair: each is checked with a valid partner.
+        const partner: Record<string, Record<string, string>> = {
+          CONSUMER_ROLE_NAME: { CONSUMER_ACCOUNTS: '*' },
+          CONSUMER_ACCOUNTS: { CONSUMER_ROLE_NAME: 'spoke' },
+        };
+        const env = { ...required(), ...partner[name], [name]: given };
         let message: string;
         try {
           loadConfig(env);
@@ -284,4 +324,42 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       }),
     );
   });
+});
+
+describe('loadConfig — hub and spoke', () => {
+  it('is single-account mode when CONSUMER_ROLE_NAME is unset', () => {
+    expect(loadConfig(required()).consumerRole).toBeUndefined();
+  });
+
+  it('reads CONSUMER_ACCOUNTS=* as any account, given explicitly', () => {
+    const config = loadConfig({
+      ...required(),
+      CONSUMER_ROLE_NAME: 'spoke',
+      CONSUMER_ACCOUNTS: '*',
+    });
+    expect(config.consumerRole).toEqual({ name: 'spoke', accounts: '*', sessionSeconds: 3600 });
+  });
+
+  it('fails closed: CONSUMER_ROLE_NAME without CONSUMER_ACCOUNTS fails the cold start, naming the variable', () => {
+    expect(() => loadConfig({ ...required(), CONSUMER_ROLE_NAME: 'spoke' })).toThrow(
+      'CONSUMER_ACCOUNTS: expected "*" or comma-separated 12-digit AWS account ids when CONSUMER_ROLE_NAME is set (hub mode); given nothing (unset)',
+    );
+  });
+
+  it('refuses an account list without a role to act with', () => {
+    expect(() => loadConfig({ ...required(), CONSUMER_ACCOUNTS: '222233334444' })).toThrow(
+      /CONSUMER_ROLE_NAME: expected the consumer role's name/,
+    );
+  });
+
+  it.each(['22223333444', '222233334444,', '*,222233334444', 'all'])(
+    'rejects CONSUMER_ACCOUNTS=%s',
+    (accounts) => {
+      expect(() =>
+        loadConfig({ ...required(), CONSUMER_ROLE_NAME: 'spoke', CONSUMER_ACCOUNTS: accounts }),
+      ).toThrow(
+        `CONSUMER_ACCOUNTS: expected "*" or comma-separated 12-digit AWS account ids; given ${JSON.stringify(accounts)}`,
+      );
+    },
+  );
 });

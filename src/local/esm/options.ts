@@ -26,6 +26,11 @@ export interface EventSourceMappingOptions {
   memoryLimitInMB?: number;
   /** `awsRegion` of the records; default: the region in the queue ARN. */
   region?: string;
+  /**
+   * The function's account, in `context.invokedFunctionArn` (the worker's own account); default:
+   * the account in the queue ARN (fauxqs names every queue's account 000000000000).
+   */
+  accountId?: string;
   /** Long-poll duration per `ReceiveMessage`, 1..20 s, default 20 (what Lambda's pollers use). */
   waitTimeSeconds?: number;
   /** Backoff after failed SQS calls: full jitter, doubling from `baseDelayMs` up to `maxDelayMs`. */
@@ -50,6 +55,7 @@ export interface ResolvedOptions {
   functionName: string;
   memoryLimitInMB: number;
   region: string | undefined;
+  accountId: string | undefined;
   waitTimeSeconds: number;
   retry: { baseDelayMs: number; maxDelayMs: number; deleteAttempts: number };
   logger: Logger | undefined;
@@ -212,6 +218,7 @@ export function resolveOptions(options: EventSourceMappingOptions): ResolvedOpti
       ESM_LIMITS.memoryLimitInMB,
     ),
     region: options.region,
+    accountId: options.accountId,
     waitTimeSeconds: integerIn(
       'waitTimeSeconds',
       options.waitTimeSeconds,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseMessageBody } from '../../core/parse.js';
 import { type DisassociationTarget, targetKey, targetOf } from '../../core/target.js';
+import { DEFAULT_CONSUMER_ACCOUNT_ID } from '../redshift-emulator/index.js';
 import { InputFileError } from './errors.js';
 
 /** One message of the events file, as `npm start` sends it. */
@@ -48,7 +49,8 @@ export const planWaves = (bodies: readonly { line: number; body: string }[]): Ev
       };
     }
     const { eventId } = parsed.request;
-    const target = targetOf(parsed.request);
+    // Waves only order the demo's sends: the local worker's own account stands for any omitted one.
+    const target = targetOf(parsed.request, DEFAULT_CONSUMER_ACCOUNT_ID);
     const first = firstWaveOfEvent.get(eventId);
     if (first !== undefined) return { line, body, eventId, target, valid: true, wave: first + 1 };
     if (parsed.request.dryRun === true) {

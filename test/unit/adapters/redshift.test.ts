@@ -20,17 +20,23 @@ const redshift = mockClient(RedshiftClient);
 const namespaceTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'namespace', arn: CONSUMER_ARN },
+  accountId: '111122223333',
 };
 const regionTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'region', region: 'eu-central-1' },
+  accountId: '111122223333',
 };
 const accountTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'account' },
+  accountId: '111122223333',
 };
 
 const CONSUMER_ACCOUNT = '111122223333';
+/** Calls as the function itself (no WORKER_ROLE_ARN configured). */
+const OWN_ACTOR = { accountId: CONSUMER_ACCOUNT, roleArn: null };
+const GONE = { actor: OWN_ACTOR, requestId: 'req-ds' };
 
 // Message texts as Redshift writes them (field notes).
 const ARN_DOES_NOT_EXIST = `Can't disassociate consumer from datashare ${DATA_SHARE_ARN} because the ARN doesn't exist.`;
@@ -53,7 +59,7 @@ const throttling = () =>
 
 const revoker = () => new RedshiftDataShareRevoker(new RedshiftClients({ requestTimeoutMs: 1000 }));
 
-const call = { region: 'eu-west-1', signal: new AbortController().signal };
+const call = { region: 'eu-west-1', signal: new AbortController().signal, assumeRole: false };
 
 /** What a revocation throws, to assert on. */
 const failureOf = async (promise: Promise<unknown>): Promise<RedshiftCallError> => {
@@ -93,6 +99,7 @@ describe('RedshiftDataShareRevoker — the DisassociateDataShareConsumer call', 
     // Act
     await revoker().disassociate(namespaceTarget, {
       region: 'eu-west-1',
+      assumeRole: false,
       signal: controller.signal,
     });
     // Assess
@@ -133,6 +140,7 @@ describe('RedshiftDataShareRevoker — the DisassociateDataShareConsumer call', 
         { consumerRegion: 'eu-central-1', status: 'ACTIVE' },
         {},
       ],
+      actor: OWN_ACTOR,
     });
   });
 
@@ -141,6 +149,7 @@ describe('RedshiftDataShareRevoker — the DisassociateDataShareConsumer call', 
     expect(await revoker().disassociate(namespaceTarget, call)).toEqual({
       outcome: Outcome.Revoked,
       associations: [],
+      actor: OWN_ACTOR,
     });
   });
 });
@@ -156,7 +165,7 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
     // Act
     const result = await revoker().disassociate(namespaceTarget, call);
     // Assess
-    expect(result).toEqual({ outcome: Outcome.AlreadyRevoked, associations: [] });
+    expect(result).toEqual({ outcome: Outcome.AlreadyRevoked, associations: [], ...GONE });
     expect(redshift.commandCalls(DescribeDataSharesCommand)).toHaveLength(0);
   });
 
@@ -172,7 +181,7 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
       // Act
       const result = await revoker().disassociate(namespaceTarget, call);
       // Assess
-      expect(result).toEqual({ outcome: Outcome.AlreadyRevoked, associations: [] });
+      expect(result).toEqual({ outcome: Outcome.AlreadyRevoked, associations: [], ...GONE });
       const describes = redshift.commandCalls(DescribeDataSharesCommand);
       expect(describes).toHaveLength(1);
       expect(describes[0]?.args[0].input).toMatchObject({ DataShareArn: DATA_SHARE_ARN });
@@ -208,6 +217,7 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
           status: 'ACTIVE',
         },
       ],
+      ...GONE,
     });
   });
 
@@ -219,6 +229,7 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
     expect(await revoker().disassociate(namespaceTarget, call)).toEqual({
       outcome: Outcome.AlreadyRevoked,
       associations: [],
+      ...GONE,
     });
   });
 
@@ -450,7 +461,7 @@ describe('RedshiftClients', () => {
       new RedshiftClients({ requestTimeoutMs: 1000 }, { 'us-east-1': east, 'eu-west-1': west }),
     );
     // Act
-    await revoker.disassociate(namespaceTarget, { region: 'eu-west-1', signal: call.signal });
+    await revoker.disassociate(namespaceTarget, { ...call, region: 'eu-west-1' });
     // Assess
     expect(westMock.commandCalls(DisassociateDataShareConsumerCommand)).toHaveLength(1);
     expect(eastMock.commandCalls(DisassociateDataShareConsumerCommand)).toHaveLength(0);

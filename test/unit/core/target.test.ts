@@ -17,34 +17,62 @@ import {
 const request = (overrides: Record<string, unknown> = {}): RevocationRequest =>
   JSON.parse(JSON.stringify(validRequest(overrides))) as RevocationRequest;
 
+const OWN = '999988887777';
 const namespaceTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'namespace', arn: CONSUMER_ARN },
+  accountId: '111122223333',
 };
 const regionTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'region', region: 'eu-central-1' },
+  accountId: OWN,
 };
 const accountTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
   consumer: { kind: 'account' },
+  accountId: OWN,
 };
 
 describe('targetOf', () => {
   it('names the consumer namespace of a request with a consumerArn', () => {
-    expect(targetOf(request())).toEqual(namespaceTarget);
+    expect(targetOf(request(), OWN)).toEqual(namespaceTarget);
   });
 
   it('names the region of a request with a consumerRegion', () => {
-    expect(targetOf(request({ consumerArn: undefined, consumerRegion: 'eu-central-1' }))).toEqual(
-      regionTarget,
-    );
+    expect(
+      targetOf(request({ consumerArn: undefined, consumerRegion: 'eu-central-1' }), OWN),
+    ).toEqual(regionTarget);
   });
 
   it('names the entire account of a request with disassociateEntireAccount', () => {
-    expect(targetOf(request({ consumerArn: undefined, disassociateEntireAccount: true }))).toEqual(
-      accountTarget,
+    expect(
+      targetOf(request({ consumerArn: undefined, disassociateEntireAccount: true }), OWN),
+    ).toEqual(accountTarget);
+  });
+
+  it("acts in the namespace ARN's own account, whatever the worker's", () => {
+    expect(targetOf(request(), OWN).accountId).toBe('111122223333');
+    expect(targetOf(request({ consumerArn: SERVERLESS_CONSUMER_ARN }), OWN).accountId).toBe(
+      '111122223333',
     );
+  });
+
+  it('acts in consumerAccountId for region- and account-wide targets', () => {
+    const regionWide = request({
+      consumerArn: undefined,
+      consumerRegion: 'eu-central-1',
+      consumerAccountId: '222233334444',
+    });
+    expect(targetOf(regionWide, OWN)).toEqual({ ...regionTarget, accountId: '222233334444' });
+  });
+});
+
+describe('targetKey across accounts', () => {
+  it('tells apart the same region, and the whole of two accounts, on one datashare', () => {
+    const other = '222233334444';
+    expect(targetKey({ ...regionTarget, accountId: other })).not.toBe(targetKey(regionTarget));
+    expect(targetKey({ ...accountTarget, accountId: other })).not.toBe(targetKey(accountTarget));
   });
 });
 
@@ -54,14 +82,14 @@ describe('targetKey', () => {
     expect(new Set(keys).size).toBe(3);
     expect(keys).toEqual([
       `${DATA_SHARE_ARN}|namespace|${CONSUMER_ARN}`,
-      `${DATA_SHARE_ARN}|region|eu-central-1`,
-      `${DATA_SHARE_ARN}|account`,
+      `${DATA_SHARE_ARN}|region|${OWN}|eu-central-1`,
+      `${DATA_SHARE_ARN}|account|${OWN}`,
     ]);
   });
 
   it('gives equal targets from different requests the same key, so they can share one call', () => {
-    const first = targetOf(request({ eventId: 'a', policyId: 'p1' }));
-    const second = targetOf(request({ eventId: 'b', policyId: 'p2', reason: 'other' }));
+    const first = targetOf(request({ eventId: 'a', policyId: 'p1' }), OWN);
+    const second = targetOf(request({ eventId: 'b', policyId: 'p2', reason: 'other' }), OWN);
     expect(targetKey(first)).toBe(targetKey(second));
   });
 
@@ -80,6 +108,7 @@ describe('callRegionOf', () => {
     const target: DisassociationTarget = {
       dataShareArn: DATA_SHARE_ARN,
       consumer: { kind: 'namespace', arn: SERVERLESS_CONSUMER_ARN },
+      accountId: '111122223333',
     };
     expect(callRegionOf(target, 'us-east-1')).toBe('ap-southeast-2');
   });
@@ -93,6 +122,7 @@ describe('callRegionOf', () => {
     const target: DisassociationTarget = {
       dataShareArn: DATA_SHARE_ARN,
       consumer: { kind: 'namespace', arn: 'not-an-arn' },
+      accountId: OWN,
     };
     expect(callRegionOf(target, 'us-east-1')).toBe('us-east-1');
   });

@@ -12,6 +12,7 @@ import {
   requestBody,
   sqsEvent,
   sqsRecord,
+  WORKER_ACCOUNT_ID,
 } from '../../helpers/sqs-records.js';
 
 /**
@@ -40,7 +41,7 @@ describe('processBatch — audit requests bounded by bytes', () => {
     // Prepare
     const worker = testWorker();
     const bodies = Array.from({ length: 10 }, () => requestBody({ consumerArn: CONSUMER_ARN }));
-    const target = targetOf(bodies[0] as unknown as RevocationRequest);
+    const target = targetOf(bodies[0] as unknown as RevocationRequest, WORKER_ACCOUNT_ID);
     worker.revoker.script(target, {
       outcome: Outcome.Revoked,
       associations: manyAssociations(200),

@@ -4,7 +4,7 @@ import { Outcome } from '../../../src/core/outcome.js';
 import type { RevocationRequest } from '../../../src/core/request.js';
 import { targetKey, targetOf } from '../../../src/core/target.js';
 import { processBatch } from '../../../src/worker/process-batch.js';
-import { RedshiftGate } from '../../../src/worker/redshift-gate.js';
+import { RedshiftGates } from '../../../src/worker/redshift-gate.js';
 import {
   callFailure,
   entryFailure,
@@ -23,6 +23,7 @@ import {
   SOURCE_QUEUE_URL,
   sqsEvent,
   sqsRecord,
+  WORKER_ACCOUNT_ID,
 } from '../../helpers/sqs-records.js';
 
 const run = (worker: TestWorker, ...records: ReturnType<typeof sqsRecord>[]) =>
@@ -31,7 +32,8 @@ const run = (worker: TestWorker, ...records: ReturnType<typeof sqsRecord>[]) =>
 const failedIds = (response: Awaited<ReturnType<typeof processBatch>>) =>
   response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
 
-const targetFor = (body: Record<string, unknown>) => targetOf(body as unknown as RevocationRequest);
+const targetFor = (body: Record<string, unknown>) =>
+  targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID);
 
 describe('processBatch — the revocation rules', () => {
   it('rule 1: processes the same eventId twice in one batch once and acknowledges every message with the one result', async () => {
@@ -188,7 +190,11 @@ describe('processBatch — the revocation rules', () => {
   it('rule 5: a call the gate held is skipped when another container confirms its target meanwhile', async () => {
     const worker = testWorker();
     const first = requestBody({ issuedAt: '2026-11-25T08:00:00Z' });
-    const held = requestBody({ issuedAt: '2026-11-25T08:00:00Z', consumerArn: OTHER_CONSUMER_ARN });
+    // Same control plane (account and region) as the first: one gate holds both.
+    const held = requestBody({
+      issuedAt: '2026-11-25T08:00:00Z',
+      consumerArn: CONSUMER_ARN.replace(/.{2}$/, '99'),
+    });
     // While the gate holds the second call, another container confirms its target.
     const sleepThenConfirm = async (ms: number) => {
       await worker.store.confirmTarget(targetKey(targetFor(held)), {
@@ -197,7 +203,7 @@ describe('processBatch — the revocation rules', () => {
       });
       await worker.clock.sleep(ms);
     };
-    worker.deps.gate = new RedshiftGate({
+    worker.deps.gate = new RedshiftGates({
       maxConcurrency: 1,
       rate: { initialPerSecond: 1 },
       clock: worker.deps.clock,
@@ -277,7 +283,7 @@ describe('processBatch — the revocation rules', () => {
 
   it('rule 7: caps concurrent Redshift calls per invocation at REDSHIFT_MAX_CONCURRENCY', async () => {
     const worker = testWorker();
-    worker.deps.gate = new RedshiftGate({
+    worker.deps.gate = new RedshiftGates({
       maxConcurrency: 2,
       clock: worker.deps.clock,
       sleep: worker.deps.sleep,
@@ -299,19 +305,20 @@ describe('processBatch — the revocation rules', () => {
     // Real time: the gate's spacing is what is checked, and only its lower bounds (load can only widen gaps).
     const worker = testWorker({ realTime: true });
     // One call at a time, so that no burst credit hides the spacing.
-    worker.deps.gate = new RedshiftGate({ maxConcurrency: 1 });
+    worker.deps.gate = new RedshiftGates({ maxConcurrency: 1 });
     const bodies = Array.from({ length: 5 }, (_, i) =>
       requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, String(10 + i)) }),
     );
     worker.revoker.script(targetFor(bodies[0] as Record<string, unknown>), throttle());
-    const rateBefore = worker.deps.gate.ratePerSecond;
+    const gate = worker.deps.gate.for(WORKER_ACCOUNT_ID, 'us-east-1');
+    const rateBefore = gate.ratePerSecond;
     await processBatch(
       sqsEvent(...bodies.map((body) => sqsRecord(body))),
       lambdaContext(Date.now),
       worker.deps,
     );
     expect(worker.revoker.calls).toHaveLength(6);
-    expect(worker.deps.gate.ratePerSecond).toBeLessThan(rateBefore);
+    expect(gate.ratePerSecond).toBeLessThan(rateBefore);
     const starts = worker.revoker.calls.map((call) => call.at);
     const gaps = starts.slice(1).map((at, i) => at - (starts[i] ?? 0));
     // Every start waits its turn at the container's rate (10/s: 100 ms), whichever record it serves,
@@ -671,6 +678,8 @@ describe('processBatch — the audit event', () => {
     worker.revoker.script(targetFor(body), {
       outcome: Outcome.Revoked,
       associations: [{ consumerIdentifier: 'x', status: 'ACTIVE' }],
+      actor: { accountId: WORKER_ACCOUNT_ID, roleArn: 'arn:aws:iam::111122223333:role/revoker' },
+      requestId: 'req-redshift-1',
     });
     await run(worker, record);
     const [entry] = worker.audit.accepted;
@@ -692,6 +701,9 @@ describe('processBatch — the audit event', () => {
       replayed: true,
       dryRun: false,
       associations: [{ consumerIdentifier: 'x', status: 'ACTIVE' }],
+      consumerAccountId: WORKER_ACCOUNT_ID,
+      actor: { accountId: WORKER_ACCOUNT_ID, roleArn: 'arn:aws:iam::111122223333:role/revoker' },
+      redshiftRequestId: 'req-redshift-1',
       messageId: record.messageId,
       worker: {
         functionName: 'revoker-test',

@@ -17,7 +17,13 @@ import {
   type TestWorker,
   testWorker,
 } from '../../helpers/fakes.js';
-import { lambdaContext, requestBody, sqsEvent, sqsRecord } from '../../helpers/sqs-records.js';
+import {
+  lambdaContext,
+  requestBody,
+  sqsEvent,
+  sqsRecord,
+  WORKER_ACCOUNT_ID,
+} from '../../helpers/sqs-records.js';
 
 const run = (worker: TestWorker, records: ReturnType<typeof sqsRecord>[], timeoutMs = 30_000) =>
   processBatch(sqsEvent(...records), lambdaContext(worker.deps.clock, timeoutMs), worker.deps);
@@ -128,7 +134,10 @@ describe('defect 2: no message ever reaches the DLQ by SQS’s own redrive', () 
   it('acknowledges a FAILED message whose DLQ copy is sent but whose audit fails at its last receive, without a second copy', async () => {
     const worker = testWorker();
     const body = requestBody();
-    worker.revoker.script(targetOf(body as unknown as RevocationRequest), permanent());
+    worker.revoker.script(
+      targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID),
+      permanent(),
+    );
     auditFailsFor(worker, body.eventId as string);
     const response = await run(worker, [sqsRecord(body, { receiveCount: 5 })]);
     expect(response.batchItemFailures).toEqual([]);
@@ -207,7 +216,10 @@ describe('defect 4: redelivery bookkeeping covers every message of a decision', 
   const scenario = () => {
     const worker = testWorker();
     const body = requestBody();
-    worker.revoker.script(targetOf(body as unknown as RevocationRequest), permanent());
+    worker.revoker.script(
+      targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID),
+      permanent(),
+    );
     const m1 = sqsRecord(body, { messageId: 'm-1' });
     const m2 = sqsRecord(body, { messageId: 'm-2' });
     const back = (record: typeof m1) => ({
@@ -285,7 +297,7 @@ describe('defect 7: rule 5’s confirmation time is when the successful call was
     // Prepare: Redshift takes 5 s to answer
     const worker = testWorker();
     const body = requestBody();
-    const target = targetOf(body as unknown as RevocationRequest);
+    const target = targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID);
     let sentAt = 0;
     worker.revoker.script(target, async () => {
       sentAt = worker.clock.now;
@@ -303,7 +315,7 @@ describe('defect 7: rule 5’s confirmation time is when the successful call was
     // Prepare: the first call takes 60 s; a second decision is issued 40 s into it
     const worker = testWorker({ settings: { clockSkewMarginSeconds: 10 } });
     const first = requestBody({ issuedAt: new Date(worker.clock.now - 1000).toISOString() });
-    const target = targetOf(first as unknown as RevocationRequest);
+    const target = targetOf(first as unknown as RevocationRequest, WORKER_ACCOUNT_ID);
     worker.revoker.script(target, async () => {
       worker.clock.advance(60_000);
       return { outcome: Outcome.Revoked, associations: [] };
@@ -326,7 +338,7 @@ describe('defect 8: rule 11’s backoff never brings a message back sooner than 
     });
     const body = requestBody();
     worker.revoker.script(
-      targetOf(body as unknown as RevocationRequest),
+      targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID),
       serverError(),
       serverError(),
     );
@@ -361,7 +373,10 @@ describe('defect 9: an invocation that has returned holds no lease', () => {
   it('a decision given up for a retry is free at once for another message of it', async () => {
     const worker = testWorker({ settings: { redshiftMaxAttempts: 1 } });
     const body = requestBody();
-    worker.revoker.script(targetOf(body as unknown as RevocationRequest), serverError());
+    worker.revoker.script(
+      targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID),
+      serverError(),
+    );
     await run(worker, [sqsRecord(body)]);
     const resend = await run(worker, [sqsRecord(body)]);
     expect(resend.batchItemFailures).toEqual([]);
