@@ -289,6 +289,7 @@ export const runStormSide = async (
       sqs: mappingClients[index] as ReturnType<typeof sqsClientFor>,
       queueUrl: host.queues.source.url,
       queueArn: host.queues.source.arn,
+      accountId: host.accountId,
       handler: container.handler,
       batchSize: settings.batchSize,
       maximumConcurrency: 1,

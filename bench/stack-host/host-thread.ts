@@ -70,6 +70,7 @@ port.on('message', async (request: HostRequest) => {
 
 const info: StackHostInfo = {
   region: stack.region,
+  accountId: stack.accountId,
   env: stack.env,
   queues: {
     source: { url: stack.queues.source.url, arn: stack.queues.source.arn },

@@ -10,6 +10,8 @@ export type StackHostOptions = Omit<LocalStackOptions, 'datashares'> & {
 /** What the host reports once its stack runs. */
 export interface StackHostInfo {
   region: string;
+  /** The worker's own account (see LocalStack.accountId). */
+  accountId: string;
   env: Record<string, string>;
   queues: { source: { url: string; arn: string }; deadLetter: { url: string; arn: string } };
   auditEventBus: string;

@@ -66,6 +66,11 @@ export interface LocalQueue {
 /** A running local stack. */
 export interface LocalStack {
   region: string;
+  /**
+   * The worker's own account (its function ARN's): consumers seeded here are its own. fauxqs
+   * names every queue's account 000000000000, so event source mappings are given this one.
+   */
+  accountId: string;
   maxReceiveCount: number;
   /**
    * `sqs` and `dynamoDb` are the fault proxies (what the worker's `env` points at);
@@ -349,6 +354,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     };
     return {
       region,
+      accountId: consumerAccountId,
       maxReceiveCount,
       endpoints: {
         sqs: sqsProxy.endpoint,

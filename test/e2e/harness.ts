@@ -323,6 +323,7 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
       sqs,
       queueUrl: stack.queues.source.url,
       queueArn: stack.queues.source.arn,
+      accountId: stack.accountId,
       handler: (event, context) => current(event, context),
       batchSize: 10,
       // Short polls so that stop() returns quickly.

@@ -59,7 +59,12 @@ type RevokerStep =
 
 /** DataShareRevoker twin: answers from a script per target, REVOKED when the script is empty. */
 export class FakeRevoker implements DataShareRevoker {
-  readonly calls: { target: DisassociationTarget; region: string; at: number }[] = [];
+  readonly calls: {
+    target: DisassociationTarget;
+    region: string;
+    assumeRole: boolean;
+    at: number;
+  }[] = [];
   readonly #scripts = new Map<string, RevokerStep[]>();
   #inFlight = 0;
   maxInFlight = 0;
@@ -77,9 +82,14 @@ export class FakeRevoker implements DataShareRevoker {
 
   async disassociate(
     target: DisassociationTarget,
-    options: { region: string; signal: AbortSignal },
+    options: { region: string; signal: AbortSignal; assumeRole: boolean },
   ): Promise<DisassociationResult> {
-    this.calls.push({ target, region: options.region, at: this.clock() });
+    this.calls.push({
+      target,
+      region: options.region,
+      assumeRole: options.assumeRole,
+      at: this.clock(),
+    });
     this.#inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
     try {

@@ -193,6 +193,7 @@ export const startLocalDemo = async (
       sqs,
       queueUrl: stack.queues.source.url,
       queueArn: stack.queues.source.arn,
+      accountId: stack.accountId,
       handler,
       ...MAPPING,
       logger: mappingLogger(options.logLevel),
