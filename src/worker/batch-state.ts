@@ -62,6 +62,11 @@ export const RECHECK_AFTER_WAIT_MS = 50;
 /** Time one `PutEvents` round needs. */
 export const AUDIT_ROUND_BUDGET_MS = 1000;
 export const AUDIT_MAX_ROUNDS = 4;
+/**
+ * Time kept after the audit for settling it (the store writes that make a return cheap: a kept
+ * resolution, a completion). A store write takes milliseconds; this is its ceiling.
+ */
+export const SETTLE_BUDGET_MS = 250;
 /** DynamoDB calls in flight at once per invocation. */
 export const STORE_CONCURRENCY = 16;
 /** No store call starts with less time than this left: it could not finish. */

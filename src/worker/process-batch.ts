@@ -18,6 +18,7 @@ import {
   type Invocation,
   MIN_ATTEMPT_MS,
   RETURN_MARGIN_MS,
+  SETTLE_BUDGET_MS,
   STORE_CONCURRENCY,
   type Tracked,
   type WorkerDependencies,
@@ -148,10 +149,13 @@ export const processBatch = async (
         deadline: invocation.finalDeadline,
         maxRounds: AUDIT_MAX_ROUNDS,
         roundBudgetMs: AUDIT_ROUND_BUDGET_MS,
-        // At the last receive, a failed audit is followed by a DLQ copy: keep its time.
-        keepAfterMs: auditable.some((t) => atLastReceive(t.deliveries, settings))
-          ? AUDIT_ROUND_BUDGET_MS
-          : 0,
+        // Time to settle what the audit decided, and at the last receive for the DLQ copy that
+        // follows a failed audit.
+        keepAfterMs:
+          SETTLE_BUDGET_MS +
+          (auditable.some((t) => atLastReceive(t.deliveries, settings))
+            ? AUDIT_ROUND_BUDGET_MS
+            : 0),
         sleep: deps.sleep,
         random: deps.random,
       },

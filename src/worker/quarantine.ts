@@ -7,6 +7,7 @@ import {
   AUDIT_ROUND_BUDGET_MS,
   atLastReceive,
   errorSummary,
+  SETTLE_BUDGET_MS,
   type Terminal,
   type Tracked,
   type WorkerDependencies,
@@ -143,6 +144,7 @@ export const quarantine = async (
   // but not the audit round's that follows, nor, at the last receive, a retry of the copy.
   const keepAfter =
     AUDIT_ROUND_BUDGET_MS +
+    SETTLE_BUDGET_MS +
     (toSend.some((t) => atLastReceive(t.deliveries, deps.settings)) ? AUDIT_ROUND_BUDGET_MS : 0);
   const results = await deps.queue
     .sendToDeadLetterQueue(

@@ -810,9 +810,9 @@ describe('audit', () => {
     ]);
   }, 40_000);
 
-  it('rule 8: a PutEvents call that hangs is given up after its round (1 s), before the deadline: the handler returns in time, and the message is audited on its return without a second Redshift call', async () => {
-    // Prepare: the next four PutEvents calls never answer: every round of the first invocation
-    e2e.stack.eventBridge.setFaults({ failNextCalls: [{ kind: 'hang', count: 4 }] });
+  it('rule 8: a PutEvents call that hangs is given up before the deadline, leaving time to keep the resolution: the handler returns in time, and the message is audited on its return without a second Redshift call', async () => {
+    // Prepare: the first two PutEvents calls never answer
+    e2e.stack.eventBridge.setFaults({ failNextCalls: [{ kind: 'hang', count: 2 }] });
 
     // Act
     const [sent] = await e2e.send([revocationRequest('rules/audit-hangs', T.auditHangs)]);
