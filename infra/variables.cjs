@@ -140,8 +140,8 @@ module.exports = {
   roleStatements: async ({ resolveVariable }) => {
     const statements = await resolveVariable('file(infra/iam.yml):statements');
     const roleName = await consumerRoleName(resolveVariable);
-    if (roleName === '') return statements;
     const accounts = await consumerAccounts(resolveVariable);
+    if (roleName === '') return statements;
     return [
       ...statements,
       {
