@@ -26,8 +26,11 @@ beforeAll(async () => {
 
 const deploy = (parameters: Record<string, string>): Template =>
   effectiveTemplate(withParameters(template, { HubRoleArn: HUB_ROLE_ARN, ...parameters }));
-const trustStatements = (stack: Template): PolicyStatement[] =>
-  propertyOf<{ Statement: PolicyStatement[] }>(stack, 'SpokeRole', 'AssumeRolePolicyDocument')
+/** A trust policy statement: a principal, and no Resource (the role itself is the resource). */
+type TrustStatement = Omit<PolicyStatement, 'Resource'>;
+
+const trustStatements = (stack: Template): TrustStatement[] =>
+  propertyOf<{ Statement: TrustStatement[] }>(stack, 'SpokeRole', 'AssumeRolePolicyDocument')
     .Statement;
 const permissionStatements = (stack: Template): PolicyStatement[] =>
   propertyOf<Array<{ PolicyDocument: { Statement: PolicyStatement[] } }>>(
@@ -61,7 +64,7 @@ const permissions = (datashares: Json): PolicyStatement[] => [
     Resource: '*',
   },
 ];
-const trust = (condition?: Json): PolicyStatement[] => [
+const trust = (condition?: Json): TrustStatement[] => [
   {
     Sid: 'TrustHubRevoker',
     Effect: 'Allow',
@@ -125,7 +128,11 @@ describe('infra/consumer-role.yml', () => {
   });
 
   it('grants no other action, and the trust policy no other principal', () => {
-    for (const parameters of [{}, { PrincipalOrgId: 'o-abcdefghij', ExternalId: 'x-1' }]) {
+    const variants: Record<string, string>[] = [
+      {},
+      { PrincipalOrgId: 'o-abcdefghij', ExternalId: 'x-1' },
+    ];
+    for (const parameters of variants) {
       const stack = deploy(parameters);
       expect(permissionStatements(stack).flatMap((s) => s.Action)).toEqual([
         'redshift:DisassociateDataShareConsumer',
