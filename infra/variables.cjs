@@ -46,8 +46,115 @@ const DATASHARE_ARN =
   /^arn:(aws[a-z-]*|\$\{AWS::Partition\}):redshift:([a-z0-9-*]*|\$\{AWS::Region\}):([0-9*]*|\$\{AWS::AccountId\}):datashare:[!-~]+$/;
 const EVENT_BUS_ARN = /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/([.\-_A-Za-z0-9]+)$/;
 const EVENT_BUS_NAME = /^[.\-_A-Za-z0-9]{1,256}$/;
+// IAM role names: 1-64 of [\w+=,.@-] (IAM API reference, CreateRole RoleName). No path: the worker
+// builds arn:<partition>:iam::<account>:role/<name>.
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+// STS AssumeRole ExternalId: 2-1224 characters of [\w+=,.@:/-] (STS API reference).
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** `consumerRoleName`, validated; '' when unset (single-account mode). */
+const consumerRoleName = async (resolveVariable) => {
+  const given = String(await param(resolveVariable, 'consumerRoleName')).trim();
+  if (given !== '' && !ROLE_NAME.test(given)) {
+    fail(
+      'consumerRoleName',
+      given,
+      'expected an IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-])',
+    );
+  }
+  return given;
+};
+
+/**
+ * `consumerAccounts` as a list: 12-digit account ids, or ['*'] for any account. Empty when
+ * `consumerRoleName` is unset; required when it is set.
+ */
+const consumerAccounts = async (resolveVariable) => {
+  const roleName = await consumerRoleName(resolveVariable);
+  const raw = String(await param(resolveVariable, 'consumerAccounts')).trim();
+  const accounts = [...new Set(await listParam(resolveVariable, 'consumerAccounts'))];
+  if (roleName === '') {
+    if (accounts.length > 0) {
+      fail('consumerAccounts', raw, "expected no accounts while 'consumerRoleName' is unset");
+    }
+    return [];
+  }
+  const expected = "expected comma-separated 12-digit account ids, or '*' for any account";
+  if (accounts.length === 0)
+    fail('consumerAccounts', raw, `${expected} when 'consumerRoleName' is set`);
+  if (accounts.includes('*') && accounts.length > 1) {
+    fail('consumerAccounts', raw, `${expected}; '*' stands alone`);
+  }
+  for (const account of accounts) {
+    if (account !== '*' && !ACCOUNT_ID.test(account)) fail('consumerAccounts', account, expected);
+  }
+  return accounts;
+};
+
+/** An optional param that only means something with `consumerRoleName` set. */
+const consumerRoleOption = async (resolveVariable, name) => {
+  const given = String(await param(resolveVariable, name)).trim();
+  if (given !== '' && (await consumerRoleName(resolveVariable)) === '') {
+    fail(name, given, "expected no value while 'consumerRoleName' is unset");
+  }
+  return given;
+};
 
 module.exports = {
+  /** CONSUMER_ROLE_NAME: the spoke role's name in every consumer account; '' in single-account mode. */
+  consumerRoleName: async ({ resolveVariable }) => consumerRoleName(resolveVariable),
+
+  /** CONSUMER_ACCOUNTS: the accounts whose spoke role the worker may assume ('*': any); '' when unset. */
+  consumerAccounts: async ({ resolveVariable }) =>
+    (await consumerAccounts(resolveVariable)).join(','),
+
+  /** CONSUMER_ROLE_EXTERNAL_ID: the sts:ExternalId the spoke roles' trust policy requires; may be ''. */
+  consumerRoleExternalId: async ({ resolveVariable }) => {
+    const given = await consumerRoleOption(resolveVariable, 'consumerRoleExternalId');
+    if (given !== '' && !EXTERNAL_ID.test(given)) {
+      fail(
+        'consumerRoleExternalId',
+        given,
+        'expected 2-1224 characters of [A-Za-z0-9+=,.@:/_-] (an STS external id)',
+      );
+    }
+    return given;
+  },
+
+  /**
+   * CONSUMER_ROLE_SESSION_SECONDS: '' in single-account mode. STS accepts 900 up to the role's
+   * MaxSessionDuration, which is 3600 unless the role raises it (infra/consumer-role.yml does not).
+   */
+  consumerRoleSessionSeconds: async ({ resolveVariable }) => {
+    if ((await consumerRoleName(resolveVariable)) === '') return '';
+    return String(await integerParam(resolveVariable, 'consumerRoleSessionSeconds', 900, 3600));
+  },
+
+  /**
+   * The function's statements: infra/iam.yml, plus sts:AssumeRole on exactly the spoke role in each
+   * of `consumerAccounts` when `consumerRoleName` is set (no statement at all otherwise). The
+   * framework's schema wants every statement to be a plain object, so a CloudFormation Fn::If
+   * cannot switch the statement off; this resolver leaves it out instead.
+   */
+  roleStatements: async ({ resolveVariable }) => {
+    const statements = await resolveVariable('file(infra/iam.yml):statements');
+    const roleName = await consumerRoleName(resolveVariable);
+    const accounts = await consumerAccounts(resolveVariable);
+    if (roleName === '') return statements;
+    return [
+      ...statements,
+      {
+        Sid: 'AssumeConsumerAccountRoles',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: accounts.map((account) => ({
+          'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:role/${roleName}`,
+        })),
+      },
+    ];
+  },
+
   /** `intakeEnabled` as the string 'true' or 'false', for Fn::Equals (YAML and `--param` differ). */
   intakeEnabled: async ({ resolveVariable }) => {
     const given = String(await param(resolveVariable, 'intakeEnabled'))

@@ -23,9 +23,10 @@ import {
 } from './cloudformation.js';
 import { type PackagedService, packageService, REPO_ROOT } from './package-service.js';
 
-// Two `osls package` runs, in parallel, once for the whole file: the defaults with the real
-// src/handler.ts, and every optional feature switched on with non-default numbers and a probe
-// handler that imports what the worker imports (see fixtures/probe-handler.ts).
+// Three `osls package` runs, in parallel, once for the whole file: the defaults with the real
+// src/handler.ts; every optional feature switched on with non-default numbers and a probe
+// handler that imports what the worker imports (see fixtures/probe-handler.ts); and multi-account
+// mode with any account ('*'), the one variant the custom run cannot show at the same time.
 const STAGE = 'ci';
 const CUSTOM_PARAMS = {
   memorySize: '1024',
@@ -48,20 +49,27 @@ const CUSTOM_PARAMS = {
   intakeEventPattern: '{"source":["governance.policy-engine"],"detail-type":["Revoke"]}',
   oldestMessageAgeAlarmSeconds: '600',
   alarmEmail: 'oncall@example.com',
+  consumerRoleName: 'datashare-revoker-spoke',
+  consumerAccounts: '111122223333, 444455556666,111122223333',
+  consumerRoleExternalId: 'revoker-7f3a',
+  consumerRoleSessionSeconds: '1800',
 };
+const ANY_ACCOUNT_PARAMS = { consumerRoleName: 'revoker-spoke', consumerAccounts: '*' };
 const EXISTING_BUS_ARN = CUSTOM_PARAMS.existingAuditEventBus;
 
 let scratch: string;
 let defaults: PackagedService;
 let custom: PackagedService;
+let anyAccount: PackagedService;
 /** What CloudFormation would create from each template (conditions applied). */
 let deployed: Template;
 let deployedCustom: Template;
+let deployedAnyAccount: Template;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'datashare-revoker-infra-'));
   const probe = await readFile(new URL('./fixtures/probe-handler.ts', import.meta.url), 'utf8');
-  [defaults, custom] = await Promise.all([
+  [defaults, custom, anyAccount] = await Promise.all([
     packageService({ workDir: join(scratch, 'defaults'), stage: STAGE }),
     packageService({
       workDir: join(scratch, 'custom'),
@@ -69,9 +77,16 @@ beforeAll(async () => {
       params: CUSTOM_PARAMS,
       handlerSource: probe,
     }),
+    packageService({
+      workDir: join(scratch, 'any-account'),
+      stage: STAGE,
+      params: ANY_ACCOUNT_PARAMS,
+      handlerSource: probe,
+    }),
   ]);
   deployed = effectiveTemplate(defaults.template);
   deployedCustom = effectiveTemplate(custom.template);
+  deployedAnyAccount = effectiveTemplate(anyAccount.template);
 }, 120_000);
 
 afterAll(async () => {
@@ -107,7 +122,7 @@ const statementsBySid = (statements: PolicyStatement[]): Record<string, PolicySt
 
 describe('packaging', () => {
   it('packages offline, without AWS credentials, with no configuration warnings', () => {
-    for (const run of [defaults, custom]) {
+    for (const run of [defaults, custom, anyAccount]) {
       expect(run.output).toContain('Service packaged');
       expect(run.output).not.toMatch(/warning/i);
     }
@@ -148,6 +163,10 @@ describe('function', () => {
       REDSHIFT_MAX_CONCURRENCY: '5',
       DRY_RUN: 'false',
       LOG_LEVEL: 'info',
+      CONSUMER_ROLE_NAME: '',
+      CONSUMER_ACCOUNTS: '',
+      CONSUMER_ROLE_EXTERNAL_ID: '',
+      CONSUMER_ROLE_SESSION_SECONDS: '',
       NODE_OPTIONS: '--enable-source-maps',
     });
     expect(environment(deployedCustom)).toMatchObject({
@@ -155,6 +174,25 @@ describe('function', () => {
       MAX_RECEIVE_COUNT: '8',
       DRY_RUN: 'true',
       LOG_LEVEL: 'debug',
+    });
+  });
+
+  it('leaves the CONSUMER_* variables empty (single-account mode) unless consumerRoleName is set', () => {
+    const multiAccount = (template: Template) =>
+      Object.fromEntries(
+        Object.entries(environment(template)).filter(([name]) => name.startsWith('CONSUMER_')),
+      );
+    expect(multiAccount(deployedCustom)).toEqual({
+      CONSUMER_ROLE_NAME: 'datashare-revoker-spoke',
+      CONSUMER_ACCOUNTS: '111122223333,444455556666',
+      CONSUMER_ROLE_EXTERNAL_ID: 'revoker-7f3a',
+      CONSUMER_ROLE_SESSION_SECONDS: '1800',
+    });
+    expect(multiAccount(deployedAnyAccount)).toEqual({
+      CONSUMER_ROLE_NAME: 'revoker-spoke',
+      CONSUMER_ACCOUNTS: '*',
+      CONSUMER_ROLE_EXTERNAL_ID: '',
+      CONSUMER_ROLE_SESSION_SECONDS: '3600',
     });
   });
 
@@ -333,7 +371,8 @@ describe('IAM', () => {
   });
 
   it('scopes DisassociateDataShareConsumer to datashareArnPatterns and PutEvents to an existing bus', () => {
-    expect(normalised(ours(deployedCustom))).toEqual(
+    const { AssumeConsumerAccountRoles: _, ...others } = normalised(ours(deployedCustom));
+    expect(others).toEqual(
       expected(
         [
           {
@@ -343,6 +382,46 @@ describe('IAM', () => {
         ],
         EXISTING_BUS_ARN,
       ),
+    );
+  });
+
+  it('grants no sts:AssumeRole at all in single-account mode', () => {
+    const actions = roleStatements(deployed).flatMap((statement) => asList(statement.Action));
+    expect(actions.filter((action) => action.startsWith('sts:'))).toEqual([]);
+  });
+
+  it('adds sts:AssumeRole on exactly the consumer role in each listed account, and nothing else', () => {
+    const { AssumeConsumerAccountRoles, ...others } = ours(deployedCustom);
+    expect(AssumeConsumerAccountRoles).toEqual({
+      Sid: 'AssumeConsumerAccountRoles',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: [
+        {
+          'Fn::Sub': `arn:${cfn('AWS::Partition')}:iam::111122223333:role/datashare-revoker-spoke`,
+        },
+        {
+          'Fn::Sub': `arn:${cfn('AWS::Partition')}:iam::444455556666:role/datashare-revoker-spoke`,
+        },
+      ],
+    });
+    expect(Object.keys(others)).toEqual(Object.keys(ours(deployed)));
+  });
+
+  it("allows the consumer role in any account only when consumerAccounts is '*'", () => {
+    const { AssumeConsumerAccountRoles, ...others } = ours(deployedAnyAccount);
+    expect(AssumeConsumerAccountRoles).toEqual({
+      Sid: 'AssumeConsumerAccountRoles',
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: [{ 'Fn::Sub': `arn:${cfn('AWS::Partition')}:iam::*:role/revoker-spoke` }],
+    });
+    expect(normalised(others)).toEqual(normalised(ours(deployed)));
+  });
+
+  it('outputs the function role ARN (RevokerRoleArn), the principal the spoke roles trust', () => {
+    expect(defaults.template.Outputs?.RevokerRoleArn?.Value).toEqual(
+      getAtt('IamRoleLambdaExecution', 'Arn'),
     );
   });
 
@@ -369,7 +448,7 @@ describe('IAM', () => {
   });
 
   it('has no wildcard action in the role, and no "*" action anywhere in the template', () => {
-    for (const template of [deployed, deployedCustom]) {
+    for (const template of [deployed, deployedCustom, deployedAnyAccount]) {
       const roleActions = roleStatements(template).flatMap((statement) => asList(statement.Action));
       expect(roleActions.filter((action) => action.includes('*'))).toEqual([]);
 

@@ -13,7 +13,12 @@ const variables = createRequire(import.meta.url)('../../infra/variables.cjs') as
   | 'existingAuditEventBusName'
   | 'existingAuditEventBusArn'
   | 'intakeEventPattern'
-  | 'intakeEnabled',
+  | 'intakeEnabled'
+  | 'consumerRoleName'
+  | 'consumerAccounts'
+  | 'consumerRoleExternalId'
+  | 'consumerRoleSessionSeconds'
+  | 'roleStatements',
   Resolver
 >;
 
@@ -21,6 +26,11 @@ const variables = createRequire(import.meta.url)('../../infra/variables.cjs') as
 const withParams = (params: Record<string, unknown>) => ({
   resolveVariable: async (variable: string) => params[variable.replace(/^param:/, '')] ?? null,
 });
+
+/** The statements infra/iam.yml would give, as `file(infra/iam.yml):statements`. */
+const FILE_STATEMENTS = [{ Sid: 'FromIamYml', Effect: 'Allow', Action: 'a:B', Resource: '*' }];
+const multiAccount = (params: Record<string, unknown>) =>
+  withParams({ ...params, 'file(infra/iam.yml):statements': FILE_STATEMENTS });
 
 describe('infra/variables.cjs', () => {
   it('computes the visibility timeout as 6 × timeout + batching window, from numbers or strings', async () => {
@@ -143,5 +153,116 @@ describe('infra/variables.cjs', () => {
     await expect(variables.intakeEnabled(withParams({ intakeEnabled: 'yes' }))).rejects.toThrow(
       "Invalid parameter 'intakeEnabled': expected true or false, 'yes' given.",
     );
+  });
+
+  describe('multi-account params', () => {
+    const spoke = (account: string) => ({
+      'Fn::Sub': `arn:${cfn('AWS::Partition')}:iam::${account}:role/spoke`,
+    });
+
+    it('leaves everything empty and adds no statement while consumerRoleName is unset', async () => {
+      const unset = multiAccount({ consumerRoleName: '', consumerRoleSessionSeconds: 3600 });
+      await expect(variables.consumerRoleName(unset)).resolves.toBe('');
+      await expect(variables.consumerAccounts(unset)).resolves.toBe('');
+      await expect(variables.consumerRoleExternalId(unset)).resolves.toBe('');
+      await expect(variables.consumerRoleSessionSeconds(unset)).resolves.toBe('');
+      await expect(variables.roleStatements(unset)).resolves.toEqual(FILE_STATEMENTS);
+    });
+
+    it('appends sts:AssumeRole on the role in each listed account, once each', async () => {
+      const params = multiAccount({
+        consumerRoleName: ' spoke ',
+        consumerAccounts: '111122223333, 444455556666,,111122223333',
+        consumerRoleSessionSeconds: '900',
+      });
+      await expect(variables.consumerRoleName(params)).resolves.toBe('spoke');
+      await expect(variables.consumerAccounts(params)).resolves.toBe('111122223333,444455556666');
+      await expect(variables.consumerRoleSessionSeconds(params)).resolves.toBe('900');
+      await expect(variables.roleStatements(params)).resolves.toEqual([
+        ...FILE_STATEMENTS,
+        {
+          Sid: 'AssumeConsumerAccountRoles',
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: [spoke('111122223333'), spoke('444455556666')],
+        },
+      ]);
+    });
+
+    it("allows the role in any account for '*'", async () => {
+      const params = multiAccount({ consumerRoleName: 'spoke', consumerAccounts: '*' });
+      await expect(variables.consumerAccounts(params)).resolves.toBe('*');
+      await expect(variables.roleStatements(params)).resolves.toEqual([
+        ...FILE_STATEMENTS,
+        {
+          Sid: 'AssumeConsumerAccountRoles',
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: [spoke('*')],
+        },
+      ]);
+    });
+
+    it.each([
+      [
+        { consumerRoleName: 'spoke', consumerAccounts: '' },
+        "'consumerAccounts': expected comma-separated 12-digit account ids, or '*' for any account when 'consumerRoleName' is set, '' given.",
+      ],
+      [
+        { consumerRoleName: 'spoke', consumerAccounts: '111122223333,12345' },
+        "'consumerAccounts': expected comma-separated 12-digit account ids, or '*' for any account, '12345' given.",
+      ],
+      [
+        { consumerRoleName: 'spoke', consumerAccounts: '*,111122223333' },
+        "'consumerAccounts': expected comma-separated 12-digit account ids, or '*' for any account; '*' stands alone, '*,111122223333' given.",
+      ],
+      [
+        { consumerRoleName: 'spoke', consumerAccounts: 'arn:aws:iam::111122223333:root' },
+        "'consumerAccounts': expected comma-separated 12-digit account ids, or '*' for any account, 'arn:aws:iam::111122223333:root' given.",
+      ],
+      [
+        { consumerAccounts: '111122223333' },
+        "'consumerAccounts': expected no accounts while 'consumerRoleName' is unset, '111122223333' given.",
+      ],
+      [
+        { consumerRoleName: 'role/spoke', consumerAccounts: '111122223333' },
+        "'consumerRoleName': expected an IAM role name (1-64 characters of [A-Za-z0-9+=,.@_-]), 'role/spoke' given.",
+      ],
+    ])(
+      'rejects %o naming the parameter, the expectation and the value given',
+      async (params, message) => {
+        await expect(variables.consumerAccounts(multiAccount(params))).rejects.toThrow(
+          `Invalid parameter ${message}`,
+        );
+        await expect(variables.roleStatements(multiAccount(params))).rejects.toThrow(
+          `Invalid parameter ${message}`,
+        );
+      },
+    );
+
+    it('rejects an external id or a session length that cannot work', async () => {
+      await expect(
+        variables.consumerRoleExternalId(multiAccount({ consumerRoleExternalId: 'abc' })),
+      ).rejects.toThrow(
+        "Invalid parameter 'consumerRoleExternalId': expected no value while 'consumerRoleName' is unset, 'abc' given.",
+      );
+      await expect(
+        variables.consumerRoleExternalId(
+          multiAccount({ consumerRoleName: 'spoke', consumerRoleExternalId: 'has space' }),
+        ),
+      ).rejects.toThrow("Invalid parameter 'consumerRoleExternalId'");
+      await expect(
+        variables.consumerRoleExternalId(
+          multiAccount({ consumerRoleName: 'spoke', consumerRoleExternalId: 'revoker:prod/7f3a' }),
+        ),
+      ).resolves.toBe('revoker:prod/7f3a');
+      await expect(
+        variables.consumerRoleSessionSeconds(
+          multiAccount({ consumerRoleName: 'spoke', consumerRoleSessionSeconds: '43200' }),
+        ),
+      ).rejects.toThrow(
+        "Invalid parameter 'consumerRoleSessionSeconds': expected an integer between 900 and 3600, '43200' given.",
+      );
+    });
   });
 });
