@@ -167,6 +167,7 @@ describe('function', () => {
       CONSUMER_ACCOUNTS: '',
       CONSUMER_ROLE_EXTERNAL_ID: '',
       CONSUMER_ROLE_SESSION_SECONDS: '',
+      WORKER_ROLE_ARN: getAtt('IamRoleLambdaExecution', 'Arn'),
       NODE_OPTIONS: '--enable-source-maps',
     });
     expect(environment(deployedCustom)).toMatchObject({
