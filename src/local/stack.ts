@@ -15,12 +15,20 @@ import {
 } from './eventbridge-emulator/index.js';
 import { type FaultProxy, type ProxyFaultsPatch, startFaultProxy } from './fault-proxy/index.js';
 import {
+  type CrossAccountAnswer,
   DEFAULT_CONSUMER_ACCOUNT_ID,
   type RedshiftEmulator,
   type RedshiftFaultsPatch,
   type SeedFile,
   startRedshiftEmulator,
+  type Visibility,
 } from './redshift-emulator/index.js';
+import {
+  type AccountsSeed,
+  type StsEmulator,
+  type StsFaultsPatch,
+  startStsEmulator,
+} from './sts-emulator/index.js';
 
 /** The resource names the local stack creates (the deployed stack's names may differ). */
 export const LOCAL_STACK_NAMES = {
@@ -52,6 +60,20 @@ export interface LocalStackOptions {
   seed?: number;
   /** The account the worker runs in (default 111122223333). */
   consumerAccountId?: string;
+  /**
+   * The STS emulator's accounts and their roles: an object or a JSON file path (the
+   * `examples/accounts.json` shape). Default: the worker's own account alone, with no roles.
+   */
+  accounts?: AccountsSeed | string;
+  stsFaults?: StsFaultsPatch;
+  /**
+   * What each account sees in Redshift's describes and answers: `caller` (its own associations)
+   * or `all` (everything, the single-account view). Default `caller` when `accounts` is given,
+   * else `all`, so single-account callers see what they always saw.
+   */
+  redshiftVisibility?: Visibility;
+  /** How Redshift refuses a namespace of another account (default `notAssociated`). */
+  crossAccountAnswer?: CrossAccountAnswer;
   /** Start dynalite with the idempotency table (default true). */
   withDynamo?: boolean;
 }
@@ -81,6 +103,7 @@ export interface LocalStack {
     sqsDirect: string;
     redshift: string;
     eventBridge: string;
+    sts: string;
     dynamoDb?: string;
     dynamoDbDirect?: string;
   };
@@ -95,6 +118,8 @@ export interface LocalStack {
   dynamoDbProxy?: FaultProxy;
   redshift: RedshiftEmulator;
   eventBridge: EventBridgeEmulator;
+  /** Issues the credentials the Redshift emulator resolves to accounts and roles. */
+  sts: StsEmulator;
   /** The worker's environment against this stack (see `src/config.ts`). */
   env: Record<string, string>;
   /** Stops every server; nothing is left holding the event loop. */
@@ -228,7 +253,8 @@ const reachableQueue = (
 /**
  * Starts the worker's AWS surroundings in-process on 127.0.0.1 (ephemeral ports): fauxqs with
  * the source queue and its DLQ, dynalite with the idempotency table, each behind a fault proxy,
- * and the Redshift and EventBridge emulators. `env` configures the worker against it (through
+ * and the STS, Redshift and EventBridge emulators (Redshift acts in the account of the STS key
+ * that signs each call). `env` configures the worker against it (through
  * the proxies).
  *
  * @example
@@ -288,8 +314,22 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => sqsProxy.stop());
 
+    // STS first: the Redshift emulator resolves the keys it issues.
+    const sts = await startStsEmulator({
+      hubAccountId: consumerAccountId,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+      ...(options.stsFaults === undefined ? {} : { faults: options.stsFaults }),
+    });
+    stops.push(() => sts.stop());
+
     const redshift = await startRedshiftEmulator({
       consumerAccountId,
+      callers: sts.callers,
+      visibility: options.redshiftVisibility ?? (options.accounts === undefined ? 'all' : 'caller'),
+      ...(options.crossAccountAnswer === undefined
+        ? {}
+        : { crossAccountAnswer: options.crossAccountAnswer }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.datashares === undefined ? {} : { datashares: options.datashares }),
       ...(options.redshiftFaults === undefined ? {} : { faults: options.redshiftFaults }),
@@ -341,6 +381,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_SQS: sqsProxy.endpoint,
       AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      AWS_ENDPOINT_URL_STS: sts.endpoint,
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
@@ -361,6 +402,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         sqsDirect: fauxqs.address,
         redshift: redshift.endpoint,
         eventBridge: eventBridge.endpoint,
+        sts: sts.endpoint,
         ...(dynamo ? { dynamoDb: dynamo.proxy.endpoint, dynamoDbDirect: dynamo.direct } : {}),
       },
       queues: { source, deadLetter },
@@ -374,6 +416,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ...(dynamo ? { dynamoDbProxy: dynamo.proxy } : {}),
       redshift,
       eventBridge,
+      sts,
       env,
       stop: stopAll,
     };

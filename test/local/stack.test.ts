@@ -11,6 +11,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import {
@@ -218,5 +219,88 @@ describe('local stack', () => {
     expect(consumer.DataShares?.map((s) => s.DataShareArn)).not.toContain(SALES_DAILY);
     expect(out.FailedEntryCount).toBe(0);
     expect(stack.eventBridge.eventsOn('revoker-audit')).toHaveLength(1);
+  });
+});
+
+describe('local stack with accounts', () => {
+  const ACCOUNTS = new URL('../../examples/accounts.json', import.meta.url).pathname;
+  const SPOKE_ROLE = 'arn:aws:iam::222233334444:role/datashare-revoker-spoke';
+  const SPOKE_NS =
+    'arn:aws:redshift:us-east-1:222233334444:namespace:5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d';
+  let multi: LocalStack;
+
+  beforeAll(async () => {
+    multi = await startLocalStack({
+      withDynamo: false,
+      accounts: ACCOUNTS,
+      datashares: new URL('../../examples/datashares-multi-account.json', import.meta.url).pathname,
+    });
+  });
+
+  afterAll(async () => {
+    await multi.stop();
+  });
+
+  it('an SDK client configured only by AWS_ENDPOINT_URL_STS assumes a spoke role, and Redshift acts in that account', async () => {
+    // Prepare: the STS client gets its endpoint from the environment alone
+    const saved = process.env.AWS_ENDPOINT_URL_STS;
+    process.env.AWS_ENDPOINT_URL_STS = multi.env.AWS_ENDPOINT_URL_STS;
+    const stsClient = new STSClient({ ...localClientConfig(multi), maxAttempts: 1 });
+
+    // Act
+    let credentials: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string };
+    try {
+      const out = await stsClient.send(
+        new AssumeRoleCommand({
+          RoleArn: SPOKE_ROLE,
+          RoleSessionName: 'stack-test',
+          ExternalId: 'datashare-revoker',
+        }),
+      );
+      credentials = out.Credentials ?? {};
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = saved;
+      stsClient.destroy();
+    }
+    const redshift = new RedshiftClient({
+      region: multi.region,
+      endpoint: multi.env.AWS_ENDPOINT_URL_REDSHIFT,
+      credentials: {
+        accessKeyId: credentials.AccessKeyId ?? '',
+        secretAccessKey: credentials.SecretAccessKey ?? '',
+        sessionToken: credentials.SessionToken ?? '',
+      },
+      maxAttempts: 1,
+    });
+    await redshift.send(
+      new DisassociateDataShareConsumerCommand({
+        DataShareArn: SALES_DAILY,
+        ConsumerArn: SPOKE_NS,
+      }),
+    );
+    redshift.destroy();
+
+    // Assess
+    expect(multi.endpoints.sts).toBe(multi.sts.endpoint);
+    expect(multi.redshift.visibility).toBe('caller');
+    expect(multi.sts.assumeRoleCount(SPOKE_ROLE)).toBe(1);
+    expect(multi.redshift.calls[0]).toMatchObject({
+      callerAccountId: '222233334444',
+      roleArn: SPOKE_ROLE,
+      outcome: 'ok',
+    });
+  });
+
+  it('without accounts the stack knows only the worker account, with no roles, and the single-account view', async () => {
+    // Act
+    const lean = await startLocalStack({ withDynamo: false });
+    await lean.stop();
+
+    // Assess
+    expect(lean.sts.roles()).toEqual([]);
+    expect(lean.sts.hubAccountId).toBe('111122223333');
+    expect(lean.redshift.visibility).toBe('all');
+    expect(lean.env.AWS_ENDPOINT_URL_STS).toBe(lean.sts.endpoint);
   });
 });

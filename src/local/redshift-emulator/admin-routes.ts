@@ -14,6 +14,8 @@ import type { SeedFile } from './seed-file.js';
 export const redshiftAdminRoutes = (emulator: RedshiftEmulator): AdminRoutes => ({
   'GET /__emulator/state': () => ({
     consumerAccountId: emulator.consumerAccountId,
+    visibility: emulator.visibility,
+    crossAccountAnswer: emulator.crossAccountAnswer,
     randomSeed: emulator.randomSeed,
     datashares: emulator.datashares(),
     faults: emulator.faults,

@@ -18,8 +18,15 @@ export interface RecordedCall {
   /** Epoch milliseconds of arrival. */
   at: number;
   operation: string;
+  /** The SigV4 access key the call was signed with. */
+  accessKeyId?: string;
+  /** The account the call acted in, and the role session that signed it (absent when refused). */
+  callerAccountId?: string;
+  callerArn?: string;
+  /** `arn:aws:iam::<account>:role/<name>`: the hub's own role for the static key. */
+  roleArn?: string;
   dataShareArn?: string;
-  /** Namespace ARN, `region:<region>` or `account:<id>`. */
+  /** Namespace ARN, `region:<region>` or `account:<id>` (the caller's account). */
   consumer?: string;
   /** `<dataShareArn>|<consumer>` for calls that target one consumer of one datashare. */
   targetKey?: string;

@@ -4,8 +4,9 @@ import type { AssociationSeed, ParsedSeedFile } from './seed-file.js';
 import type { ConsumerTarget, DataShareAssociationState, DataShareState } from './types.js';
 
 /**
- * The emulator's datashares and associations, seen from one consumer account (the account the
- * worker runs in). Callers get copies, never the stored objects.
+ * The emulator's datashares and associations. Consumer-side operations act for one account (the
+ * caller's, by default the account the worker runs in). Callers get copies, never the stored
+ * objects.
  */
 export class DataShareStore {
   private readonly datashares = new Map<string, DataShareState>();
@@ -43,10 +44,13 @@ export class DataShareStore {
       .map((share) => structuredClone(share));
   }
 
-  /** Whether an association belongs to the consumer account (its namespaces, regions, itself). */
-  ownedByConsumer(association: DataShareAssociationState): boolean {
+  /** Whether an association belongs to the account (its namespaces, regions, itself). */
+  ownedBy(
+    association: DataShareAssociationState,
+    accountId: string = this.consumerAccountId,
+  ): boolean {
     const id = association.consumerIdentifier;
-    return id === this.consumerAccountId || namespaceAccount(id) === this.consumerAccountId;
+    return id === accountId || namespaceAccount(id) === accountId;
   }
 
   /**
@@ -63,10 +67,14 @@ export class DataShareStore {
     );
   }
 
-  /** Whether `target` has an ACTIVE association with the datashare. */
-  isAssociated(dataShareArn: string, target: ConsumerTarget): boolean {
+  /** Whether `target` (of `accountId`'s) has an ACTIVE association with the datashare. */
+  isAssociated(
+    dataShareArn: string,
+    target: ConsumerTarget,
+    accountId: string = this.consumerAccountId,
+  ): boolean {
     const share = this.datashares.get(dataShareArn);
-    return share?.associations.some((a) => this.matches(a, target)) ?? false;
+    return share?.associations.some((a) => this.matches(a, target, accountId)) ?? false;
   }
 
   /**
@@ -75,10 +83,14 @@ export class DataShareStore {
    *
    * @throws {RedshiftApiError} `InvalidDataShareFault` when the ARN is unknown or nothing ACTIVE matches.
    */
-  disassociate(dataShareArn: string, target: ConsumerTarget): DataShareState {
+  disassociate(
+    dataShareArn: string,
+    target: ConsumerTarget,
+    accountId: string = this.consumerAccountId,
+  ): DataShareState {
     const share = this.datashares.get(dataShareArn);
     if (!share) throw unknownDataShare('disassociate', dataShareArn);
-    const remaining = share.associations.filter((a) => !this.matches(a, target));
+    const remaining = share.associations.filter((a) => !this.matches(a, target, accountId));
     if (remaining.length === share.associations.length) throw notAssociated(dataShareArn);
     share.associations = remaining;
     return structuredClone(share);
@@ -90,10 +102,15 @@ export class DataShareStore {
    *
    * @throws {RedshiftApiError} `InvalidDataShareFault` when the ARN is unknown.
    */
-  associate(dataShareArn: string, target: ConsumerTarget, allowWrites?: boolean): DataShareState {
+  associate(
+    dataShareArn: string,
+    target: ConsumerTarget,
+    allowWrites?: boolean,
+    accountId: string = this.consumerAccountId,
+  ): DataShareState {
     const share = this.datashares.get(dataShareArn);
     if (!share) throw unknownDataShare('associate', dataShareArn);
-    const identifier = target.kind === 'namespace' ? target.consumerArn : this.consumerAccountId;
+    const identifier = target.kind === 'namespace' ? target.consumerArn : accountId;
     const region = target.kind === 'region' ? target.region : undefined;
     const existing = share.associations.find(
       (a) => a.consumerIdentifier === identifier && a.consumerRegion === region,
@@ -117,7 +134,11 @@ export class DataShareStore {
     return structuredClone(share);
   }
 
-  private matches(association: DataShareAssociationState, target: ConsumerTarget): boolean {
+  private matches(
+    association: DataShareAssociationState,
+    target: ConsumerTarget,
+    accountId: string,
+  ): boolean {
     if (association.status !== 'ACTIVE') return false;
     switch (target.kind) {
       case 'namespace':
@@ -126,11 +147,11 @@ export class DataShareStore {
           association.consumerRegion === undefined
         );
       case 'region':
-        return association.consumerRegion === target.region && this.ownedByConsumer(association);
+        return association.consumerRegion === target.region && this.ownedBy(association, accountId);
       case 'account':
         // The brief's choice (AWS does not document it): the entire account means every
         // association the consumer account owns — account-level, region-wide and its namespaces.
-        return this.ownedByConsumer(association);
+        return this.ownedBy(association, accountId);
     }
   }
 

@@ -1,6 +1,7 @@
 export type { CallCounts, CallOutcome, CallStats, RecordedCall } from './call-log.js';
 export { emptyCounts } from './call-log.js';
 export { consumerKeyOfTarget, targetKeyOf } from './consumer-target.js';
+export { CROSS_ACCOUNT_ANSWERS, type CrossAccountAnswer } from './errors.js';
 export {
   FAULT_KINDS,
   type FaultKind,
@@ -11,6 +12,7 @@ export {
   type RedshiftFaultsPatch,
   type TargetedFault,
 } from './faults.js';
+export { VISIBILITIES, type Visibility } from './operations.js';
 export {
   type CallFilter,
   DEFAULT_CONSUMER_ACCOUNT_ID,

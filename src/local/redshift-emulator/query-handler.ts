@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { accessKeyOf, type CallerDirectory, resolveCaller } from '../caller-identity.js';
 import { pause, readBody, resetConnection, sendText } from '../http.js';
 import type { CallLog, CallOutcome } from './call-log.js';
 import { consumerKeyOf, targetKeyOf } from './consumer-target.js';
 import type { DataShareStore } from './datashare-store.js';
-import { RedshiftApiError } from './errors.js';
+import { type CrossAccountAnswer, RedshiftApiError, refusedKey } from './errors.js';
 import type { FaultPlan, InjectedFault } from './faults.js';
-import { OPERATIONS, type OperationResult } from './operations.js';
+import { OPERATIONS, type OperationResult, type Visibility } from './operations.js';
 import { QueryParams } from './query-params.js';
 import { REDSHIFT_OPERATIONS, type RedshiftOperation } from './types.js';
 import { errorXml, successXml } from './xml.js';
@@ -15,6 +16,10 @@ export interface QueryHandlerDependencies {
   store: DataShareStore;
   faults: FaultPlan;
   log: CallLog;
+  /** Resolves the SigV4 access key to the calling account and role. */
+  callers: CallerDirectory;
+  visibility: Visibility;
+  crossAccountAnswer: CrossAccountAnswer;
 }
 
 const isOperation = (action: string | undefined): action is RedshiftOperation =>
@@ -36,7 +41,7 @@ const faultError = (
   fault: AnsweredFault,
   operation: string,
   resource: string,
-  accountId: string,
+  callerArn: string,
 ): RedshiftApiError => {
   const base = {
     throttle: ['Throttling', 'Rate exceeded', 400],
@@ -52,7 +57,7 @@ const faultError = (
     ],
     accessDenied: [
       'AccessDenied',
-      `User: arn:aws:sts::${accountId}:assumed-role/datashare-revoker/local is not authorized to perform: redshift:${operation} on resource: ${resource}`,
+      `User: ${callerArn} is not authorized to perform: redshift:${operation} on resource: ${resource}`,
       403,
     ],
   } as const satisfies Record<AnsweredFault['kind'], readonly [string, string, number]>;
@@ -69,7 +74,7 @@ const faultError = (
  * decide, runs the operation against the store and answers in the shape the SDK deserializes.
  */
 export const createQueryHandler =
-  ({ store, faults, log }: QueryHandlerDependencies) =>
+  ({ store, faults, log, callers, visibility, crossAccountAnswer }: QueryHandlerDependencies) =>
   async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
     const requestId = randomUUID();
     const body = (await readBody(request)).toString('utf8');
@@ -78,10 +83,23 @@ export const createQueryHandler =
     );
     const action = params.optionalString('Action');
     const dataShareArn = params.optionalString('DataShareArn');
-    const consumer = consumerKeyOf(params, store.consumerAccountId);
+    // AWS authenticates before anything else: a refused key is answered before faults and the
+    // operation, and is recorded with the key but no caller.
+    const resolution = resolveCaller(callers, request);
+    const caller = resolution.ok ? resolution.caller : undefined;
+    const accessKeyId = accessKeyOf(request);
+    const consumer = consumerKeyOf(params, caller?.accountId ?? store.consumerAccountId);
     const subject = {
       at: Date.now(),
       operation: action ?? '(none)',
+      ...(accessKeyId === undefined ? {} : { accessKeyId }),
+      ...(caller === undefined
+        ? {}
+        : {
+            callerAccountId: caller.accountId,
+            callerArn: caller.arn,
+            roleArn: caller.roleArn,
+          }),
       ...(dataShareArn === undefined ? {} : { dataShareArn }),
       ...(consumer === undefined ? {} : { consumer }),
       ...(dataShareArn !== undefined && consumer !== undefined
@@ -111,12 +129,25 @@ export const createQueryHandler =
       });
       return answerError(error);
     }
+    if (!resolution.ok) {
+      const error = refusedKey(resolution.refusal.code, resolution.refusal.message);
+      log.record({
+        ...subject,
+        outcome: 'rejected',
+        code: error.code,
+        httpStatus: error.httpStatus,
+        injected: false,
+        applied: false,
+      });
+      return answerError(error);
+    }
+    const context = { caller: resolution.caller, visibility, crossAccountAnswer };
 
     const fault = faults.decide(subject);
     let result: OperationResult | RedshiftApiError | undefined;
     if (fault?.when !== 'before') {
       try {
-        result = OPERATIONS[action](params, store);
+        result = OPERATIONS[action](params, store, context);
       } catch (error) {
         if (!(error instanceof RedshiftApiError)) throw error;
         result = error;
@@ -137,7 +168,7 @@ export const createQueryHandler =
         fault as AnsweredFault,
         action,
         dataShareArn ?? '*',
-        store.consumerAccountId,
+        context.caller.arn,
       );
       log.record({
         ...subject,

@@ -1,3 +1,4 @@
+import { type CallerDirectory, singleAccountDirectory } from '../caller-identity.js';
 import {
   type AdminRoutes,
   isAdminRequest,
@@ -9,7 +10,9 @@ import { redshiftAdminRoutes } from './admin-routes.js';
 import { type CallCounts, CallLog, type CallStats, type RecordedCall, tally } from './call-log.js';
 import { targetFromConsumerKey } from './consumer-target.js';
 import { DataShareStore } from './datashare-store.js';
+import type { CrossAccountAnswer } from './errors.js';
 import { FaultPlan, type RedshiftFaults, type RedshiftFaultsPatch } from './faults.js';
+import type { Visibility } from './operations.js';
 import { createQueryHandler } from './query-handler.js';
 import { loadSeedFile, type ParsedSeedFile, parseSeedFile, type SeedFile } from './seed-file.js';
 import type { DataShareAssociationState, DataShareState } from './types.js';
@@ -30,11 +33,27 @@ export interface RedshiftEmulatorOptions {
    * associations and the consumer view of `DescribeDataSharesForConsumer`.
    */
   consumerAccountId?: string;
+  /**
+   * Resolves the SigV4 access key of each call to its account and role (`sts.callers` of the STS
+   * emulator). Default: every key is the `consumerAccountId`'s own (single account).
+   */
+  callers?: CallerDirectory;
+  /**
+   * `all` (default): every caller sees every association, as the single-account emulator always
+   * did. `caller`: a consumer sees only its own account's associations, a producer its datashares.
+   */
+  visibility?: Visibility;
+  /** How a namespace of another account is refused (AWS does not document it; see errors.ts). */
+  crossAccountAnswer?: CrossAccountAnswer;
 }
 
 /** Narrows the recorded calls; every given field must match. */
 export interface CallFilter {
   operation?: string;
+  /** The account the call acted in (the caller's). */
+  callerAccountId?: string;
+  /** The role whose session signed the call. */
+  roleArn?: string;
   dataShareArn?: string;
   /** Namespace ARN, `region:<region>` or `account:<id>`. */
   consumer?: string;
@@ -46,6 +65,8 @@ export interface RedshiftEmulator {
   readonly endpoint: string;
   readonly port: number;
   readonly consumerAccountId: string;
+  readonly visibility: Visibility;
+  readonly crossAccountAnswer: CrossAccountAnswer;
   /** The PRNG seed in use: pass it back as `seed` to replay a run. */
   readonly randomSeed: number;
   /** The current faults (`failNext` shows what is left to fire). */
@@ -62,8 +83,11 @@ export interface RedshiftEmulator {
   datashares(): DataShareState[];
   /** The datashare's associations (all statuses); empty when the ARN is unknown. */
   associations(dataShareArn: string): DataShareAssociationState[];
-  /** Whether the consumer (namespace ARN, `region:<r>` or `account:<id>`) is ACTIVE-associated. */
-  isAssociated(dataShareArn: string, consumer: string): boolean;
+  /**
+   * Whether the consumer (namespace ARN, `region:<r>` or `account:<id>`) is ACTIVE-associated;
+   * `region:<r>` is the region-wide association of the account `accountId` (default: ours).
+   */
+  isAssociated(dataShareArn: string, consumer: string, accountId?: string): boolean;
   /** Back to the start: start seed, start faults, PRNG at its seed, calls cleared. */
   reset(): void;
   /** Stops the server and ends hung requests. */
@@ -72,6 +96,8 @@ export interface RedshiftEmulator {
 
 const matches = (call: RecordedCall, filter: CallFilter): boolean =>
   (filter.operation === undefined || call.operation === filter.operation) &&
+  (filter.callerAccountId === undefined || call.callerAccountId === filter.callerAccountId) &&
+  (filter.roleArn === undefined || call.roleArn === filter.roleArn) &&
   (filter.dataShareArn === undefined || call.dataShareArn === filter.dataShareArn) &&
   (filter.consumer === undefined || call.consumer === filter.consumer);
 
@@ -102,7 +128,16 @@ export const startRedshiftEmulator = async (
   store.load(startSeed);
   const faults = new FaultPlan(startFaults, randomSeedValue);
   const log = new CallLog();
-  const queryHandler = createQueryHandler({ store, faults, log });
+  const visibility = options.visibility ?? 'all';
+  const crossAccountAnswer = options.crossAccountAnswer ?? 'notAssociated';
+  const queryHandler = createQueryHandler({
+    store,
+    faults,
+    log,
+    callers: options.callers ?? singleAccountDirectory(consumerAccountId),
+    visibility,
+    crossAccountAnswer,
+  });
   let routes: AdminRoutes = {};
   const server = await startLocalHttpServer(
     (request, response, signal) =>
@@ -116,6 +151,8 @@ export const startRedshiftEmulator = async (
     endpoint: server.endpoint,
     port: server.port,
     consumerAccountId,
+    visibility,
+    crossAccountAnswer,
     randomSeed: randomSeedValue,
     get faults() {
       return faults.current;
@@ -129,8 +166,13 @@ export const startRedshiftEmulator = async (
     countCalls: (filter) => tally(log.calls.filter((call) => matches(call, filter))),
     datashares: () => store.list(),
     associations: (dataShareArn) => store.get(dataShareArn)?.associations ?? [],
-    isAssociated: (dataShareArn, consumer) =>
-      store.isAssociated(dataShareArn, targetFromConsumerKey(consumer)),
+    isAssociated: (dataShareArn, consumer, accountId) => {
+      // `account:<id>` names its account; otherwise the caller's account is `accountId`.
+      const account = consumer.startsWith('account:')
+        ? consumer.slice('account:'.length)
+        : (accountId ?? consumerAccountId);
+      return store.isAssociated(dataShareArn, targetFromConsumerKey(consumer), account);
+    },
     reset: () => {
       store.load(startSeed);
       faults.reset(startFaults);

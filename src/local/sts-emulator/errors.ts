@@ -1,0 +1,34 @@
+/**
+ * An error the emulated STS API answers with, in the awsQuery error shape. `Type` is `Sender`
+ * for 4xx and `Receiver` for 5xx, as AWS sends it.
+ */
+export class StsApiError extends Error {
+  override readonly name = 'StsApiError';
+
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly httpStatus = 400,
+  ) {
+    super(message);
+  }
+
+  get type(): 'Sender' | 'Receiver' {
+    return this.httpStatus >= 500 ? 'Receiver' : 'Sender';
+  }
+}
+
+/**
+ * AWS's one answer for an unknown role, an untrusted caller and a wrong or missing ExternalId
+ * alike: STS does not say which, so a caller cannot probe for roles.
+ */
+export const assumeRoleDenied = (callerArn: string, roleArn: string) =>
+  new StsApiError(
+    'AccessDenied',
+    `User: ${callerArn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    403,
+  );
+
+/** A parameter that breaks its constraint, in the words of AWS's request validation. */
+export const validationError = (message: string) =>
+  new StsApiError('ValidationError', `1 validation error detected: ${message}`);
