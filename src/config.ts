@@ -78,7 +78,9 @@ const EnvironmentSchema = z.object({
       .string({ error: 'an external id (2 to 1224 of letters, digits and +=,.@:/_-)' })
       .check(z.regex(/^[\w+=,.@:/-]{2,1224}$/)),
   ),
-  CONSUMER_ROLE_SESSION_SECONDS: z._default(integer(900, 43_200), 3600),
+  // A Lambda role's credentials are a role session: assuming a role from it is role chaining,
+  // which STS caps at one hour whatever the role's own maximum.
+  CONSUMER_ROLE_SESSION_SECONDS: z._default(integer(900, 3600), 3600),
   // Set by Lambda; names the worker in the consumer accounts' CloudTrail (the STS session name).
   AWS_LAMBDA_FUNCTION_NAME: z._default(
     z.string({ error: 'a function name' }).check(z.minLength(1)),

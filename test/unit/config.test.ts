@@ -285,7 +285,7 @@ describe('loadConfig — bad values fail with the variable, the value given and 
         '"*" or comma-separated 12-digit AWS account ids when CONSUMER_ROLE_NAME is set (hub mode)',
       ],
       CONSUMER_ROLE_EXTERNAL_ID: ['an external id (2 to 1224 of letters, digits and +=,.@:/_-)'],
-      CONSUMER_ROLE_SESSION_SECONDS: ['a whole number from 900 to 43200'],
+      CONSUMER_ROLE_SESSION_SECONDS: ['a whole number from 900 to 3600'],
       AWS_LAMBDA_FUNCTION_NAME: ['a function name'],
       WORKER_ROLE_ARN: [
         "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
