@@ -57,6 +57,11 @@ export class ConsumerRoleCredentials {
     this.#clock = options.clock ?? systemClock;
   }
 
+  /** Drops a role's cached credentials: STS or the service said they are no longer valid. */
+  invalidate(roleArn: string): void {
+    this.#cache.delete(roleArn);
+  }
+
   roleArn(accountId: string, partition = 'aws'): string {
     return `arn:${partition}:iam::${accountId}:role/${this.#options.roleName}`;
   }
@@ -101,9 +106,12 @@ export class ConsumerRoleCredentials {
         ...(c.SessionToken !== undefined && { sessionToken: c.SessionToken }),
         expiration,
       };
+      // Refreshed 5 minutes before they expire; credentials issued for less than twice that
+      // (a short session) are used for the first half of their life, not refetched at every call.
+      const lifetime = expiration.getTime() - this.#clock();
       this.#cache.set(roleArn, {
         credentials,
-        refreshAt: expiration.getTime() - REFRESH_BEFORE_EXPIRY_MS,
+        refreshAt: expiration.getTime() - Math.min(REFRESH_BEFORE_EXPIRY_MS, lifetime / 2),
       });
       return credentials;
     } catch (error) {

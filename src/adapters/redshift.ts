@@ -45,6 +45,15 @@ export class RedshiftClients {
     return this.#options.consumerRole;
   }
 
+  /**
+   * Forgets the client of a role, so the next call builds one that asks for credentials afresh
+   * (the SDK keeps a client's credentials until they are about to expire).
+   */
+  forget(region: string, roleArn: string): void {
+    this.#clients.get(`${roleArn}|${region}`)?.destroy();
+    this.#clients.delete(`${roleArn}|${region}`);
+  }
+
   /** The client for `region`, as the function itself or, given `roleArn`, as that role. */
   for(region: string, roleArn?: string): RedshiftClient {
     const key = `${roleArn ?? 'own'}|${region}`;
@@ -88,6 +97,14 @@ const toAssociation = (association: DataShareAssociation): Association => ({
     statusChangeDate: association.StatusChangeDate.toISOString(),
   }),
 });
+
+/** What a service answers to temporary credentials that are no longer valid. */
+const REJECTED_CREDENTIALS = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'RequestExpired',
+]);
 
 /** Whether an association still gives the target's consumer access. */
 const grantsTarget = (association: DataShareAssociation, target: DisassociationTarget): boolean => {
@@ -158,6 +175,18 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
         return { outcome: Outcome.AlreadyRevoked, associations: [], ...answered };
       if (verdict === GoneVerdict.Ambiguous)
         return { ...(await this.#confirmGone(client, target, signal, error)), ...answered };
+      if (role && roleArn && REJECTED_CREDENTIALS.has(failureDetailsOf(error).code)) {
+        // The role's session ended early (revoked, or clocks apart): forget it and try again
+        // with fresh credentials, rather than fail the decision for good.
+        role.invalidate(roleArn);
+        this.#clients.forget(region, roleArn);
+        throw new RedshiftCallError(
+          `Redshift refused the credentials of ${roleArn} (${failureDetailsOf(error).code}): ${messageOf(error)}; they are dropped and assumed afresh`,
+          { ...failureDetailsOf(error), kind: FailureKind.Transient },
+          { dataShareArn: target.dataShareArn, operation: 'DisassociateDataShareConsumer' },
+          { cause: error },
+        );
+      }
       throw this.#wrap(error, target, 'DisassociateDataShareConsumer');
     }
   }

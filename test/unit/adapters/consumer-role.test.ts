@@ -92,6 +92,27 @@ describe('ConsumerRoleCredentials', () => {
     expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
   });
 
+  it('uses short sessions (under 10 minutes) for the first half of their life, not refetching them at every call', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentials(240_000));
+    const consumer = role();
+    await consumer.get(ROLE, signal);
+    now += 119_000;
+    await consumer.get(ROLE, signal);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    now += 2000;
+    await consumer.get(ROLE, signal);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('assumes afresh after invalidate (a service refused the session)', async () => {
+    sts.on(AssumeRoleCommand).resolves(credentials(3_600_000));
+    const consumer = role();
+    await consumer.get(ROLE, signal);
+    consumer.invalidate(ROLE);
+    await consumer.get(ROLE, signal);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
   it('makes one AssumeRole call for concurrent misses of one role, and one per role', async () => {
     sts.on(AssumeRoleCommand).callsFake(async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
