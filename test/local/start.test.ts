@@ -53,13 +53,25 @@ const requestOf = (eventId: string): Record<string, unknown> => {
   return request;
 };
 
+const HUB = '111122223333';
+const SPOKE_WITH_ROLE = '222233334444';
+const SPOKE_WITHOUT_ROLE = '333344445555';
+const OUTSIDER = '123456789012';
+
+/** The consumer account of a request's target: the namespace's, else `consumerAccountId`, else the hub. */
+const accountOf = (request: Record<string, unknown>): string =>
+  (typeof request.consumerArn === 'string'
+    ? /^arn:aws:redshift(?:-serverless)?:[a-z0-9-]+:(\d{12}):/.exec(request.consumerArn)?.[1]
+    : undefined) ??
+  (typeof request.consumerAccountId === 'string' ? request.consumerAccountId : HUB);
+
 /** The Redshift emulator's consumer key of a request's target. */
 const consumerKeyOf = (request: Record<string, unknown>): string =>
   typeof request.consumerArn === 'string'
     ? request.consumerArn
     : typeof request.consumerRegion === 'string'
       ? `region:${request.consumerRegion}`
-      : 'account:111122223333';
+      : `account:${accountOf(request)}`;
 
 /** What the example file was designed to produce, per eventId. */
 const DESIGNED: Record<string, Outcome> = {
@@ -70,6 +82,9 @@ const DESIGNED: Record<string, Outcome> = {
   'demo-dup-01': Outcome.Revoked,
   'demo-throttled-01': Outcome.Revoked,
   'demo-envelope-01': Outcome.Revoked,
+  'demo-spoke-01': Outcome.Revoked,
+  'demo-spoke-02': Outcome.Revoked,
+  'demo-spoke-03': Outcome.Revoked,
   'demo-already-01': Outcome.AlreadyRevoked,
   'demo-already-02': Outcome.AlreadyRevoked,
   'demo-already-03': Outcome.AlreadyRevoked,
@@ -81,6 +96,7 @@ const DESIGNED: Record<string, Outcome> = {
   'demo-sametarget-05': Outcome.AlreadyRevoked,
   'demo-sametarget-06': Outcome.AlreadyRevoked,
   'demo-sametarget-07': Outcome.AlreadyRevoked,
+  'demo-sametarget-08': Outcome.AlreadyRevoked,
   'demo-dryrun-01': Outcome.DryRun,
   'demo-dryrun-02': Outcome.DryRun,
   'demo-dryrun-03': Outcome.DryRun,
@@ -88,7 +104,9 @@ const DESIGNED: Record<string, Outcome> = {
   'demo-rejected-02': Outcome.Rejected,
   'demo-rejected-03': Outcome.Rejected,
   'demo-rejected-04': Outcome.Rejected,
+  'demo-outsider-01': Outcome.Rejected,
   'demo-denied-01': Outcome.Failed,
+  'demo-norole-01': Outcome.Failed,
 };
 
 /** Rule 5: who confirmed the target first. */
@@ -100,9 +118,12 @@ const SATISFIED_BY: Record<string, string> = {
   'demo-sametarget-05': 'demo-envelope-01',
   'demo-sametarget-06': 'demo-dup-01',
   'demo-sametarget-07': 'demo-normal-02',
+  'demo-sametarget-08': 'demo-spoke-01',
 };
 
 const UNPARSEABLE = EXAMPLE_LINES.filter((l) => l.request === undefined);
+
+const OUTCOME_COUNTS_LINE = 'REVOKED 10 · ALREADY_REVOKED 12 · DRY_RUN 3 · REJECTED 6 · FAILED 2';
 
 const receiveAll = async (demo: RunningLocalDemo, queueUrl: string): Promise<Message[]> => {
   const sqs = sqsClientFor(demo.stack);
@@ -135,6 +156,7 @@ describe('npm start with the example files', () => {
     const request = requestOf(eventId);
     return demo.stack.redshift.countCalls({
       operation: 'DisassociateDataShareConsumer',
+      callerAccountId: accountOf(request),
       dataShareArn: String(request.dataShareArn),
       consumer: consumerKeyOf(request),
     });
@@ -161,6 +183,79 @@ describe('npm start with the example files', () => {
     expect(UNPARSEABLE).toHaveLength(1);
     expect(linesOf('demo-dup-01').length).toBeGreaterThan(1);
     expect(EXAMPLE_LINES.some((l) => l.body.includes('"detail-type"'))).toBe(true);
+    const accounts = new Set(Object.keys(DESIGNED).map((eventId) => accountOf(requestOf(eventId))));
+    expect([...accounts].sort()).toEqual([HUB, OUTSIDER, SPOKE_WITH_ROLE, SPOKE_WITHOUT_ROLE]);
+  });
+
+  it('acts in each consumer account as designed: spoke role, no role, outside CONSUMER_ACCOUNTS', () => {
+    // Prepare
+    const account = (id: string) => summary.accounts.find((row) => row.accountId === id);
+    const outcomesIn = (id: string) =>
+      summary.outcomes.filter((row) => row.consumerAccountId === id).map((row) => row.outcome);
+
+    // Assess: the spoke with the role — its decisions done as that role, after one AssumeRole
+    expect(account(SPOKE_WITH_ROLE)).toMatchObject({
+      mode: 'spoke role',
+      decisions: 5,
+      outcomes: { REVOKED: 3, ALREADY_REVOKED: 1, DRY_RUN: 1, REJECTED: 0, FAILED: 0 },
+      assumeRoleCalls: 1,
+      redshiftCalls: 3,
+    });
+    const spokeRole = `arn:aws:iam::${SPOKE_WITH_ROLE}:role/datashare-revoker-spoke`;
+    expect(demo.stack.sts.assumeRoleCount(spokeRole)).toBe(1);
+    expect(
+      demo.stack.redshift.countCalls({ callerAccountId: SPOKE_WITH_ROLE, roleArn: spokeRole }),
+    ).toMatchObject({ total: 3, ok: 3 });
+    const spokeAudit = demo.stack.eventBridge
+      .eventsOn('revoker-audit')
+      .find((event) => event.detail.eventId === 'demo-spoke-01')?.detail;
+    expect(spokeAudit).toMatchObject({
+      outcome: 'REVOKED',
+      consumerAccountId: SPOKE_WITH_ROLE,
+      actor: { accountId: SPOKE_WITH_ROLE, roleArn: spokeRole },
+      redshiftRequestId: expect.any(String),
+    });
+    // The spoke without the role: STS refuses, so nothing reaches its Redshift
+    expect(account(SPOKE_WITHOUT_ROLE)).toMatchObject({
+      mode: 'spoke role',
+      decisions: 1,
+      outcomes: { FAILED: 1 },
+      assumeRoleCalls: 1,
+      redshiftCalls: 0,
+    });
+    expect(rowsOf('demo-norole-01')[0]?.error?.code).toBe('ConsumerRoleDenied');
+    // Outside CONSUMER_ACCOUNTS: REJECTED before any STS or Redshift call
+    expect(account(OUTSIDER)).toMatchObject({
+      mode: 'not allowed',
+      decisions: 1,
+      outcomes: { REJECTED: 1 },
+      assumeRoleCalls: 0,
+      redshiftCalls: 0,
+    });
+    expect(rowsOf('demo-outsider-01')[0]?.error?.code).toBe('ConsumerAccountNotAllowed');
+    // The hub: its own role, no AssumeRole
+    expect(account(HUB)).toMatchObject({ mode: 'own role', decisions: 21, assumeRoleCalls: 0 });
+    expect(outcomesIn(HUB)).not.toContain(Outcome.Rejected);
+    expect(summary.accounts.reduce((sum, row) => sum + row.redshiftCalls, 0)).toBe(
+      summary.redshift.calls.total,
+    );
+  });
+
+  it('shows two worker gaps: no consumerAccountId when REJECTED ConsumerAccountNotAllowed, a denied AssumeRole counted as a Redshift attempt', () => {
+    // Assess: a request REJECTED after it was read (ConsumerAccountNotAllowed) has no
+    // consumerAccountId in its audit event, though the schema keeps null for unparsed bodies
+    // only; the summary takes the account from the request instead.
+    const audit = (eventId: string) =>
+      demo.stack.eventBridge.eventsOn('revoker-audit').find((e) => e.detail.eventId === eventId)
+        ?.detail;
+    expect(audit('demo-outsider-01')).not.toHaveProperty('consumerAccountId');
+    // A denied AssumeRole counts as one Redshift attempt (audit `attempts`, EMF
+    // RedshiftAttempts), although no Redshift call was made.
+    expect(audit('demo-norole-01')).toMatchObject({ attempts: 1, actor: null });
+    expect(demo.stack.redshift.countCalls({ callerAccountId: SPOKE_WITHOUT_ROLE }).total).toBe(0);
+    expect(summary.workerMetrics.RedshiftAttempts?.sum).toBe(
+      demo.stack.redshift.countCalls({ operation: 'DisassociateDataShareConsumer' }).total + 1,
+    );
   });
 
   it('gives every eventId of the file exactly one audit event, with its designed outcome', () => {
@@ -245,6 +340,18 @@ describe('npm start with the example files', () => {
       outcome: 'FAILED',
       errorCode: 'AccessDenied',
     });
+    expect(reason('demo-norole-01')).toMatchObject({
+      outcome: 'FAILED',
+      errorCode: 'ConsumerRoleDenied',
+      errorMessage: expect.stringContaining(
+        `arn:aws:iam::${SPOKE_WITHOUT_ROLE}:role/datashare-revoker-spoke`,
+      ),
+    });
+    expect(reason('demo-outsider-01')).toMatchObject({
+      outcome: 'REJECTED',
+      errorCode: 'ConsumerAccountNotAllowed',
+      errorMessage: expect.stringContaining(OUTSIDER),
+    });
     expect(found.find((m) => m.body === UNPARSEABLE[0]?.body)).toMatchObject({
       outcome: 'REJECTED',
       errorCode: 'MalformedJson',
@@ -259,13 +366,26 @@ describe('npm start with the example files', () => {
       if (outcome !== Outcome.Revoked) continue;
       const request = requestOf(eventId);
       expect(
-        redshift.isAssociated(String(request.dataShareArn), consumerKeyOf(request)),
+        redshift.isAssociated(
+          String(request.dataShareArn),
+          consumerKeyOf(request),
+          accountOf(request),
+        ),
         eventId,
       ).toBe(false);
     }
-    // demo-dryrun-01 previewed it and demo-denied-01 was refused: the partner keeps its access.
-    const partner = requestOf('demo-denied-01');
-    expect(redshift.isAssociated(String(partner.dataShareArn), consumerKeyOf(partner))).toBe(true);
+    // Refused (AccessDenied), not in the scope, or no role to act as: each keeps its access.
+    for (const eventId of ['demo-denied-01', 'demo-outsider-01', 'demo-norole-01']) {
+      const request = requestOf(eventId);
+      expect(
+        redshift.isAssociated(
+          String(request.dataShareArn),
+          consumerKeyOf(request),
+          accountOf(request),
+        ),
+        eventId,
+      ).toBe(true);
+    }
   });
 
   it('passes its own checks, drains the queue quickly and reports progress on stderr', () => {
@@ -274,7 +394,7 @@ describe('npm start with the example files', () => {
     expect(summary.ok).toBe(true);
     expect(summary.queue).toMatchObject({ sent: EXAMPLE_LINES.length, drained: true });
     expect(summary.durationMs).toBeLessThan(15_000);
-    expect(progress).toMatch(/sent 30\/30 · in flight 0 · acknowledged 30 · dead-lettered 6/);
+    expect(progress).toMatch(/sent 36\/36 · in flight 0 · acknowledged 36 · dead-lettered 8/);
   });
 
   it('renders the summary for a terminal: outcome table, DLQ reasons, checks', () => {
@@ -286,8 +406,17 @@ describe('npm start with the example files', () => {
     expect(text).toMatch(/demo-throttled-01 +1 +REVOKED +3/);
     expect(text).toMatch(/demo-sametarget-01 .*satisfied by demo-normal-01/);
     expect(text).toMatch(/demo-denied-01 +FAILED +AccessDenied/);
-    expect(text).toMatch(/DisassociateDataShareConsumer +14 +7 +4 +2 +0 +1 +0/);
-    expect(text).toContain('REVOKED 7 · ALREADY_REVOKED 11 · DRY_RUN 3 · REJECTED 5 · FAILED 1');
+    expect(text).toMatch(/demo-norole-01 +FAILED +ConsumerRoleDenied/);
+    expect(text).toMatch(/demo-outsider-01 +REJECTED +ConsumerAccountNotAllowed/);
+    expect(text).toMatch(/DisassociateDataShareConsumer +17 +10 +4 +2 +0 +1 +0/);
+    expect(text).toContain(OUTCOME_COUNTS_LINE);
+    expect(text).toContain('accounts    hub 111122223333, spokes 222233334444, 333344445555');
+    // account, mode, decisions, REVOKED, ALREADY_REVOKED, DRY_RUN, REJECTED, FAILED, AssumeRole, Redshift calls
+    expect(text).toMatch(/111122223333 +own role +21 +7 +11 +2 +0 +1 +0 +18\n/);
+    expect(text).toMatch(/222233334444 +spoke role +5 +3 +1 +1 +0 +0 +1 +3\n/);
+    expect(text).toMatch(/333344445555 +spoke role +1 +0 +0 +0 +0 +1 +1 +0\n/);
+    expect(text).toMatch(/123456789012 +not allowed +1 +0 +0 +0 +1 +0 +0 +0\n/);
+    expect(text).toMatch(/\(none read\) +- +5 +0 +0 +0 +5 +0 +0 +0\n/);
     expect(text).not.toContain('✗');
   });
 
@@ -489,9 +618,41 @@ describe('npm start as a command', () => {
     // Assess
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('all checks passed');
-    expect(stdout).toContain('REVOKED 7 · ALREADY_REVOKED 11 · DRY_RUN 3 · REJECTED 5 · FAILED 1');
+    expect(stdout).toContain(OUTCOME_COUNTS_LINE);
     expect(stderr).toMatch(/export AWS_ENDPOINT_URL_SQS='http:\/\/127\.0\.0\.1:\d+'/);
     expect(stderr).toContain('stopped by the test: stopping the worker and the stack');
+  }, 60_000);
+
+  it('in-process: --single-account runs the worker in its own account, the spokes REJECTED', async () => {
+    // Prepare
+    let stdout = '';
+    let stderr = '';
+
+    // Act
+    const code = await runStartCommand(['--single-account', '--json', '--log-level', 'silent'], {
+      writeOut: (text) => (stdout += text),
+      writeErr: (text) => (stderr += text),
+    });
+
+    // Assess: every spoke decision (the dry run's too) is outside the scope; nothing assumed
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout) as LocalDemoSummary;
+    expect(summary.accountScope).toEqual({
+      mode: 'single-account',
+      ownAccountId: HUB,
+      consumerAccounts: [],
+    });
+    const rows = Object.fromEntries(summary.accounts.map((row) => [row.accountId, row]));
+    for (const id of [SPOKE_WITH_ROLE, SPOKE_WITHOUT_ROLE, OUTSIDER]) {
+      expect(rows[id], id).toMatchObject({
+        mode: 'not allowed',
+        assumeRoleCalls: 0,
+        redshiftCalls: 0,
+      });
+      expect(rows[id]?.outcomes.REJECTED, id).toBe(rows[id]?.decisions);
+    }
+    expect(rows[HUB]).toMatchObject({ mode: 'own role', decisions: 21, assumeRoleCalls: 0 });
+    expect(summary.ok).toBe(true);
   }, 60_000);
 
   it('in-process: --help exits 0; an unreadable events file exits 2 in one line', async () => {
@@ -534,12 +695,24 @@ describe('npm start as a command', () => {
     const summary = JSON.parse(stdout) as LocalDemoSummary;
     expect(summary.ok).toBe(true);
     expect(summary.outcomeCounts).toEqual({
-      REVOKED: 7,
-      ALREADY_REVOKED: 11,
+      REVOKED: 10,
+      ALREADY_REVOKED: 12,
       DRY_RUN: 3,
-      REJECTED: 5,
-      FAILED: 1,
+      REJECTED: 6,
+      FAILED: 2,
     });
+    expect(summary.accountScope).toEqual({
+      mode: 'hub',
+      ownAccountId: HUB,
+      consumerAccounts: [SPOKE_WITH_ROLE, SPOKE_WITHOUT_ROLE],
+    });
+    expect(summary.accounts.map((row) => [row.accountId, row.mode, row.decisions])).toEqual([
+      [HUB, 'own role', 21],
+      [OUTSIDER, 'not allowed', 1],
+      [SPOKE_WITH_ROLE, 'spoke role', 5],
+      [SPOKE_WITHOUT_ROLE, 'spoke role', 1],
+      [null, null, 5],
+    ]);
   }, 60_000);
 
   it('exits 2 with a precise message for a bad option value or an unknown option', async () => {

@@ -9,6 +9,9 @@ import type { LocalDemoOptions } from './options.js';
  *   `Throttling` "Rate exceeded", so the worker backs off, retries and revokes on the third;
  * - `demo-denied-*`: the target's first call is answered 403 `AccessDenied` (as when the worker's
  *   IAM policy does not cover that consumer), a permanent error: FAILED, dead-lettered.
+ *
+ * (`demo-norole-*` needs no fault: its account has no consumer role in `examples/accounts.json`,
+ * so STS itself refuses the `AssumeRole`.)
  */
 export const DEMO_FAULT_RULES = [
   { prefix: 'demo-throttled-', kind: 'throttle', count: 2 },
@@ -25,27 +28,23 @@ export interface DemoFault {
   consumer: string;
 }
 
-/** The emulator's key for a worker target (see `consumerKeyOf` in the Redshift emulator). */
-export const emulatorConsumerKey = (
-  target: DisassociationTarget,
-  consumerAccountId: string,
-): string => {
-  const { consumer } = target;
+/**
+ * The emulator's key for a worker target (see `consumerKeyOf` in the Redshift emulator): an
+ * entire-account target is keyed by the account the call acts in, the target's own.
+ */
+export const emulatorConsumerKey = ({ consumer, accountId }: DisassociationTarget): string => {
   switch (consumer.kind) {
     case 'namespace':
       return consumer.arn;
     case 'region':
       return `region:${consumer.region}`;
     case 'account':
-      return `account:${consumerAccountId}`;
+      return `account:${accountId}`;
   }
 };
 
 /** The targeted faults the events file asks for, once per eventId. */
-export const demoFaultsFor = (
-  lines: readonly EventLine[],
-  consumerAccountId: string,
-): DemoFault[] => {
+export const demoFaultsFor = (lines: readonly EventLine[]): DemoFault[] => {
   const faults = new Map<string, DemoFault>();
   for (const { eventId, target } of lines) {
     if (eventId === null || target === undefined || faults.has(eventId)) continue;
@@ -56,7 +55,7 @@ export const demoFaultsFor = (
       kind: rule.kind,
       count: rule.count,
       dataShareArn: target.dataShareArn,
-      consumer: emulatorConsumerKey(target, consumerAccountId),
+      consumer: emulatorConsumerKey(target),
     });
   }
   return [...faults.values()];

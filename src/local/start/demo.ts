@@ -8,17 +8,17 @@ import {
   WaitForIdleTimeoutError,
 } from '../event-source-mapping.js';
 import {
-  DEFAULT_CONSUMER_ACCOUNT_ID,
   type ParsedSeedFile,
   parseSeedFile,
   type RedshiftEmulator,
 } from '../redshift-emulator/index.js';
 import { directSqsClientFor, type LocalStack, startLocalStack } from '../stack.js';
+import { type AccountScopeFacts, DEMO_HUB, hubWorkerEnv } from './accounts.js';
 import { readDeadLetterQueue } from './dead-letter.js';
 import { demoFaultsFor, redshiftFaultsFor } from './demo-faults.js';
 import { InputFileError } from './errors.js';
 import { type EventLine, readEventsFile, wavesOf } from './events-file.js';
-import type { LocalDemoOptions } from './options.js';
+import { DEFAULT_FILES, type LocalDemoOptions } from './options.js';
 import {
   barProgress,
   lineProgress,
@@ -98,12 +98,12 @@ const associationRows = (redshift: RedshiftEmulator): AssociationRow[] =>
   );
 
 /** The emulator's consumer key of an audit detail's `consumer`, or undefined for none. */
-const consumerKeyOfDetail = (consumer: unknown, accountId: string): string | undefined => {
+const consumerKeyOfDetail = (consumer: unknown, accountId: unknown): string | undefined => {
   if (typeof consumer !== 'object' || consumer === null) return undefined;
   const c = consumer as { arn?: unknown; region?: unknown; entireAccount?: unknown };
   if (typeof c.arn === 'string') return c.arn;
   if (typeof c.region === 'string') return `region:${c.region}`;
-  if (c.entireAccount === true) return `account:${accountId}`;
+  if (c.entireAccount === true && typeof accountId === 'string') return `account:${accountId}`;
   return undefined;
 };
 
@@ -163,8 +163,16 @@ export const startLocalDemo = async (
   const startedAt = performance.now();
   const lines = await readEventsFile(options.eventsFile);
   const seed = await loadSeed(options.datasharesFile);
-  const demoFaults = demoFaultsFor(lines, DEFAULT_CONSUMER_ACCOUNT_ID);
+  const demoFaults = demoFaultsFor(lines);
+  // Hub mode: STS knows the spokes and their roles, and Redshift acts in the account of the
+  // credentials that sign each call (each account sees its own associations only).
+  const scope: AccountScopeFacts = {
+    ownAccountId: DEMO_HUB.accountId,
+    consumerAccounts: options.singleAccount ? [] : DEMO_HUB.consumerAccounts,
+  };
   const stack = await startLocalStack({
+    consumerAccountId: DEMO_HUB.accountId,
+    ...(options.singleAccount ? {} : { accounts: DEFAULT_FILES.accounts }),
     datashares: seed,
     redshiftFaults: redshiftFaultsFor(options, demoFaults),
     visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_SECONDS,
@@ -187,7 +195,10 @@ export const startLocalDemo = async (
   try {
     const associationsBefore = associationRows(stack.redshift);
     workerStdout = routeWorkerStdout(output.stderr);
-    const handler = await loadWorkerHandler(stack.env, options.logLevel);
+    const handler = await loadWorkerHandler(
+      options.singleAccount ? stack.env : { ...stack.env, ...hubWorkerEnv() },
+      options.logLevel,
+    );
     const workerLoadedAt = performance.now();
     mapping = createEventSourceMapping({
       sqs,
@@ -251,13 +262,14 @@ export const startLocalDemo = async (
     }
     const drainedAt = performance.now();
 
-    const accountId = stack.redshift.consumerAccountId;
     const stillAssociated = new Map<string, boolean>();
     for (const event of stack.eventBridge.eventsOn(stack.auditEventBus.name)) {
-      const { messageId, dataShareArn, consumer } = event.detail;
-      const key = consumerKeyOfDetail(consumer, accountId);
+      const { messageId, dataShareArn, consumer, consumerAccountId } = event.detail;
+      const key = consumerKeyOfDetail(consumer, consumerAccountId);
       if (typeof messageId === 'string' && typeof dataShareArn === 'string' && key) {
-        stillAssociated.set(messageId, stack.redshift.isAssociated(dataShareArn, key));
+        // A region-wide association is the consumer account's own: ask in that account.
+        const account = typeof consumerAccountId === 'string' ? consumerAccountId : undefined;
+        stillAssociated.set(messageId, stack.redshift.isAssociated(dataShareArn, key, account));
       }
     }
     const ebStats = stack.eventBridge.stats();
@@ -282,6 +294,9 @@ export const startLocalDemo = async (
       putEventsCalls: ebStats.calls,
       failedAuditEntries: Object.values(ebStats.failedEntries).reduce((a, b) => a + b, 0),
       redshift: stack.redshift.stats(),
+      redshiftCalls: [...stack.redshift.calls],
+      stsCalls: [...stack.sts.calls],
+      accountScope: scope,
       deadLetters: await readDeadLetterQueue(sqs, stack.queues.deadLetter.url),
       mapping: mapping.stats,
       drained,

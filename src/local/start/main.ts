@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole pipeline on one laptop. See docs/local-stack.md.
  *
- * Usage: npm start -- [--events FILE] [--datashares FILE] [--throttle-rps N] [--error-rate R]
- *   [--latency-ms N] [--seed N] [--log-level L] [--drain-timeout S] [--json] [--keep-running]
+ * Usage: npm start -- [--events FILE] [--datashares FILE] [--single-account] [--throttle-rps N]
+ *   [--error-rate R] [--latency-ms N] [--seed N] [--log-level L] [--drain-timeout S] [--json]
+ *   [--keep-running]
  */
 import { runStartCommand } from './command.js';
 import { untilSignal } from './keep-running.js';

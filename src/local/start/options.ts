@@ -11,6 +11,11 @@ export interface LocalDemoOptions {
   eventsFile: string;
   /** Seed of the Redshift emulator (`examples/datashares.json` shape). */
   datasharesFile: string;
+  /**
+   * Run the worker in its own account only (no `CONSUMER_ROLE_NAME`), as before hub and spoke;
+   * by default it is the hub of `examples/accounts.json` (see `accounts.ts`).
+   */
+  singleAccount: boolean;
   /** Redshift emulator rate limit, calls per second over all operations; 0 = none. */
   throttleRps: number;
   /** Share of Redshift calls answered 500/503. */
@@ -33,12 +38,15 @@ const fromRepository = (path: string): string =>
 /** The example files, found from this module so `npm start` works from any directory. */
 export const DEFAULT_FILES = {
   events: fromRepository('examples/revocations.jsonl'),
-  datashares: fromRepository('examples/datashares.json'),
+  datashares: fromRepository('examples/datashares-demo.json'),
+  /** The STS emulator's accounts and roles in hub mode. */
+  accounts: fromRepository('examples/accounts.json'),
 } as const;
 
 export const DEFAULT_OPTIONS: LocalDemoOptions = {
   eventsFile: DEFAULT_FILES.events,
   datasharesFile: DEFAULT_FILES.datashares,
+  singleAccount: false,
   throttleRps: 0,
   errorRate: 0,
   latencyMs: 0,
@@ -72,6 +80,7 @@ const fraction = (option: string, given: string): number => {
 export interface RawStartOptions {
   events?: string;
   datashares?: string;
+  singleAccount?: boolean;
   throttleRps?: string;
   errorRate?: string;
   latencyMs?: string;
@@ -105,6 +114,7 @@ export const resolveStartOptions = (raw: RawStartOptions): LocalDemoOptions => {
   return {
     eventsFile: raw.events ?? DEFAULT_OPTIONS.eventsFile,
     datasharesFile: raw.datashares ?? DEFAULT_OPTIONS.datasharesFile,
+    singleAccount: raw.singleAccount ?? false,
     // Whole calls per second: the emulator's bucket takes fractions, but below 1 call/s the
     // example's calls and their retries outlast any sensible drain timeout.
     throttleRps:
@@ -133,7 +143,9 @@ export const resolveStartOptions = (raw: RawStartOptions): LocalDemoOptions => {
 
 const EXAMPLES = `
 Examples:
-  npm start                                  the example events against the example datashares
+  npm start                                  the example events against the example datashares,
+                                             the worker as the hub of three consumer accounts
+  npm start -- --single-account              the worker in its own account only (no spoke role)
   npm start -- --json > run.json             the summary as one JSON object (progress stays on stderr)
   npm start -- --throttle-rps 2 --seed 7     Redshift answers "Rate exceeded" above 2 calls/s
   npm start -- --keep-running                keep the stack up and print how to point the AWS CLI at it
@@ -149,11 +161,15 @@ export const startCommand = (
 ): Command =>
   new Command('npm start --')
     .description(
-      'Run datashare-revoker on this machine: start the local stack (SQS, DynamoDB, Redshift and EventBridge emulators), send the events, run the real handler through a local SQS event source mapping until the queue is drained, and print a summary.',
+      'Run datashare-revoker on this machine: start the local stack (SQS, DynamoDB, STS, Redshift and EventBridge emulators), send the events, run the real handler (the hub of examples/accounts.json) through a local SQS event source mapping until the queue is drained, and print a summary.',
     )
     .usage('[options]')
     .option('--events <file>', 'JSONL file of SQS message bodies', 'examples/revocations.jsonl')
-    .option('--datashares <file>', 'Redshift emulator seed', 'examples/datashares.json')
+    .option('--datashares <file>', 'Redshift emulator seed', 'examples/datashares-demo.json')
+    .option(
+      '--single-account',
+      'run the worker in its own account only: no CONSUMER_ROLE_NAME, no spoke accounts',
+    )
     .option('--throttle-rps <n>', 'Redshift rate limit in calls per second, 0 = none', '0')
     .option('--error-rate <r>', 'share of Redshift calls answered 500/503, 0 to 1', '0')
     .option('--latency-ms <n>', 'latency added to every Redshift answer', '0')

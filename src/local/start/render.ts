@@ -1,3 +1,4 @@
+import { Outcome } from '../../core/outcome.js';
 import type { CallCounts } from '../redshift-emulator/index.js';
 import type { AssociationRow, LocalDemoSummary, OutcomeRow } from './summary.js';
 
@@ -62,6 +63,36 @@ const redshiftTable = (byOperation: Record<string, CallCounts>): string[] =>
     ]),
     new Set([1, 2, 3, 4, 5, 6, 7]),
   );
+
+const accountsTable = (accounts: LocalDemoSummary['accounts']): string[] =>
+  table(
+    [
+      'account',
+      'mode',
+      'decisions',
+      'REVOKED',
+      'ALREADY_REVOKED',
+      'DRY_RUN',
+      'REJECTED',
+      'FAILED',
+      'AssumeRole',
+      'Redshift calls',
+    ],
+    accounts.map((row) => [
+      row.accountId ?? '(none read)',
+      row.mode ?? '-',
+      String(row.decisions),
+      ...Object.values(Outcome).map((outcome) => String(row.outcomes[outcome])),
+      String(row.assumeRoleCalls),
+      String(row.redshiftCalls),
+    ]),
+    new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+  );
+
+const scopeLine = (scope: LocalDemoSummary['accountScope']): string =>
+  scope.mode === 'hub'
+    ? `hub ${scope.ownAccountId}, spokes ${scope.consumerAccounts.join(', ')} (CONSUMER_ACCOUNTS)`
+    : `single account ${scope.ownAccountId} (no CONSUMER_ROLE_NAME)`;
 
 const dataShareName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
 
@@ -130,12 +161,16 @@ export const renderSummary = (summary: LocalDemoSummary): string => {
     `datashare-revoker on the local stack — ${summary.ok ? 'all checks passed' : 'SOME CHECKS FAILED'}`,
     `  events      ${input.eventsFile}: ${input.messages} messages, sent in ${input.waves.length} waves (${input.waves.join(' + ')})`,
     `  datashares  ${input.datasharesFile}: ${input.datashares} datashares`,
+    `  accounts    ${scopeLine(summary.accountScope)}`,
     `  faults      ${faultsLine(summary.faults)} — seed ${summary.faults.seed}`,
     '',
     `Outcomes (audit events on ${audit.eventBusName}, in the order of the file)`,
     ...outcomesTable(summary),
     `  ${counts}`,
     `  ${audit.events} audit events for ${queue.sent} messages: ${summary.duplicatesSuppressed} duplicate copies acknowledged without one; ${audit.putEventsCalls} PutEvents calls, ${audit.failedEntries} entries refused`,
+    '',
+    "Consumer accounts (from the audit events, the STS and Redshift emulators' call logs)",
+    ...accountsTable(summary.accounts),
     '',
     `Redshift calls (${summary.redshift.calls.total}, from the emulator's call log)`,
     ...redshiftTable(summary.redshift.byOperation),

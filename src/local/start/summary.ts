@@ -1,7 +1,9 @@
 import type { AuditDetail } from '../../core/audit.js';
 import { AuditDetailSchema } from '../../core/audit-schema.js';
 import { Outcome } from '../../core/outcome.js';
-import type { CallCounts, CallStats } from '../redshift-emulator/index.js';
+import type { CallCounts, CallStats, RecordedCall } from '../redshift-emulator/index.js';
+import type { RecordedStsCall } from '../sts-emulator/index.js';
+import { AccountMode, type AccountRow, type AccountScopeFacts, accountRowsOf } from './accounts.js';
 import type { DeadLetterRow } from './dead-letter.js';
 import type { DemoFault } from './demo-faults.js';
 import type { EventLine } from './events-file.js';
@@ -19,6 +21,11 @@ export interface OutcomeRow {
   /** The eventId whose Redshift call had already confirmed the target (rule 5). */
   satisfiedBy: string | null;
   error: { code: string; message: string } | null;
+  /**
+   * The consumer account: the audit event's `consumerAccountId`, else (a request REJECTED after
+   * it was read, e.g. `ConsumerAccountNotAllowed`) its target's; null for an unreadable body.
+   */
+  consumerAccountId: string | null;
   messageId: string;
   /** Messages of the file carrying this eventId: above 1, the others were duplicates. */
   copies: number;
@@ -64,6 +71,10 @@ export interface LocalDemoSummary {
   /** One row per audit event, in the order of the file. */
   outcomes: OutcomeRow[];
   outcomeCounts: Record<Outcome, number>;
+  /** Where the worker may act: `hub` (its own account and CONSUMER_ACCOUNTS) or its own only. */
+  accountScope: AccountScopeFacts & { mode: 'hub' | 'single-account' };
+  /** Decisions, outcomes, `AssumeRole` and Redshift calls per consumer account. */
+  accounts: AccountRow[];
   /** Messages acknowledged without an audit event of their own: copies of an audited eventId. */
   duplicatesSuppressed: number;
   redshift: { calls: CallCounts; byOperation: Record<string, CallCounts> };
@@ -109,6 +120,11 @@ export interface RunFacts {
   putEventsCalls: number;
   failedAuditEntries: number;
   redshift: CallStats;
+  /** Every call the Redshift emulator received (`callerAccountId`: the account it acted in). */
+  redshiftCalls: readonly Pick<RecordedCall, 'callerAccountId'>[];
+  /** Every call the STS emulator received. */
+  stsCalls: readonly Pick<RecordedStsCall, 'operation' | 'roleArn'>[];
+  accountScope: AccountScopeFacts;
   deadLetters: readonly DeadLetterRow[];
   mapping: { batchesInvoked: number; messagesDeleted: number; itemFailuresReported: number };
   drained: { ok: boolean; detail: string };
@@ -126,19 +142,23 @@ const isOutcome = (value: unknown): value is Outcome => OUTCOMES.includes(value 
 const rowOf = (
   detail: AuditDetail | Record<string, unknown>,
   lineOfMessage: ReadonlyMap<string, number>,
+  lineByNumber: ReadonlyMap<number, EventLine>,
   copies: ReadonlyMap<string, number>,
 ): OutcomeRow => {
   const d = detail as Partial<AuditDetail>;
   const messageId = typeof d.messageId === 'string' ? d.messageId : '';
   const eventId = typeof d.eventId === 'string' ? d.eventId : null;
+  const line = lineOfMessage.get(messageId) ?? null;
+  const target = line === null ? undefined : lineByNumber.get(line)?.target;
   return {
-    line: lineOfMessage.get(messageId) ?? null,
+    line,
     eventId,
     outcome: isOutcome(d.outcome) ? d.outcome : Outcome.Failed,
     attempts: typeof d.attempts === 'number' ? d.attempts : 0,
     receiveCount: typeof d.receiveCount === 'number' ? d.receiveCount : 0,
     satisfiedBy: d.satisfiedBy ?? null,
     error: d.error ?? null,
+    consumerAccountId: d.consumerAccountId ?? target?.accountId ?? null,
     messageId,
     copies: eventId === null ? 1 : (copies.get(eventId) ?? 1),
   };
@@ -228,6 +248,21 @@ const checkRevokedTargets = (
   };
 };
 
+const checkNothingOutsideTheScope = (accounts: readonly AccountRow[]): SummaryCheck => {
+  const touched = accounts.filter(
+    (row) => row.mode === AccountMode.NotAllowed && row.assumeRoleCalls + row.redshiftCalls > 0,
+  );
+  const outside = accounts.filter((row) => row.mode === AccountMode.NotAllowed);
+  return {
+    name: 'no AssumeRole and no Redshift call in an account the worker may not act in',
+    ok: touched.length === 0,
+    detail:
+      touched.length === 0
+        ? `accounts outside the scope: ${outside.map((row) => row.accountId).join(', ') || 'none'}; none assumed into or called`
+        : `called in ${touched.map((row) => row.accountId).join(', ')}`,
+  };
+};
+
 /**
  * Builds the summary from what the run left behind, and checks the worker's guarantees against
  * it: one audit event per decision, the quarantine of REJECTED and FAILED messages, revoked
@@ -246,7 +281,10 @@ export const buildSummary = (facts: RunFacts): LocalDemoSummary => {
   const invalidDetails = onBus.filter(
     (event) => !AuditDetailSchema.safeParse(event.detail).success,
   ).length;
-  const rows = onBus.map((event) => rowOf(event.detail, lineOfMessage, copies)).sort(byLine);
+  const lineByNumber = new Map(facts.lines.map((line) => [line.line, line]));
+  const rows = onBus
+    .map((event) => rowOf(event.detail, lineOfMessage, lineByNumber, copies))
+    .sort(byLine);
   const outcomeCounts = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<
     Outcome,
     number
@@ -257,6 +295,12 @@ export const buildSummary = (facts: RunFacts): LocalDemoSummary => {
     const messageId = facts.messageIdOfLine.get(line.line);
     return line.valid && messageId !== undefined && !auditedMessages.has(messageId);
   }).length;
+  const accounts = accountRowsOf(
+    facts.accountScope,
+    rows.map((row) => ({ accountId: row.consumerAccountId, outcome: row.outcome })),
+    facts.stsCalls,
+    facts.redshiftCalls,
+  );
 
   const checks: SummaryCheck[] = [
     checkEveryDecisionAuditedOnce(facts, rows),
@@ -267,6 +311,7 @@ export const buildSummary = (facts: RunFacts): LocalDemoSummary => {
     },
     checkQuarantine(rows, facts.deadLetters),
     checkRevokedTargets(rows, facts.stillAssociated),
+    checkNothingOutsideTheScope(accounts),
     {
       name: 'every audit detail matches the published schema',
       ok: invalidDetails === 0,
@@ -294,6 +339,11 @@ export const buildSummary = (facts: RunFacts): LocalDemoSummary => {
     faults: facts.faults,
     outcomes: rows,
     outcomeCounts,
+    accountScope: {
+      mode: facts.accountScope.consumerAccounts.length > 0 ? 'hub' : 'single-account',
+      ...facts.accountScope,
+    },
+    accounts,
     duplicatesSuppressed,
     redshift: { calls: facts.redshift.all, byOperation: facts.redshift.byOperation },
     audit: {
