@@ -43,5 +43,8 @@ export const accountRefusal = (
         : `"${target.accountId}"`,
     expected: `a consumer in ${allowedAccounts(scope)}`,
   };
-  return refusal(RejectionCode.ConsumerAccountNotAllowed, [problem], eventId);
+  return {
+    ...refusal(RejectionCode.ConsumerAccountNotAllowed, [problem], eventId),
+    consumerAccountId: target.accountId,
+  };
 };

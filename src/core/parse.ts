@@ -39,6 +39,8 @@ export interface Rejection {
   problems: FieldProblem[];
   /** The eventId, when the body had a usable one despite being rejected. */
   eventId: string | null;
+  /** The consumer account a readable request named (a refusal of its account, say). */
+  consumerAccountId?: string;
 }
 
 /** Where the request came from: a bare body or an EventBridge envelope. */

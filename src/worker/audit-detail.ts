@@ -78,6 +78,10 @@ export const rejectionAuditDetail = (
   replayed: delivery.replayed,
   dryRun: false,
   error: { code: rejection.code, message: rejection.message },
+  // Null when the body could not be read; no Redshift call was made for a rejection.
+  consumerAccountId: rejection.consumerAccountId ?? null,
+  actor: null,
+  redshiftRequestId: null,
   messageId: delivery.record.messageId,
   bodySha256: createHash('sha256')
     .update(delivery.record.body ?? '', 'utf8')

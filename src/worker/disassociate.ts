@@ -1,7 +1,12 @@
 import pRetry, { AbortError } from 'p-retry';
 import { DEFAULT_BACKOFF, fullJitterDelay, type Random } from '../core/backoff.js';
 import type { Deadline } from '../core/deadline.js';
-import { DeadlineExceededError, FailureKind, RedshiftCallError } from '../core/errors.js';
+import {
+  ConsumerRoleError,
+  DeadlineExceededError,
+  FailureKind,
+  RedshiftCallError,
+} from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
 import type { DataShareRevoker, DisassociationResult } from './ports.js';
@@ -93,13 +98,21 @@ export const disassociateWithRetry = async (
           if (satisfiedBy !== undefined)
             return { outcome: Outcome.AlreadyRevoked, associations: [] };
           attempts += 1;
-          options.onAttempt?.(attempts);
           sentAt = clock();
-          return revoker.disassociate(target, {
-            region: options.region,
-            assumeRole: options.assumeRole,
-            signal: deadline.signal(options.requestTimeoutMs),
-          });
+          try {
+            const answer = await revoker.disassociate(target, {
+              region: options.region,
+              assumeRole: options.assumeRole,
+              signal: deadline.signal(options.requestTimeoutMs),
+            });
+            options.onAttempt?.(attempts);
+            return answer;
+          } catch (error) {
+            // `attempts` counts Redshift calls: a role that could not be assumed made none.
+            if (error instanceof ConsumerRoleError) attempts -= 1;
+            else options.onAttempt?.(attempts);
+            throw error;
+          }
         },
         {
           canStart: (waitMs) => deadline.allows(waitMs + options.minAttemptMs),

@@ -241,20 +241,20 @@ describe('npm start with the example files', () => {
     );
   });
 
-  it('shows two worker gaps: no consumerAccountId when REJECTED ConsumerAccountNotAllowed, a denied AssumeRole counted as a Redshift attempt', () => {
-    // Assess: a request REJECTED after it was read (ConsumerAccountNotAllowed) has no
-    // consumerAccountId in its audit event, though the schema keeps null for unparsed bodies
-    // only; the summary takes the account from the request instead.
+  it('names the consumer account of a request REJECTED ConsumerAccountNotAllowed, and counts no Redshift attempt for a denied AssumeRole', () => {
     const audit = (eventId: string) =>
       demo.stack.eventBridge.eventsOn('revoker-audit').find((e) => e.detail.eventId === eventId)
         ?.detail;
-    expect(audit('demo-outsider-01')).not.toHaveProperty('consumerAccountId');
-    // A denied AssumeRole counts as one Redshift attempt (audit `attempts`, EMF
-    // RedshiftAttempts), although no Redshift call was made.
-    expect(audit('demo-norole-01')).toMatchObject({ attempts: 1, actor: null });
+    expect(audit('demo-outsider-01')).toMatchObject({
+      consumerAccountId: '123456789012',
+      actor: null,
+      redshiftRequestId: null,
+    });
+    // `attempts` and RedshiftAttempts count Redshift calls: a denied AssumeRole made none.
+    expect(audit('demo-norole-01')).toMatchObject({ attempts: 0, actor: null });
     expect(demo.stack.redshift.countCalls({ callerAccountId: SPOKE_WITHOUT_ROLE }).total).toBe(0);
     expect(summary.workerMetrics.RedshiftAttempts?.sum).toBe(
-      demo.stack.redshift.countCalls({ operation: 'DisassociateDataShareConsumer' }).total + 1,
+      demo.stack.redshift.countCalls({ operation: 'DisassociateDataShareConsumer' }).total,
     );
   });
 
