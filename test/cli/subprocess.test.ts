@@ -143,7 +143,10 @@ describe('the revoker bin', () => {
 
     // Act 1: send the decisions, process them with the real worker
     const sent = await revoker(['send', '--queue-url', source, file, '--json'], env);
-    const poller = start(['poll', '--queue-url', source, '--function-timeout', '10'], env);
+    const poller = start(
+      ['poll', '--queue-url', source, '--function-timeout', '10', '--account', '111122223333'],
+      env,
+    );
     const polled = finished(poller);
     await waitForAudit(2);
 

@@ -18,6 +18,8 @@ export interface PollOptions {
   functionTimeoutSeconds?: number;
   /** Long-poll wait of each receive (default 20 s; `stop()` cuts it short). */
   waitTimeSeconds?: number;
+  /** The account the worker runs as (its own account); default: the queue's. */
+  accountId?: string;
 }
 
 export interface PollResult {
@@ -94,6 +96,7 @@ export const pollQueue = async (
         functionTimeoutMs: options.functionTimeoutSeconds * 1000,
       }),
       ...(options.waitTimeSeconds !== undefined && { waitTimeSeconds: options.waitTimeSeconds }),
+      ...(options.accountId !== undefined && { accountId: options.accountId }),
       onBatch: (report) => output.note(batchLine(report)),
       onError: (error: EventSourceMappingError) => output.note(`warning: ${error.message}`),
     });
@@ -127,6 +130,7 @@ interface PollFlags {
   batchSize?: number;
   concurrency?: number;
   functionTimeout?: number;
+  account?: string;
 }
 
 export const registerPoll = (
@@ -138,7 +142,9 @@ export const registerPoll = (
     program
       .command('poll')
       .summary('run the worker as a long-running SQS poller (graceful stop on SIGTERM/SIGINT)')
-      .usage('--queue-url URL [--batch-size N] [--concurrency N] [--function-timeout SECONDS]')
+      .usage(
+        '--queue-url URL [--batch-size N] [--concurrency N] [--function-timeout SECONDS] [--account ID]',
+      )
       .requiredOption('--queue-url <url>', 'the source queue the worker reads')
       .option('--batch-size <n>', 'records per invocation, 1 to 10 (default 10)', (v) =>
         parseCount('--batch-size', v, 10),
@@ -150,6 +156,15 @@ export const registerPoll = (
         '--function-timeout <seconds>',
         "each invocation's deadline, ≤ the queue's visibility timeout (default 30)",
         (v) => parseCount('--function-timeout', v, 900),
+      )
+      .option(
+        '--account <id>',
+        "the worker's own account, which it acts in with its own role (default: the queue's account; the local stack's queues say 000000000000, its worker is 111122223333)",
+        (v) => {
+          if (!/^\d{12}$/.test(v))
+            throw new UsageError(`--account must be a 12-digit AWS account id, '${v}' given`);
+          return v;
+        },
       ),
   )
     .addHelpText(
@@ -175,6 +190,7 @@ Examples:
             ...(flags.functionTimeout !== undefined && {
               functionTimeoutSeconds: flags.functionTimeout,
             }),
+            ...(flags.account !== undefined && { accountId: flags.account }),
           },
           handler,
         );
