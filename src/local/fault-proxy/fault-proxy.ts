@@ -44,8 +44,8 @@ export interface FaultProxy {
   setFaults(patch: ProxyFaultsPatch): ProxyFaults;
   stats(): FaultProxyStats;
   /**
-   * Every injected fault in order (at most the latest 200,000), with the DynamoDB item of those
-   * injected before the upstream: a test can tell which write did not happen.
+   * Every injected fault in order (at most the latest 200,000), with the DynamoDB item the call
+   * named: a test can tell which write did not happen, or whose answer was lost.
    */
   injections(): readonly ProxyInjection[];
   /** Back to the start faults, the PRNG at its seed, counters and injections cleared. */

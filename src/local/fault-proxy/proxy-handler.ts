@@ -5,7 +5,7 @@ import type { InjectedProxyFault, ProxyFaultPlan } from './faults.js';
 import { discardResponse, forwardRequest, relayResponse } from './forward.js';
 import { type IdentifiedRequest, identifyOperation } from './operation.js';
 import { type ProxiedService, renderError, serviceError } from './service-errors.js';
-import type { InjectionJournal, ProxyCounters } from './stats.js';
+import type { InjectionJournal, InjectionKind, ProxyCounters } from './stats.js';
 
 export interface ProxyHandlerDependencies {
   service: ProxiedService;
@@ -41,6 +41,11 @@ export const createProxyHandler =
   async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
     const call = await identifyOperation(request);
     const { operation } = call;
+    // A DynamoDB body is small: read it to name the item of a faulted call, then forward it.
+    if (service === 'dynamodb' && call.body === undefined) call.body = await readBody(request);
+    const key = service === 'dynamodb' && call.body ? itemKeyOf(call.body) : undefined;
+    const journalEntry = (kind: InjectionKind) =>
+      journal.record({ operation, kind, ...(key === undefined ? {} : { key }) });
     counters.count(operation, 'calls');
     const fault = faults.decide(operation);
     const latencyMs = faults.latencyFor(operation);
@@ -53,12 +58,8 @@ export const createProxyHandler =
     if (fault?.when === 'before') {
       counters.injected(operation, fault.kind);
       // Read what the client sends, as a server does before answering; nothing goes upstream.
-      // A DynamoDB body is kept long enough to say which item's call failed.
-      let key: string | undefined;
-      if (service === 'dynamodb' && call.body === undefined)
-        key = itemKeyOf(await readBody(request));
-      else request.resume();
-      journal.record({ operation, kind: fault.kind, ...(key === undefined ? {} : { key }) });
+      if (call.body === undefined) request.resume();
+      journalEntry(fault.kind);
       return injectFault(fault, { call, service, request, response, signal, delay });
     }
 
@@ -77,7 +78,7 @@ export const createProxyHandler =
     if (fault) {
       await discardResponse(upstreamResponse);
       counters.injected(operation, 'lostAnswer');
-      journal.record({ operation, kind: 'lostAnswer' });
+      journalEntry('lostAnswer');
       return injectFault(fault, { call, service, request, response, signal, delay });
     }
     await delay();

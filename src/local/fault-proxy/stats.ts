@@ -83,8 +83,8 @@ export interface ProxyInjection {
   operation: string;
   kind: InjectionKind;
   /**
-   * The DynamoDB item the call named (`Key.id` or `Item.id`), for faults injected before the
-   * call reached the upstream (only those bodies are read): which write did not happen.
+   * The DynamoDB item the call named (`Key.id` or `Item.id`): with `kind` other than
+   * `lostAnswer`, which write did not happen.
    */
   key?: string;
 }
