@@ -32,8 +32,8 @@ export interface Evidence {
   sourceDepth: QueueDepth;
   redshift: RedshiftEmulator;
   storeInjections: readonly ProxyInjection[];
-  /** SendMessageBatch calls whose answer the SQS proxy replaced (the copy was sent). */
-  lostDeadLetterAnswers: number;
+  /** When SendMessageBatch calls had their answer replaced by the SQS proxy (the copies were sent). */
+  lostDeadLetterAnswersAt: readonly number[];
   maxReceiveCount: number;
   /** Messages whose last receive's invocation was timed out by the harness (a Lambda timeout). */
   timedOutAtLastReceive: ReadonlySet<string>;
@@ -150,35 +150,46 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
       problems.push(`a DLQ copy of a message never sent: ${describeLetter(letter)}`);
 
   // A message copied twice: a lost SendMessageBatch answer, or a quarantine mark not written
-  let extraCopies = 0;
-  const markFailures = new Set(
-    evidence.storeInjections
-      .filter((i) => i.kind !== 'lostAnswer' && i.key?.startsWith('quarantine#'))
-      .map((i) => (i.key as string).slice('quarantine#'.length)),
-  );
-  const extraCopiesUnexplained: string[] = [];
+  const quarantineFaults = (writes: boolean) =>
+    new Set(
+      evidence.storeInjections
+        .filter(
+          (i) =>
+            i.key?.startsWith('quarantine#') &&
+            (writes
+              ? i.operation === 'PutItem' && i.kind !== 'lostAnswer'
+              : i.operation === 'GetItem'),
+        )
+        .map((i) => (i.key as string).slice('quarantine#'.length)),
+    );
+  const markFailures = quarantineFaults(true);
+  // Rule 14 remembers how far a message's quarantine got; a failed read of that stage makes the
+  // worker act as if it had never been copied. Not a window a worker cannot close: it could let
+  // the message come back rather than copy and audit it again. Reported as a problem.
+  const stageUnread = quarantineFaults(false);
+  const stageUnreadProblem = (messageId: string, what: string) =>
+    `message ${messageId}: ${what} again on its return after the store failed to read its quarantine stage (GetItem quarantine#${messageId}): rule 14 — the worker treats an unreadable stage as "never copied"`;
+  const lostSendAnswerAfter = (failedAt: number): boolean =>
+    evidence.lostDeadLetterAnswersAt.some((at) => at >= failedAt - 100 && at <= failedAt + 2000);
   for (const [messageId, letters] of group(copies, (d) => d.revoker?.sourceMessageId)) {
-    if (letters.length < 2) continue;
-    if (markFailures.has(messageId)) {
-      known(
-        'quarantineMarkNotRecorded',
-        `message ${messageId}`,
-        `${letters.length} DLQ copies; a quarantine mark of the message was refused by the store`,
-      );
-      continue;
+    const ordered = [...letters].sort(
+      (a, b) => Date.parse(a.revoker?.failedAt ?? '') - Date.parse(b.revoker?.failedAt ?? ''),
+    );
+    for (let i = 0; i + 1 < ordered.length; i++) {
+      const first = ordered[i] as DeadLetter;
+      const description = `${ordered.length} DLQ copies: ${ordered.map(describeLetter).join('; ')}`;
+      if (lostSendAnswerAfter(Date.parse(first.revoker?.failedAt ?? '')))
+        known('deadLetterAnswerLost', `message ${messageId}`, description);
+      else if (markFailures.has(messageId))
+        known('quarantineMarkNotRecorded', `message ${messageId}`, description);
+      else if (stageUnread.has(messageId))
+        problems.push(`${stageUnreadProblem(messageId, 'copied to the DLQ')}: ${description}`);
+      else
+        problems.push(
+          `message ${messageId}: copied to the DLQ twice, not by a known window: ${description}`,
+        );
     }
-    extraCopies += letters.length - 1;
-    extraCopiesUnexplained.push(
-      `message ${messageId}: ${letters.length} DLQ copies: ${letters.map(describeLetter).join('; ')}`,
-    );
   }
-  if (extraCopies > evidence.lostDeadLetterAnswers)
-    problems.push(
-      `${extraCopies} second DLQ copies but only ${evidence.lostDeadLetterAnswers} lost SendMessageBatch answers: ${extraCopiesUnexplained.join(' || ')}`,
-    );
-  else
-    for (const description of extraCopiesUnexplained)
-      known('deadLetterAnswerLost', description.split(':')[0] as string, description);
 
   // Store writes that did not happen, by item
   const refusedWrites = group(
@@ -214,6 +225,10 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         known('completionNotRecorded', subject, describeAudit([first, next]));
       else if (first.detail.outcome === 'REJECTED' && markFailures.has(messageId))
         known('quarantineMarkNotRecorded', subject, describeAudit([first, next]));
+      else if (first.detail.outcome === 'REJECTED' && stageUnread.has(messageId))
+        unexplained.push(
+          `${stageUnreadProblem(messageId, 'audited')}: ${describeAudit([first, next])}`,
+        );
       else unexplained.push(describeAudit([first, next]));
     }
     return unexplained;

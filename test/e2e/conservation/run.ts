@@ -296,7 +296,10 @@ export const runConservation = async (
       sourceDepth: await e2e.depth('source'),
       redshift: e2e.stack.redshift,
       storeInjections: dynamoProxy?.injections() ?? [],
-      lostDeadLetterAnswers: sqsStats.byOperation.SendMessageBatch?.byKind.lostAnswer ?? 0,
+      lostDeadLetterAnswersAt: e2e.stack.sqsProxy
+        .injections()
+        .filter((i) => i.operation === 'SendMessageBatch' && i.kind === 'lostAnswer')
+        .map((i) => i.at),
       maxReceiveCount: options.maxReceiveCount,
       timedOutAtLastReceive,
     });
