@@ -1,4 +1,4 @@
-import { visibilityBackoffSeconds } from '../core/backoff.js';
+import { DEFAULT_VISIBILITY_BACKOFF, visibilityBackoffSeconds } from '../core/backoff.js';
 import { toError } from '../core/errors.js';
 import { COMPLETED_OUTCOMES, CONFIRMING_OUTCOMES, Outcome } from '../core/outcome.js';
 import { queueUrlFromArn } from '../core/sqs-arn.js';
@@ -195,8 +195,12 @@ export const scheduleRetries = async (
     // Never sooner than the queue's own visibility timeout: the backoff exists to give a
     // struggling target more time, not less than any other message gets.
     const floor = deps.settings.queueVisibilityTimeoutSeconds;
+    const policy = {
+      ...DEFAULT_VISIBILITY_BACKOFF,
+      baseSeconds: deps.settings.retryBackoffBaseSeconds,
+    };
     comeBackAfter(t, (delivery) =>
-      Math.max(floor, visibilityBackoffSeconds(delivery.receiveCount, undefined, deps.random)),
+      Math.max(floor, visibilityBackoffSeconds(delivery.receiveCount, policy, deps.random)),
     );
   }
   const held = tracked.filter((t) => t.owned);
