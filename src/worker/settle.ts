@@ -41,11 +41,15 @@ export const settle = async (
   fail: (deliveries: readonly Delivery[]) => void,
 ): Promise<void> => {
   const { finalDeadline: deadline, limitStore } = invocation;
+  // One more try when time allows: a lost completion is the window where a later message of the
+  // decision is audited again, and the SDK retries nothing.
   const write = (what: string, t: Terminal, call: (signal: AbortSignal) => Promise<void>) =>
     limitStore(() =>
-      storeCall(deadline, call).catch((error: unknown) =>
-        (t.deliveries[0] as Delivery).log.warn({ err: toError(error) }, `could not ${what}`),
-      ),
+      storeCall(deadline, call)
+        .catch(() => storeCall(deadline, call))
+        .catch((error: unknown) =>
+          (t.deliveries[0] as Delivery).log.warn({ err: toError(error) }, `could not ${what}`),
+        ),
     );
   const mark = (t: Terminal, messageIds: readonly string[], stage: QuarantineStage) =>
     Promise.all(
