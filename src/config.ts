@@ -52,6 +52,8 @@ const EnvironmentSchema = z.object({
   MAX_RECEIVE_COUNT: z._default(integer(1, 1000), 5),
   // Set by the infrastructure from the same number that configures the queue. SQS's default.
   QUEUE_VISIBILITY_TIMEOUT_SECONDS: z._default(integer(0, 43_200), 30),
+  // Rule 11: the first retry comes back after base/2..base seconds, doubling per receive.
+  RETRY_BACKOFF_BASE_SECONDS: z._default(integer(1, 900), 30),
   DEDUP_TTL_SECONDS: z._default(integer(60, 31_536_000), 86_400),
   CLOCK_SKEW_MARGIN_SECONDS: z._default(integer(0, 3600), 30),
   REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 5),
@@ -109,6 +111,7 @@ export interface Config {
   idempotencyTableName: string | undefined;
   maxReceiveCount: number;
   queueVisibilityTimeoutSeconds: number;
+  retryBackoffBaseSeconds: number;
   dedupTtlSeconds: number;
   clockSkewMarginSeconds: number;
   redshiftMaxConcurrency: number;
@@ -190,6 +193,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     idempotencyTableName: e.IDEMPOTENCY_TABLE_NAME,
     maxReceiveCount: e.MAX_RECEIVE_COUNT,
     queueVisibilityTimeoutSeconds: e.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    retryBackoffBaseSeconds: e.RETRY_BACKOFF_BASE_SECONDS,
     dedupTtlSeconds: e.DEDUP_TTL_SECONDS,
     clockSkewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
     redshiftMaxConcurrency: e.REDSHIFT_MAX_CONCURRENCY,

@@ -26,6 +26,8 @@ export interface WorkerSettings {
   region: string;
   /** The source queue's visibility timeout: no retry comes back sooner (rule 11). */
   queueVisibilityTimeoutSeconds: number;
+  /** Rule 11's first backoff (seconds); it doubles per receive, up to 15 minutes. */
+  retryBackoffBaseSeconds: number;
   auditEventBusName: string;
   auditEventSource: string;
   maxReceiveCount: number;

@@ -15,18 +15,24 @@ import { type Decision, type Delivery, highestReceiveCount } from './prepare.js'
 
 // ── Step 1: claim each eventId in the idempotency store, and watch those held elsewhere (rules 2, 3, 14)
 
+/** A redelivered message's quarantine stage could not be read: it may already be copied. */
+export const UNKNOWN_STAGE = 'unknown' as const;
+export type KnownStage = QuarantineStage | typeof UNKNOWN_STAGE;
+
 /**
- * The quarantine stage of every redelivered message (a first delivery has none). For decisions,
- * read after the claim: a holder that settled the decision marked its messages before it let go of
- * the decision, so a claim that got the decision sees those marks.
+ * The quarantine stage of every redelivered message (a first delivery has none), or
+ * `UNKNOWN_STAGE` when the store could not say: such a message may have been copied and audited
+ * already, and must not be taken for one that was not. For decisions, read after the claim: a
+ * holder that settled the decision marked its messages before it let go of the decision, so a
+ * claim that got the decision sees those marks.
  */
 export const quarantineStages = async (
   deliveries: readonly Delivery[],
   deps: WorkerDependencies,
   invocation: Pick<Invocation, 'limitStore'>,
   deadline: Deadline,
-): Promise<Map<string, QuarantineStage>> => {
-  const stages = new Map<string, QuarantineStage>();
+): Promise<Map<string, KnownStage>> => {
+  const stages = new Map<string, KnownStage>();
   await Promise.all(
     deliveries
       .filter((delivery) => delivery.receiveCount > 1)
@@ -34,7 +40,13 @@ export const quarantineStages = async (
         invocation.limitStore(async () => {
           const stage = await storeCall(deadline, (signal) =>
             deps.store.quarantineStage(delivery.record.messageId, signal),
-          ).catch(() => undefined);
+          ).catch((error: unknown) => {
+            delivery.log.warn(
+              { err: toError(error) },
+              'could not read how far this message was dead-lettered and audited',
+            );
+            return UNKNOWN_STAGE;
+          });
           if (stage) stages.set(delivery.record.messageId, stage);
         }),
       ),

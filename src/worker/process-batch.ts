@@ -15,6 +15,7 @@ import {
   AUDIT_MAX_ROUNDS,
   AUDIT_ROUND_BUDGET_MS,
   atLastReceive,
+  BusyReason,
   type Invocation,
   MIN_ATTEMPT_MS,
   RETURN_MARGIN_MS,
@@ -23,7 +24,13 @@ import {
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
-import { claimDecisions, giveBack, quarantineStages, watchBusyDecisions } from './claim.js';
+import {
+  claimDecisions,
+  giveBack,
+  quarantineStages,
+  UNKNOWN_STAGE,
+  watchBusyDecisions,
+} from './claim.js';
 import { quarantine, terminalOfDecision, terminalOfRejection } from './quarantine.js';
 import { resolveDecisions } from './resolve.js';
 import { deadLetterAtLastReceive, setAsideAtLastReceive } from './set-aside.js';
@@ -124,7 +131,25 @@ export const processBatch = async (
       if (first) tracked.push({ ...t, decision: { ...t.decision, deliveries: [first, ...rest] } });
       else if (t.owned) await giveBack(t, deps, invocation.finalDeadline, invocation.lease.owner);
     }
-    const rejectedNow = rejected.filter((r) => unsettled(r.delivery));
+    // A redelivered message whose stage the store could not give may be copied and audited
+    // already: it comes back for a later try, rather than risk a second copy and audit event —
+    // except at its last receive, where a second copy beats SQS's silent redrive.
+    const stageUnknown = (delivery: Delivery) =>
+      stages.get(delivery.record.messageId) === UNKNOWN_STAGE &&
+      !atLastReceive([delivery], settings);
+    const rejectedNow = rejected.filter((r) => {
+      if (!unsettled(r.delivery)) return false;
+      if (!stageUnknown(r.delivery)) return true;
+      fail([r.delivery]);
+      return false;
+    });
+    for (const t of tracked)
+      if (t.decision.deliveries.some(stageUnknown))
+        t.state = {
+          kind: 'busy',
+          why: BusyReason.StoreUnavailable,
+          detail: 'could not read the quarantine stage of a redelivered message',
+        };
 
     // While this batch works, watch the decisions another invocation holds: most finish in
     // moments, and waiting here beats coming back a whole lease later.

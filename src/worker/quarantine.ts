@@ -121,7 +121,7 @@ export const deadLetterCopy = (
  */
 export const quarantine = async (
   terminals: Terminal[],
-  stages: ReadonlyMap<string, QuarantineStage>,
+  stages: ReadonlyMap<string, QuarantineStage | 'unknown'>,
   deadline: Deadline,
   deps: WorkerDependencies,
 ): Promise<Set<string>> => {

@@ -1,4 +1,4 @@
-import { visibilityBackoffSeconds } from '../core/backoff.js';
+import { DEFAULT_VISIBILITY_BACKOFF, visibilityBackoffSeconds } from '../core/backoff.js';
 import { toError } from '../core/errors.js';
 import { COMPLETED_OUTCOMES, CONFIRMING_OUTCOMES, Outcome } from '../core/outcome.js';
 import { queueUrlFromArn } from '../core/sqs-arn.js';
@@ -41,11 +41,15 @@ export const settle = async (
   fail: (deliveries: readonly Delivery[]) => void,
 ): Promise<void> => {
   const { finalDeadline: deadline, limitStore } = invocation;
+  // One more try when time allows: a lost completion is the window where a later message of the
+  // decision is audited again, and the SDK retries nothing.
   const write = (what: string, t: Terminal, call: (signal: AbortSignal) => Promise<void>) =>
     limitStore(() =>
-      storeCall(deadline, call).catch((error: unknown) =>
-        (t.deliveries[0] as Delivery).log.warn({ err: toError(error) }, `could not ${what}`),
-      ),
+      storeCall(deadline, call)
+        .catch(() => storeCall(deadline, call))
+        .catch((error: unknown) =>
+          (t.deliveries[0] as Delivery).log.warn({ err: toError(error) }, `could not ${what}`),
+        ),
     );
   const mark = (t: Terminal, messageIds: readonly string[], stage: QuarantineStage) =>
     Promise.all(
@@ -195,8 +199,12 @@ export const scheduleRetries = async (
     // Never sooner than the queue's own visibility timeout: the backoff exists to give a
     // struggling target more time, not less than any other message gets.
     const floor = deps.settings.queueVisibilityTimeoutSeconds;
+    const policy = {
+      ...DEFAULT_VISIBILITY_BACKOFF,
+      baseSeconds: deps.settings.retryBackoffBaseSeconds,
+    };
     comeBackAfter(t, (delivery) =>
-      Math.max(floor, visibilityBackoffSeconds(delivery.receiveCount, undefined, deps.random)),
+      Math.max(floor, visibilityBackoffSeconds(delivery.receiveCount, policy, deps.random)),
     );
   }
   const held = tracked.filter((t) => t.owned);

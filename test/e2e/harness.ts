@@ -13,6 +13,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { vi } from 'vitest';
@@ -28,6 +29,7 @@ import {
   directSqsClientFor,
   type LocalStack,
   type LocalStackOptions,
+  sqsClientFor,
   startLocalStack,
 } from '../../src/local/stack.js';
 import { createWorkerDependencies } from '../../src/wiring.js';
@@ -200,7 +202,15 @@ export interface E2eOptions extends LocalStackOptions {
 /** The event source mapping's settings (`handler` and `onBatch` are the harness's). */
 export type MappingOptions = Partial<
   Omit<EventSourceMappingOptions, 'sqs' | 'queueUrl' | 'handler' | 'onBatch'>
->;
+> & {
+  /**
+   * How Lambda's poller reaches SQS: `direct` (default) past the fault proxy, as AWS retries its
+   * poller's failures inside Lambda; `proxied` through `stack.sqsProxy`, so that faults armed on
+   * `DeleteMessageBatch` (or `ReceiveMessage`) hit the mapping too — e.g. a delete whose answer
+   * is lost. Its client times out after the long poll plus 5 s: a hang does not stall it.
+   */
+  poller?: 'direct' | 'proxied';
+};
 
 export interface DrainOptions {
   /** Give up waiting for the queue to drain after this long (default 60 s). */
@@ -319,16 +329,24 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
     const reports: BatchReport[] = [];
     let unread = 0;
     const hooks = new Set<(report: BatchReport) => void>();
+    const { poller = 'direct', ...mappingOptions } = options;
+    const waitTimeSeconds = options.waitTimeSeconds ?? WAIT_TIME_SECONDS;
+    const pollerSqs =
+      poller === 'direct'
+        ? sqs
+        : sqsClientFor(stack, {
+            requestHandler: new NodeHttpHandler({ requestTimeout: (waitTimeSeconds + 5) * 1000 }),
+          });
     const mapping: EventSourceMapping = createEventSourceMapping({
-      sqs,
+      sqs: pollerSqs,
       queueUrl: stack.queues.source.url,
       queueArn: stack.queues.source.arn,
       accountId: stack.accountId,
       handler: (event, context) => current(event, context),
       batchSize: 10,
       // Short polls so that stop() returns quickly.
-      waitTimeSeconds: WAIT_TIME_SECONDS,
-      ...options,
+      waitTimeSeconds,
+      ...mappingOptions,
       onBatch: (report) => {
         reports.push(report);
         for (const hook of hooks) hook(report);
@@ -357,7 +375,8 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
         // stop() aborts the open long poll on our side only: fauxqs keeps it until its wait ends
         // and would hand the next messages to nobody (they would then stay invisible for a whole
         // visibility timeout). Let it end.
-        await delay((options.waitTimeSeconds ?? WAIT_TIME_SECONDS) * 1000 + 200);
+        await delay(waitTimeSeconds * 1000 + 200);
+        if (pollerSqs !== sqs) pollerSqs.destroy();
       },
     };
   };

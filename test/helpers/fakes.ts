@@ -241,6 +241,7 @@ export class RecordingMetrics implements Metrics {
 export const DEFAULT_SETTINGS: WorkerSettings = {
   region: 'us-east-1',
   queueVisibilityTimeoutSeconds: 30,
+  retryBackoffBaseSeconds: 30,
   auditEventBusName: 'revoker-audit',
   auditEventSource: 'governance.datashare-revoker',
   maxReceiveCount: 5,

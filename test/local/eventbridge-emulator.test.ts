@@ -289,6 +289,43 @@ describe('EventBridge emulator: fault injection', () => {
     expect(events.stats()).toMatchObject({ failedCalls: { reset: 1 }, lostAnswers: 1 });
   });
 
+  it('flags the events of a lost answer (lostAnswer), not those of an answered call', async () => {
+    // Prepare
+    events.setFaults({ failNextCalls: [{ kind: 'error', when: 'after' }] });
+
+    // Act
+    await failureOf(put([entry()]));
+    await put([entry()]);
+
+    // Assess
+    expect(events.eventsOn(BUS).map((e) => [e.lostAnswer, e.clientAborted])).toEqual([
+      [true, undefined],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('flags the events of a call the client aborted before the answer came (clientAborted)', async () => {
+    // Prepare: the answer comes after 300 ms, the client gives up after 50
+    events.setFaults({ latencyMs: 300 });
+    const client = clientFor(events);
+
+    // Act
+    await failureOf(
+      client.send(new PutEventsCommand({ Entries: [entry()] }), {
+        abortSignal: AbortSignal.timeout(50),
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    events.setFaults({ latencyMs: 0 });
+    await client.send(new PutEventsCommand({ Entries: [entry()] }));
+
+    // Assess
+    expect(events.eventsOn(BUS).map((e) => [e.lostAnswer, e.clientAborted])).toEqual([
+      [undefined, true],
+      [undefined, undefined],
+    ]);
+  });
+
   it('refuses callFailureRate + lostAnswerRate over 1', () => {
     expect(() => events.setFaults({ callFailureRate: 0.7, lostAnswerRate: 0.4 })).toThrow(
       /callFailureRate \+ lostAnswerRate must be <= 1/,

@@ -309,6 +309,27 @@ describe('fault proxy in front of DynamoDB (dynalite)', () => {
     expect([first.name, second.name]).toEqual(['ThrottlingException', 'ThrottlingException']);
     expect(stack.dynamoDbProxy?.faults.failNext).toEqual([]);
   });
+
+  it('lists each injected fault with the item its call named', async () => {
+    // Prepare
+    const [refused, lost] = [nextId(), nextId()];
+    stack.dynamoDbProxy?.setFaults({
+      failNext: [
+        { kind: 'unavailable', operations: ['PutItem'] },
+        { kind: 'error', when: 'after', operations: ['PutItem'] },
+      ],
+    });
+
+    // Act
+    await failureOf(dynamo.send(put(refused)));
+    await failureOf(dynamo.send(put(lost)));
+
+    // Assess
+    expect(stack.dynamoDbProxy?.injections()).toMatchObject([
+      { seq: 1, operation: 'PutItem', kind: 'unavailable', key: refused },
+      { seq: 2, operation: 'PutItem', kind: 'lostAnswer', key: lost },
+    ]);
+  });
 });
 
 describe('fault proxy in front of SQS (fauxqs)', () => {

@@ -661,6 +661,24 @@ describe('Redshift emulator: fault injection', () => {
     expect(redshift.stats().all).toMatchObject({ reset: 1, lostAnswer: 1 });
   });
 
+  it('counts state changes per target: a lost answer and its rejected retry are one change', async () => {
+    // Prepare
+    redshift.setFaults({
+      failNext: [{ kind: 'error', operation: 'DisassociateDataShareConsumer', when: 'after' }],
+    });
+    const client = clientFor(redshift);
+    const input = { DataShareArn: SALES_DAILY, ConsumerArn: PROVISIONED_NS };
+
+    // Act
+    await failureOf(client.send(new DisassociateDataShareConsumerCommand(input)));
+    await failureOf(client.send(new DisassociateDataShareConsumerCommand(input)));
+
+    // Assess
+    expect(
+      redshift.countCalls({ dataShareArn: SALES_DAILY, consumer: PROVISIONED_NS }),
+    ).toMatchObject({ total: 2, applied: 1 });
+  });
+
   it('a fault "when: before" is not a lost answer: nothing changes and lostAnswer stays 0', async () => {
     // Prepare
     redshift.setFaults({ failNext: [{ kind: 'error' }] });

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pause, readBody, resetConnection, sendText } from '../http.js';
+import { AnswerWatch } from './answer-watch.js';
 import { isRejection, validateEntry } from './entry-validation.js';
 import type { EventLog } from './event-log.js';
 import type { CallFaultKind, EventBridgeFaultPlan } from './faults.js';
-import { EventBridgeApiError, type ResultEntry, type WireEntry } from './types.js';
+import {
+  type AcceptedEvent,
+  EventBridgeApiError,
+  type ResultEntry,
+  type WireEntry,
+} from './types.js';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
@@ -55,17 +61,29 @@ const readEntries = (text: string): WireEntry[] => {
 /**
  * Serves PutEvents over awsJson1_1 (`X-Amz-Target: AWSEvents.PutEvents`): validates the call
  * and each entry as AWS does, injects faults, records accepted events, and answers
- * `{ FailedEntryCount, Entries }` with one result per entry, in request order.
+ * `{ FailedEntryCount, Entries }` with one result per entry, in request order. Events whose
+ * answer the client never got are flagged: `lostAnswer` (an injected fault replaced it) or
+ * `clientAborted` (the client went away first, see `AnswerWatch`).
  */
-export const createPutEventsHandler =
-  ({ log, faults, limits, busExists, unknownEventBus }: PutEventsDependencies) =>
-  async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
+export const createPutEventsHandler = ({
+  log,
+  faults,
+  limits,
+  busExists,
+  unknownEventBus,
+}: PutEventsDependencies) => {
+  // Built at the first call: it needs the server's lifetime signal, which comes with each call.
+  let watch: AnswerWatch | undefined;
+  return async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
+    watch ??= new AnswerWatch(signal);
+    const watched = watch.begin(request.socket);
     const requestId = randomUUID();
     const text = (await readBody(request)).toString('utf8');
     const answer = async (status: number, body: unknown): Promise<void> => {
       await pause(faults.current.latencyMs, signal);
-      if (!signal.aborted)
-        sendText(response, status, CONTENT_TYPE, JSON.stringify(body), requestId);
+      if (signal.aborted) return;
+      sendText(response, status, CONTENT_TYPE, JSON.stringify(body), requestId);
+      watched.answeredAt = Date.now();
     };
     const answerError = (error: EventBridgeApiError) =>
       answer(error.httpStatus, { __type: error.code, message: error.message });
@@ -92,6 +110,7 @@ export const createPutEventsHandler =
     const reply = (status: number, body: unknown) => {
       if (!fault) return answer(status, body);
       log.answerLost(injectedCode(fault.kind));
+      for (const event of watched.events) event.lostAnswer = true;
       return injectCallFault(fault.kind);
     };
     const replyError = (error: EventBridgeApiError) =>
@@ -136,7 +155,7 @@ export const createPutEventsHandler =
         return injected;
       }
       const eventId = randomUUID();
-      log.accepted({
+      const event: AcceptedEvent = {
         eventId,
         time: (entry.time ?? now).toISOString(),
         eventBusName: entry.eventBusName,
@@ -146,7 +165,9 @@ export const createPutEventsHandler =
         detail: entry.detail,
         resources: entry.resources,
         call,
-      });
+      };
+      log.accepted(event);
+      watched.events.push(event);
       return { EventId: eventId };
     });
     return reply(200, {
@@ -154,3 +175,4 @@ export const createPutEventsHandler =
       Entries: results,
     });
   };
+};

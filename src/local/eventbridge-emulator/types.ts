@@ -14,6 +14,18 @@ export interface AcceptedEvent {
   resources: string[];
   /** 1-based number of the PutEvents call that carried it. */
   call: number;
+  /**
+   * The call was processed (this event accepted) and its answer then replaced by an injected
+   * fault (`lostAnswerRate`, `failNextCalls` with `when: 'after'`): the client saw a failure.
+   */
+  lostAnswer?: true;
+  /**
+   * The client disconnected before it could have read the answer: before the answer was written,
+   * or within `ABANDONED_ANSWER_MS` after it, on a keep-alive connection that carried no further
+   * request (an SDK call aborted by its timeout destroys its socket; one that read its answer
+   * keeps it open for the next call). The client saw a failure although the event was accepted.
+   */
+  clientAborted?: true;
 }
 
 /** A `PutEventsRequestEntry` as it arrives on the wire (anything may be missing or mistyped). */

@@ -10,7 +10,12 @@ import { faultProxyAdminRoutes, PROXY_ADMIN_PREFIX } from './admin-routes.js';
 import { ProxyFaultPlan, type ProxyFaults, type ProxyFaultsPatch } from './faults.js';
 import { createProxyHandler } from './proxy-handler.js';
 import { PROXIED_SERVICES, type ProxiedService } from './service-errors.js';
-import { type FaultProxyStats, ProxyCounters } from './stats.js';
+import {
+  type FaultProxyStats,
+  InjectionJournal,
+  ProxyCounters,
+  type ProxyInjection,
+} from './stats.js';
 
 export interface FaultProxyOptions {
   /** Which service's error shapes to answer with. */
@@ -38,7 +43,12 @@ export interface FaultProxy {
   /** Changes faults while running; a given `failNext` replaces the list. */
   setFaults(patch: ProxyFaultsPatch): ProxyFaults;
   stats(): FaultProxyStats;
-  /** Back to the start faults, the PRNG at its seed, counters cleared. */
+  /**
+   * Every injected fault in order (at most the latest 200,000), with the DynamoDB item the call
+   * named: a test can tell which write did not happen, or whose answer was lost.
+   */
+  injections(): readonly ProxyInjection[];
+  /** Back to the start faults, the PRNG at its seed, counters and injections cleared. */
   reset(): void;
   /** Stops listening, ends hung calls and closes the connections to the upstream. */
   stop(): Promise<void>;
@@ -78,8 +88,9 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
   const startFaults = options.faults ?? {};
   const faults = new ProxyFaultPlan(startFaults, seed, label);
   const counters = new ProxyCounters();
+  const journal = new InjectionJournal();
   const agent = new Agent({ keepAlive: true });
-  const handler = createProxyHandler({ service, upstream, agent, faults, counters });
+  const handler = createProxyHandler({ service, upstream, agent, faults, counters, journal });
   let routes: AdminRoutes = {};
   const server = await startLocalHttpServer(
     (request, response, signal) =>
@@ -100,9 +111,11 @@ export const startFaultProxy = async (options: FaultProxyOptions): Promise<Fault
     },
     setFaults: (patch) => faults.update(patch),
     stats: () => counters.stats(),
+    injections: () => journal.list(),
     reset: () => {
       faults.reset(startFaults);
       counters.clear();
+      journal.clear();
     },
     stop: async () => {
       // Closing aborts the calls in flight (their upstream requests share the signal) first.

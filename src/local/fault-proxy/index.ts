@@ -19,4 +19,5 @@ export {
   INJECTION_KINDS,
   type InjectionKind,
   type ProxyCallCounts,
+  type ProxyInjection,
 } from './stats.js';

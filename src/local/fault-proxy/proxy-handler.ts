@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
-import { pause, resetConnection, sendText } from '../http.js';
+import { pause, readBody, resetConnection, sendText } from '../http.js';
 import type { InjectedProxyFault, ProxyFaultPlan } from './faults.js';
 import { discardResponse, forwardRequest, relayResponse } from './forward.js';
 import { type IdentifiedRequest, identifyOperation } from './operation.js';
 import { type ProxiedService, renderError, serviceError } from './service-errors.js';
-import type { ProxyCounters } from './stats.js';
+import type { InjectionJournal, InjectionKind, ProxyCounters } from './stats.js';
 
 export interface ProxyHandlerDependencies {
   service: ProxiedService;
@@ -14,7 +14,22 @@ export interface ProxyHandlerDependencies {
   agent: Agent;
   faults: ProxyFaultPlan;
   counters: ProxyCounters;
+  journal: InjectionJournal;
 }
+
+/** The item a DynamoDB request names (`Key.id.S` or `Item.id.S`), if any. */
+const itemKeyOf = (body: Buffer): string | undefined => {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as {
+      Key?: { id?: { S?: unknown } };
+      Item?: { id?: { S?: unknown } };
+    };
+    const id = parsed.Key?.id?.S ?? parsed.Item?.id?.S;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * Serves one proxied call: finds its operation, lets the fault plan decide, then either fails it
@@ -22,10 +37,15 @@ export interface ProxyHandlerDependencies {
  * take effect and replaces the answer with the fault (`when: 'after'`: the lost answer).
  */
 export const createProxyHandler =
-  ({ service, upstream, agent, faults, counters }: ProxyHandlerDependencies) =>
+  ({ service, upstream, agent, faults, counters, journal }: ProxyHandlerDependencies) =>
   async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
     const call = await identifyOperation(request);
     const { operation } = call;
+    // A DynamoDB body is small: read it to name the item of a faulted call, then forward it.
+    if (service === 'dynamodb' && call.body === undefined) call.body = await readBody(request);
+    const key = service === 'dynamodb' && call.body ? itemKeyOf(call.body) : undefined;
+    const journalEntry = (kind: InjectionKind) =>
+      journal.record({ operation, kind, ...(key === undefined ? {} : { key }) });
     counters.count(operation, 'calls');
     const fault = faults.decide(operation);
     const latencyMs = faults.latencyFor(operation);
@@ -38,7 +58,8 @@ export const createProxyHandler =
     if (fault?.when === 'before') {
       counters.injected(operation, fault.kind);
       // Read what the client sends, as a server does before answering; nothing goes upstream.
-      request.resume();
+      if (call.body === undefined) request.resume();
+      journalEntry(fault.kind);
       return injectFault(fault, { call, service, request, response, signal, delay });
     }
 
@@ -57,6 +78,7 @@ export const createProxyHandler =
     if (fault) {
       await discardResponse(upstreamResponse);
       counters.injected(operation, 'lostAnswer');
+      journalEntry('lostAnswer');
       return injectFault(fault, { call, service, request, response, signal, delay });
     }
     await delay();

@@ -73,3 +73,46 @@ export class ProxyCounters {
     return [this.counts.all, this.counts.byOperation[operation] as ProxyCallCounts];
   }
 }
+
+/** One injected fault, as `FaultProxy.injections` lists it. */
+export interface ProxyInjection {
+  /** 1-based, in the order the faults were injected. */
+  seq: number;
+  /** Epoch milliseconds. */
+  at: number;
+  operation: string;
+  kind: InjectionKind;
+  /**
+   * The DynamoDB item the call named (`Key.id` or `Item.id`): with `kind` other than
+   * `lostAnswer`, which write did not happen.
+   */
+  key?: string;
+}
+
+/** The injected faults in order, at most `limit` (the oldest are dropped, and counted). */
+export class InjectionJournal {
+  private readonly entries: ProxyInjection[] = [];
+  private seq = 0;
+  dropped = 0;
+
+  constructor(private readonly limit = 200_000) {}
+
+  record(injection: Omit<ProxyInjection, 'seq' | 'at'>): void {
+    this.seq += 1;
+    this.entries.push({ seq: this.seq, at: Date.now(), ...injection });
+    if (this.entries.length > this.limit) {
+      this.entries.shift();
+      this.dropped += 1;
+    }
+  }
+
+  list(): readonly ProxyInjection[] {
+    return this.entries;
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+    this.seq = 0;
+    this.dropped = 0;
+  }
+}

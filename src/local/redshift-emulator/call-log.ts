@@ -59,6 +59,12 @@ export interface CallCounts {
   injected: number;
   /** Of the injected: calls that ran before their answer was replaced (lost answers). */
   lostAnswer: number;
+  /**
+   * Calls that changed state (`applied`), whatever was answered: for one target's disassociate
+   * calls, its state changes — more than one without an association in between is a second
+   * revocation.
+   */
+  applied: number;
 }
 
 export interface CallStats {
@@ -79,6 +85,7 @@ export const emptyCounts = (): CallCounts => ({
   reset: 0,
   injected: 0,
   lostAnswer: 0,
+  applied: 0,
 });
 
 const count = (counts: CallCounts, call: RecordedCall): void => {
@@ -86,6 +93,7 @@ const count = (counts: CallCounts, call: RecordedCall): void => {
   counts[call.outcome] += 1;
   if (call.injected) counts.injected += 1;
   if (call.lostAnswer) counts.lostAnswer += 1;
+  if (call.applied) counts.applied += 1;
 };
 
 /** Counts a set of calls by outcome. */

@@ -383,3 +383,45 @@ describe('defect 9: an invocation that has returned holds no lease', () => {
     expect(worker.revoker.calls).toHaveLength(2);
   });
 });
+
+describe('rule 14 under store faults (found by the soak): a stage the store cannot read is not taken for "never copied"', () => {
+  it('a redelivered REJECTED message whose quarantine stage cannot be read comes back, rather than being copied and audited a second time', async () => {
+    // Prepare: copied, audited and marked settled; then the message comes back (a Lambda timeout)
+    const worker = testWorker();
+    const record = sqsRecord('{not json', { messageId: 'm-bad' });
+    await run(worker, [record]);
+    const read = worker.deps.store.quarantineStage.bind(worker.deps.store);
+    worker.deps.store.quarantineStage = () => Promise.reject(storeError());
+    const back = { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } };
+    // Act
+    const during = await run(worker, [back]);
+    worker.deps.store.quarantineStage = read;
+    const after = await run(worker, [
+      { ...back, attributes: { ...back.attributes, ApproximateReceiveCount: '3' } },
+    ]);
+    // Assess
+    expect(failedIds(during)).toEqual(['m-bad']);
+    expect(after.batchItemFailures).toEqual([]);
+    expect(worker.queue.deadLetters).toHaveLength(1);
+    expect(worker.audit.accepted).toHaveLength(1);
+  });
+
+  it('a redelivered decision whose quarantine stage cannot be read comes back, with no second Redshift call, DLQ copy or audit event', async () => {
+    // Prepare: FAILED, copied; the audit fails; on the return the stage cannot be read
+    const worker = testWorker();
+    const body = requestBody();
+    worker.revoker.script(targetOf(body as unknown as RevocationRequest), permanent());
+    auditFailsFor(worker, body.eventId as string);
+    const record = sqsRecord(body, { messageId: 'm-1' });
+    await run(worker, [record]);
+    worker.audit.alwaysFail.clear();
+    worker.deps.store.quarantineStage = () => Promise.reject(storeError());
+    // Act
+    const back = await run(worker, [sqsRecord(body, { messageId: 'm-1', receiveCount: 2 })]);
+    // Assess
+    expect(failedIds(back)).toEqual(['m-1']);
+    expect(worker.revoker.calls).toHaveLength(1);
+    expect(worker.queue.deadLetters).toHaveLength(1);
+    expect(worker.audit.accepted).toHaveLength(0);
+  });
+});

@@ -1,7 +1,8 @@
 /**
- * The conservation test's workload: a seeded stream of revocation requests as a busy policy engine
+ * The conservation run's workload: a seeded stream of revocation requests as a busy policy engine
  * would send them — several decisions per target, resends of the same eventId, some dry runs and
- * some bodies that break the contract.
+ * some bodies that break the contract. A stream, so that a soak of any size holds only the last
+ * hundred decisions, not every message.
  */
 import {
   dataShareArn,
@@ -9,10 +10,9 @@ import {
   namespaceArn,
   revocationRequest,
   type Target,
-} from './fixtures.js';
+} from '../fixtures.js';
 
 export interface WorkloadOptions {
-  messages: number;
   /** Datashares × consumers per datashare = targets that get real decisions. */
   datashares: number;
   consumersPerDatashare: number;
@@ -21,6 +21,11 @@ export interface WorkloadOptions {
   malformedShare: number;
   duplicateShare: number;
   dryRunShare: number;
+  /**
+   * Every request's `issuedAt`: one instant before the run, so that a confirmed revocation
+   * satisfies every later decision on its target (rule 5) however long the run lasts.
+   */
+  issuedAt: string;
 }
 
 /** One message to send. */
@@ -28,12 +33,11 @@ export type WorkloadMessage =
   | { kind: 'decision'; eventId: string; target: Target; dryRun: boolean; body: string }
   | { kind: 'malformed'; body: string };
 
-export interface Workload {
-  targets: Target[];
-  dryRunTargets: Target[];
-  messages: WorkloadMessage[];
-  /** Distinct eventIds, with their target and whether they are dry runs. */
-  decisions: Map<string, { target: Target; dryRun: boolean; body: string }>;
+export interface WorkloadStream {
+  targets: readonly Target[];
+  dryRunTargets: readonly Target[];
+  /** The next `count` messages. */
+  take(count: number): WorkloadMessage[];
 }
 
 const pick = <T>(items: readonly T[], random: () => number): T =>
@@ -49,13 +53,16 @@ const shuffle = <T>(items: readonly T[], random: () => number): T[] => {
 };
 
 /**
- * Builds the messages. New decisions visit the targets in rounds (each round a new shuffle of
- * every target), so two decisions on one target are a round apart: a confirmed revocation then
- * satisfies the later ones (rule 5) and a target gets one Redshift call, plus retries. A resend is
- * either the very next message (same batch: rule 1) or a copy of a recent decision (concurrent or
- * completed: rules 2 and 3).
+ * New decisions visit the targets in rounds (each round a new shuffle of every target), so two
+ * decisions on one target are a round apart: a confirmed revocation then satisfies the later ones
+ * (rule 5) and a target gets one Redshift call, plus retries. A resend is either the very next
+ * message (same batch: rule 1) or a copy of a recent decision (concurrent or completed: rules 2
+ * and 3).
  */
-export const buildWorkload = (options: WorkloadOptions, random: () => number): Workload => {
+export const createWorkloadStream = (
+  options: WorkloadOptions,
+  random: () => number,
+): WorkloadStream => {
   const targets: Target[] = [];
   for (let d = 0; d < options.datashares; d++) {
     for (let c = 0; c < options.consumersPerDatashare; c++) {
@@ -72,28 +79,21 @@ export const buildWorkload = (options: WorkloadOptions, random: () => number): W
     consumerArn: namespaceArn(`dry-${i}`),
   }));
 
-  const messages: WorkloadMessage[] = [];
-  const decisions: Workload['decisions'] = new Map();
   const recent: Extract<WorkloadMessage, { kind: 'decision' }>[] = [];
   let round: Target[] = [];
   let next = 0;
   let malformed = 0;
   const malformedKinds = Object.values(MALFORMED_BODIES);
 
-  while (messages.length < options.messages) {
+  const nextMessage = (): WorkloadMessage => {
     const roll = random();
     if (roll < options.malformedShare) {
       malformed += 1;
       const make = pick(malformedKinds, random);
-      messages.push({ kind: 'malformed', body: make(malformed, pick(targets, random)) });
-      continue;
+      return { kind: 'malformed', body: make(malformed, pick(targets, random)) };
     }
-    if (roll < options.malformedShare + options.duplicateShare && recent.length > 0) {
-      const original =
-        random() < 0.35 ? (recent.at(-1) as (typeof recent)[number]) : pick(recent, random);
-      messages.push(original);
-      continue;
-    }
+    if (roll < options.malformedShare + options.duplicateShare && recent.length > 0)
+      return random() < 0.35 ? (recent.at(-1) as (typeof recent)[number]) : pick(recent, random);
     const dryRun = roll > 1 - options.dryRunShare;
     let target: Target;
     if (dryRun) target = pick(dryRunTargets, random);
@@ -103,12 +103,21 @@ export const buildWorkload = (options: WorkloadOptions, random: () => number): W
     }
     next += 1;
     const eventId = `conservation/${next}`;
-    const body = JSON.stringify(revocationRequest(eventId, target, dryRun ? { dryRun } : {}));
+    const body = JSON.stringify(
+      revocationRequest(eventId, target, {
+        issuedAt: options.issuedAt,
+        ...(dryRun ? { dryRun } : {}),
+      }),
+    );
     const message = { kind: 'decision' as const, eventId, target, dryRun, body };
-    decisions.set(eventId, { target, dryRun, body });
-    messages.push(message);
     recent.push(message);
     if (recent.length > 100) recent.shift();
-  }
-  return { targets, dryRunTargets, messages, decisions };
+    return message;
+  };
+
+  return {
+    targets,
+    dryRunTargets,
+    take: (count) => Array.from({ length: count }, nextMessage),
+  };
 };
