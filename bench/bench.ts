@@ -3,6 +3,10 @@ import { type GitInfo, gitInfo, type MachineInfo, machineInfo } from './machine.
 import type { Progress } from './progress.js';
 import { type LatencyResult, runLatency } from './scenarios/latency.js';
 import { runStorm, type StormResult } from './scenarios/storm.js';
+import {
+  runStormMultiAccount,
+  type StormMultiAccountResult,
+} from './scenarios/storm-multi-account.js';
 import { runThroughput, type ThroughputResult } from './scenarios/throughput.js';
 import { type BenchSettings, FULL, QUICK, SCENARIOS, type ScenarioName } from './settings.js';
 import { type TableRow, tableRows } from './table.js';
@@ -30,6 +34,7 @@ export interface BenchResults {
   /** `sourceChanges` when the run started, and at its end (src/ changed during the run if they differ). */
   git: GitInfo & { sourceChangesAtEnd: string[] };
   storm?: StormResult;
+  stormMultiAccount?: StormMultiAccountResult;
   latency?: LatencyResult;
   coldStart?: ColdStartResult;
   throughput?: ThroughputResult;
@@ -45,7 +50,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
   const machine = machineInfo();
   const git = gitInfo();
   const { progress } = options;
-  const results: Pick<BenchResults, 'storm' | 'latency' | 'coldStart' | 'throughput'> = {};
+  const results: Pick<
+    BenchResults,
+    'storm' | 'stormMultiAccount' | 'latency' | 'coldStart' | 'throughput'
+  > = {};
   // The cold start bundles src/ from disk while the others run what this process imported at
   // start: bundling first keeps every scenario on the same sources even if src/ changes meanwhile.
   const executionOrder = [...scenarios].sort(
@@ -55,6 +63,12 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
     switch (name) {
       case 'storm':
         results.storm = await runStorm(settings.storm, progress);
+        break;
+      case 'stormMultiAccount':
+        results.stormMultiAccount = await runStormMultiAccount(
+          settings.stormMultiAccount,
+          progress,
+        );
         break;
       case 'latency':
         results.latency = await runLatency(settings.latency, progress);

@@ -12,7 +12,7 @@ import type {
   Metrics,
 } from '../src/worker/ports.js';
 import { processBatch } from '../src/worker/process-batch.js';
-import { createBaselineHandler } from './baseline/handler.js';
+import { type BaselineConsumerRole, createBaselineHandler } from './baseline/handler.js';
 
 /** One Redshift attempt as a container saw it (epoch ms). */
 export interface AttemptSpan {
@@ -181,9 +181,16 @@ export const createWorkerContainer = (
   };
 };
 
-/** A container running the baseline handler (its own SDK clients and retry quota). */
-export const createBaselineContainer = (index: number, probe: ContainerProbe): Container => {
-  const baseline = createBaselineHandler();
+/**
+ * A container running the baseline handler (its own SDK clients and retry quota), in hub mode when
+ * the environment names a consumer role as the worker's does.
+ */
+export const createBaselineContainer = (
+  index: number,
+  probe: ContainerProbe,
+  consumerRole?: BaselineConsumerRole,
+): Container => {
+  const baseline = createBaselineHandler(consumerRole);
   return {
     index,
     handler: timed(index, baseline.handler, probe),
@@ -199,4 +206,13 @@ export const createContainer = (
 ): Container =>
   kind === 'worker'
     ? createWorkerContainer(index, env, probe)
-    : createBaselineContainer(index, probe);
+    : createBaselineContainer(index, probe, baselineRoleOf(env));
+
+/** The consumer role of the worker's environment, for the baseline (the worker reads it itself). */
+const baselineRoleOf = (
+  env: Readonly<Record<string, string | undefined>>,
+): BaselineConsumerRole | undefined => {
+  const { CONSUMER_ROLE_NAME: roleName, CONSUMER_ROLE_EXTERNAL_ID: externalId } = env;
+  if (roleName === undefined) return undefined;
+  return { roleName, ...(externalId !== undefined && { externalId }) };
+};

@@ -1,13 +1,21 @@
 import type { ColdStartSettings } from './cold-start/scenario.js';
 import type { LatencySettings } from './scenarios/latency.js';
 import type { StormSettings } from './scenarios/storm.js';
+import type { StormMultiAccountSettings } from './scenarios/storm-multi-account.js';
 import type { ThroughputSettings } from './scenarios/throughput.js';
 
-export const SCENARIOS = ['storm', 'latency', 'cold-start', 'throughput'] as const;
+export const SCENARIOS = [
+  'storm',
+  'stormMultiAccount',
+  'latency',
+  'cold-start',
+  'throughput',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchSettings {
   storm: StormSettings;
+  stormMultiAccount: StormMultiAccountSettings;
   latency: LatencySettings;
   coldStart: ColdStartSettings;
   throughput: ThroughputSettings;
@@ -29,6 +37,35 @@ export const FULL: BenchSettings = {
     uniqueEventIds: 1500,
     seed: SEED,
     rateLimitRps: 40,
+    burst: 5,
+    latencyMs: 20,
+    containers: 5,
+    batchSize: 10,
+    functionTimeoutMs: 30_000,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+    issuedBeforeStartMs: 60_000,
+    drainTimeoutMs: 100_000,
+    workerEnv: {},
+  },
+  /**
+   * The storm's backlog (same sizes, containers and Lambda settings) over the hub and three
+   * spokes limited to 40, 40, 20 and 10 calls/s, 100 targets each: the 10/s spoke's floor
+   * (10 s) is the storm's T0, and the others' floors are 2.5, 2.5 and 5 s.
+   */
+  stormMultiAccount: {
+    requests: 2000,
+    targets: 400,
+    uniqueEventIds: 1500,
+    seed: SEED,
+    accounts: [
+      { accountId: '111122223333', rateLimitRps: 40 },
+      { accountId: '222233334444', rateLimitRps: 40 },
+      { accountId: '333344445555', rateLimitRps: 20 },
+      { accountId: '555566667777', rateLimitRps: 10 },
+    ],
+    roleName: 'datashare-revoker-spoke',
+    externalId: 'datashare-revoker',
     burst: 5,
     latencyMs: 20,
     containers: 5,
@@ -78,6 +115,16 @@ export const QUICK: BenchSettings = {
     functionTimeoutMs: 5000,
     visibilityTimeoutSeconds: 5,
     // Long enough for one scheduled retry (rule 11: 15–30 s after a first receive).
+    drainTimeoutMs: 40_000,
+    workerEnv: { DEADLINE_RESERVE_MS: '2000' },
+  },
+  stormMultiAccount: {
+    ...FULL.stormMultiAccount,
+    requests: 40,
+    targets: 12,
+    uniqueEventIds: 30,
+    functionTimeoutMs: 5000,
+    visibilityTimeoutSeconds: 5,
     drainTimeoutMs: 40_000,
     workerEnv: { DEADLINE_RESERVE_MS: '2000' },
   },

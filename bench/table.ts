@@ -1,6 +1,10 @@
 import type { ColdStartResult } from './cold-start/scenario.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { StormResult, StormSideResult } from './scenarios/storm.js';
+import type {
+  StormAccountFigures,
+  StormMultiAccountResult,
+} from './scenarios/storm-multi-account.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 import type { TargetCheck } from './targets.js';
 
@@ -153,6 +157,95 @@ const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow
   ];
 };
 
+const stormMultiAccountRows = (
+  result: StormMultiAccountResult,
+  checks: readonly TargetCheck[],
+): TableRow[] => {
+  const { worker, baseline, settings } = result;
+  const s = 'stormMultiAccount';
+  const id = (name: string) => `stormMultiAccount.${name}`;
+  const accountOf = (side: typeof worker, accountId: string) =>
+    side?.accounts.find((a) => a.accountId === accountId);
+  const lastAudit = (a: StormAccountFigures | undefined) =>
+    a === undefined ? '' : `${fmt(a.lastAuditSeconds, 1)} (${fmt(a.lastAuditVsFloor, 1)}× floor)`;
+  const held = (a: StormAccountFigures | undefined) =>
+    a === undefined
+      ? ''
+      : `${fmt(a.heldAfterRevokeMs.median, 0)} / ${fmt(a.heldAfterRevokeMs.p90, 0)}`;
+  const assumeRoles = (side: typeof worker) =>
+    side === undefined
+      ? ''
+      : side.accounts
+          .filter((a) => !a.hub)
+          .map((a) => String(a.assumeRoleCalls ?? '—'))
+          .join(' · ');
+  return [
+    row(s, 'drain time T, s', {
+      floor: `T0 ${fmt(result.floorSeconds, 1)} (slowest account)`,
+      worker: drained(worker),
+      baseline: drained(baseline),
+      ratio: times(worker?.drainSeconds, baseline?.drainSeconds),
+    }),
+    row(s, 'drain_ratio T / T0', {
+      floor: '1',
+      worker: fmt(worker?.drainRatio, 3),
+      baseline: fmt(baseline?.drainRatio, 3),
+      ...judged(checks, id('drainRatio')),
+    }),
+    ...settings.accounts.map(({ accountId, rateLimitRps }, index) => {
+      const w = accountOf(worker, accountId);
+      return row(
+        s,
+        `last audit, s: ${index === 0 ? 'hub' : 'spoke'} ${accountId} at ${rateLimitRps}/s`,
+        {
+          floor: w ? fmt(w.floorSeconds, 1) : '',
+          worker: lastAudit(w),
+          baseline: lastAudit(accountOf(baseline, accountId)),
+        },
+      );
+    }),
+    ...settings.accounts.map(({ accountId }) =>
+      row(s, `revoked → audited, median / p90 ms: ${accountId}`, {
+        worker: held(accountOf(worker, accountId)),
+        baseline: held(accountOf(baseline, accountId)),
+      }),
+    ),
+    row(s, 'disassociate calls C (throttled included)', {
+      floor: String(settings.targets),
+      worker: worker ? String(worker.disassociateCalls.total) : '',
+      baseline: baseline ? String(baseline.disassociateCalls.total) : '',
+      ratio: times(worker?.disassociateCalls.total, baseline?.disassociateCalls.total),
+    }),
+    row(s, `amplification C / ${settings.targets}`, {
+      floor: '1',
+      worker: fmt(worker?.amplification, 3),
+      baseline: fmt(baseline?.amplification, 3),
+      ...judged(checks, id('amplification')),
+    }),
+    row(s, 'throttled calls', {
+      floor: '0',
+      worker: worker ? String(worker.throttledCalls) : '',
+      baseline: baseline ? String(baseline.throttledCalls) : '',
+    }),
+    row(s, 'AssumeRole calls per spoke role', {
+      floor: `≤ ${settings.containers} each`,
+      worker: assumeRoles(worker),
+      baseline: assumeRoles(baseline),
+    }),
+    row(s, `audit events (${settings.uniqueEventIds} unique eventIds)`, {
+      floor: String(settings.uniqueEventIds),
+      worker: auditCell(worker),
+      baseline: auditCell(baseline),
+      ...judged(checks, id('auditExactlyOnce'), 'each exactly once'),
+    }),
+    row(s, `redeliveries (of ${settings.requests} messages)`, {
+      floor: '0',
+      worker: worker ? String(worker.queue.redeliveries) : '',
+      baseline: baseline ? String(baseline.queue.redeliveries) : '',
+    }),
+  ];
+};
+
 const latencyRows = (latency: LatencyResult, checks: readonly TargetCheck[]): TableRow[] => {
   const { worker, baseline, settings } = latency;
   const s = 'latency';
@@ -225,6 +318,7 @@ const throughputRows = (throughput: ThroughputResult): TableRow[] => {
 export const tableRows = (
   results: {
     storm?: StormResult;
+    stormMultiAccount?: StormMultiAccountResult;
     latency?: LatencyResult;
     coldStart?: ColdStartResult;
     throughput?: ThroughputResult;
@@ -232,6 +326,7 @@ export const tableRows = (
   checks: readonly TargetCheck[],
 ): TableRow[] => [
   ...(results.storm ? stormRows(results.storm, checks) : []),
+  ...(results.stormMultiAccount ? stormMultiAccountRows(results.stormMultiAccount, checks) : []),
   ...(results.latency ? latencyRows(results.latency, checks) : []),
   ...(results.coldStart ? coldStartRows(results.coldStart, checks) : []),
   ...(results.throughput ? throughputRows(results.throughput) : []),

@@ -1,6 +1,7 @@
 import type { ColdStartResult } from './cold-start/scenario.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { StormResult } from './scenarios/storm.js';
+import type { StormMultiAccountResult } from './scenarios/storm-multi-account.js';
 
 /** One target of the issue, checked against the worker's figure. */
 export interface TargetCheck {
@@ -24,6 +25,7 @@ const atMost = (id: string, description: string, value: number | null, limit: nu
 /** The targets whose scenario ran. They are reported, never enforced by `npm test`. */
 export const checkTargets = (results: {
   storm?: StormResult;
+  stormMultiAccount?: StormMultiAccountResult;
   latency?: LatencyResult;
   coldStart?: ColdStartResult;
 }): TargetCheck[] => {
@@ -44,6 +46,30 @@ export const checkTargets = (results: {
         value: storm.audit.exactlyOnce,
         limit: 'true',
         pass: storm.audit.exactlyOnce,
+      },
+    );
+  }
+  const multi = results.stormMultiAccount?.worker;
+  if (multi) {
+    checks.push(
+      atMost(
+        'stormMultiAccount.drainRatio',
+        "stormMultiAccount: drain time ÷ the slowest account's floor",
+        multi.drainRatio,
+        1.25,
+      ),
+      atMost(
+        'stormMultiAccount.amplification',
+        'stormMultiAccount: disassociate calls ÷ targets',
+        multi.amplification,
+        1.2,
+      ),
+      {
+        id: 'stormMultiAccount.auditExactlyOnce',
+        description: 'stormMultiAccount: every eventId audited exactly once',
+        value: multi.audit.exactlyOnce,
+        limit: 'true',
+        pass: multi.audit.exactlyOnce,
       },
     );
   }

@@ -25,16 +25,23 @@ export interface BenchTarget {
 
 /**
  * `count` distinct targets, `CONSUMERS_PER_DATASHARE` consumer namespaces per datashare. `label`
- * goes into the datashare names so that targets of different runs never collide.
+ * goes into the datashare names so that targets of different runs never collide. Consumers take
+ * their accounts from `consumerAccounts` in turn (target i in account i mod n), so each account
+ * owns an equal share (± 1).
  */
-export const makeTargets = (count: number, label: string, random: Random): BenchTarget[] => {
+export const makeTargets = (
+  count: number,
+  label: string,
+  random: Random,
+  consumerAccounts: readonly string[] = [CONSUMER_ACCOUNT],
+): BenchTarget[] => {
   const targets: BenchTarget[] = [];
   for (let share = 0; targets.length < count; share++) {
     const dataShareArn = `arn:aws:redshift:${REGION}:${PRODUCER_ACCOUNT}:datashare:${PRODUCER_NAMESPACE}/bench_${label}_${share}`;
     for (let consumer = 0; consumer < CONSUMERS_PER_DATASHARE && targets.length < count; consumer++)
       targets.push({
         dataShareArn,
-        consumerArn: `arn:aws:redshift:${REGION}:${CONSUMER_ACCOUNT}:namespace:${uuidFrom(random)}`,
+        consumerArn: `arn:aws:redshift:${REGION}:${consumerAccounts[targets.length % consumerAccounts.length]}:namespace:${uuidFrom(random)}`,
       });
   }
   return targets;
@@ -99,6 +106,8 @@ export interface StormShape {
   /** Distinct eventIds (decisions); the other messages are re-sent copies of these. */
   uniqueEventIds: number;
   seed: number;
+  /** The consumers' accounts, targets spread equally over them (default: the worker's own). */
+  consumerAccounts?: readonly string[];
 }
 
 export interface StormMessage {
@@ -131,7 +140,7 @@ export const makeStormPlan = (shape: StormShape, issuedAt: Date, label: string):
     );
   }
   const random = seededRandom(seed);
-  const targets = makeTargets(targetCount, label, random);
+  const targets = makeTargets(targetCount, label, random, shape.consumerAccounts);
   const issued = issuedAt.toISOString();
   const decisions: StormMessage[] = Array.from({ length: uniqueEventIds }, (_, n) => {
     const target = targets[n < targetCount ? n : randomIndex(random, targetCount)] as BenchTarget;

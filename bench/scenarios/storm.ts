@@ -21,18 +21,22 @@ import {
 } from '../containers.js';
 import type { Progress } from '../progress.js';
 import { isEmpty, queueDepth, sendAll, sqsClientFor, useEnvironment } from '../queue.js';
-import { startStackHost } from '../stack-host/index.js';
+import {
+  type AuditRecord,
+  type StackHost,
+  type StackHostOptions,
+  startStackHost,
+} from '../stack-host/index.js';
 import { median, round } from '../statistics.js';
 import { makeStormPlan, type StormPlan, seedOf } from '../workload.js';
 
-export interface StormSettings {
+/** What every storm is made of, whatever its Redshift rate limits. */
+export interface StormShapeSettings {
   requests: number;
   targets: number;
   uniqueEventIds: number;
   seed: number;
-  /** The Redshift emulator's token bucket: R calls per second over all operations. */
-  rateLimitRps: number;
-  /** The bucket's size: calls admitted at once after a quiet spell. */
+  /** The Redshift emulator's token bucket size: calls admitted at once after a quiet spell. */
   burst: number;
   latencyMs: number;
   /** Concurrent invocations (`MaximumConcurrency`), each in its own container. */
@@ -47,6 +51,35 @@ export interface StormSettings {
   drainTimeoutMs: number;
   /** Worker configuration on top of the local stack's (empty: the defaults). */
   workerEnv: Record<string, string>;
+}
+
+export interface StormSettings extends StormShapeSettings {
+  /** The Redshift emulator's token bucket: R calls per second over all operations. */
+  rateLimitRps: number;
+}
+
+/** Where a storm runs: whose consumers, which stack, what floor, and what else to read back. */
+export interface StormLayout<Extra> {
+  /** Goes into the datashare names. */
+  label: string;
+  /** The consumers' accounts (default: the worker's own). */
+  consumerAccounts?: readonly string[];
+  /** Stack options beyond the datashares and the queues (e.g. the accounts and rate limits). */
+  host: Omit<StackHostOptions, 'datashares'>;
+  /** Drain-time floor (s) the drain ratio is measured against. */
+  floorSeconds: number;
+  /** Read from the stack once the storm is over, before it stops. */
+  collect: (host: StackHost) => Promise<Extra>;
+}
+
+/** The raw record of one side's storm, for figures a scenario computes beyond the common ones. */
+export interface StormTrace<Extra> {
+  plan: StormPlan;
+  startedAt: number;
+  /** Redshift calls from the start on. */
+  calls: RecordedCall[];
+  events: AuditRecord[];
+  extra: Extra;
 }
 
 export interface StormContainerFigures {
@@ -253,25 +286,44 @@ export const runStormSide = async (
   kind: ContainerKind,
   settings: StormSettings,
   progress: Progress,
-): Promise<StormSideResult> => {
+): Promise<StormSideResult> =>
+  (
+    await runStormSideOn(kind, settings, progress, {
+      label: 'storm',
+      host: {
+        redshiftFaults: {
+          throttleRps: settings.rateLimitRps,
+          burst: settings.burst,
+          latencyMs: settings.latencyMs,
+        },
+      },
+      floorSeconds: settings.targets / settings.rateLimitRps,
+      collect: async () => undefined,
+    })
+  ).side;
+
+/** One side of a storm laid out as `layout` says; its figures and its raw trace. */
+export const runStormSideOn = async <Extra>(
+  kind: ContainerKind,
+  settings: StormShapeSettings,
+  progress: Progress,
+  layout: StormLayout<Extra>,
+): Promise<{ side: StormSideResult; trace: StormTrace<Extra> }> => {
   const shape = {
     requests: settings.requests,
     targets: settings.targets,
     uniqueEventIds: settings.uniqueEventIds,
     seed: settings.seed,
+    ...(layout.consumerAccounts && { consumerAccounts: layout.consumerAccounts }),
   };
   // The same seed draws the same targets: seed the emulator with them now, and draw the messages
   // (whose issuedAt depends on the start) once everything is up.
-  const { targets } = makeStormPlan(shape, new Date(), 'storm');
+  const { targets } = makeStormPlan(shape, new Date(), layout.label);
   progress.status('starting the local stack');
   const host = await startStackHost({
+    ...layout.host,
     seed: settings.seed,
     datashares: seedOf(targets),
-    redshiftFaults: {
-      throttleRps: settings.rateLimitRps,
-      burst: settings.burst,
-      latencyMs: settings.latencyMs,
-    },
     visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
     maxReceiveCount: settings.maxReceiveCount,
   });
@@ -304,7 +356,11 @@ export const runStormSide = async (
 
   try {
     await Promise.all(mappings.map((m) => m.start()));
-    const plan = makeStormPlan(shape, new Date(Date.now() - settings.issuedBeforeStartMs), 'storm');
+    const plan = makeStormPlan(
+      shape,
+      new Date(Date.now() - settings.issuedBeforeStartMs),
+      layout.label,
+    );
 
     const mainElu = performance.eventLoopUtilization();
     const hostElu = host.eventLoopUtilization();
@@ -357,12 +413,13 @@ export const runStormSide = async (
     progress.status('stopping the event source mappings');
     await Promise.all(mappings.map((m) => m.stop()));
 
-    const [calls, events, stillAssociated, deadLetter, left] = await Promise.all([
+    const [calls, events, stillAssociated, deadLetter, left, extra] = await Promise.all([
       host.call('redshiftCalls'),
       host.call('auditEvents'),
       host.call('associatedCount', plan.targets),
       queueDepth(sqs, host.queues.deadLetter.url),
       queueDepth(sqs, host.queues.source.url),
+      layout.collect(host),
     ]);
     const stormCalls = calls.filter((c) => c.at >= startedAt);
     const disassociate = emptyCounts();
@@ -386,8 +443,8 @@ export const runStormSide = async (
     const drainMs = drained ? Math.max(lastBatchAt, startedAt) - startedAt : null;
     const stats = mappings.map((m) => m.stats);
     const deliveries = stats.reduce((sum, s) => sum + s.recordsInvoked, 0);
-    const floorSeconds = settings.targets / settings.rateLimitRps;
-    return {
+    const { floorSeconds } = layout;
+    const side: StormSideResult = {
       kind,
       drained,
       drainSeconds: drainMs === null ? null : round(drainMs / 1000, 2),
@@ -429,6 +486,7 @@ export const runStormSide = async (
         hostUtilization: round(hostUtilization, 3),
       },
     };
+    return { side, trace: { plan, startedAt, calls: stormCalls, events, extra } };
   } finally {
     await Promise.all(mappings.map((m) => m.stop().catch(() => undefined)));
     for (const container of containers) container.close();

@@ -42,6 +42,8 @@ const handlers: Handlers = {
     targets.filter((t) => stack.redshift.isAssociated(t.dataShareArn, t.consumerArn)).length,
   auditEvents: () => stack.eventBridge.eventsOn(bus).map(auditRecord),
   auditEventCount: () => stack.eventBridge.eventsOn(bus).length,
+  assumeRoleCounts: (roleArns) =>
+    Object.fromEntries(roleArns.map((arn) => [arn, stack.sts.assumeRoleCount(arn)])),
   callCounts: () => ({
     redshift: stack.redshift.calls.length,
     eventBridge: stack.eventBridge.stats().calls,

@@ -35,6 +35,8 @@ export interface StackHostMethods {
   associatedCount: { args: BenchTarget[]; result: number };
   auditEvents: { args: undefined; result: AuditRecord[] };
   auditEventCount: { args: undefined; result: number };
+  /** STS `AssumeRole` calls that issued credentials, per role ARN asked about. */
+  assumeRoleCounts: { args: string[]; result: Record<string, number> };
   /** Calls received so far: Redshift (all operations) and EventBridge PutEvents. */
   callCounts: { args: undefined; result: { redshift: number; eventBridge: number } };
   stop: { args: undefined; result: undefined };

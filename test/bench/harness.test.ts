@@ -88,7 +88,7 @@ describe('bench command line', () => {
     // Act / Assess
     expect(() => parseCliOptions(['--only', 'strom'])).toThrow(
       new UsageError(
-        "--only: unknown scenario 'strom'; expected one of storm, latency, cold-start, throughput",
+        "--only: unknown scenario 'strom'; expected one of storm, stormMultiAccount, latency, cold-start, throughput",
       ),
     );
   });

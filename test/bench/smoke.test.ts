@@ -21,7 +21,7 @@ describe('bench smoke run (--quick)', () => {
     expect(results).toMatchObject({
       schemaVersion: 1,
       mode: 'quick',
-      scenarios: ['storm', 'latency', 'cold-start', 'throughput'],
+      scenarios: ['storm', 'stormMultiAccount', 'latency', 'cold-start', 'throughput'],
       node: process.version,
     });
     expect(results.machine.cpus).toBeGreaterThan(0);
@@ -95,6 +95,53 @@ describe('bench smoke run (--quick)', () => {
     expect(baseline?.audit.exactlyOnce).toBe(false);
   });
 
+  it('stormMultiAccount: the worker in hub mode audits every eventId of every account exactly once', () => {
+    // Prepare
+    const { worker, settings } = results.stormMultiAccount ?? {};
+    const accounts = worker?.accounts ?? [];
+
+    // Assess
+    expect(worker?.drained).toBe(true);
+    expect(worker?.audit).toMatchObject({
+      events: QUICK.stormMultiAccount.uniqueEventIds,
+      auditedEventIds: QUICK.stormMultiAccount.uniqueEventIds,
+      duplicateEvents: 0,
+      exactlyOnce: true,
+    });
+    expect(worker?.queue).toMatchObject({ deadLettered: 0, leftInQueue: 0 });
+    expect(accounts.map((a) => a.accountId)).toEqual(settings?.accounts.map((a) => a.accountId));
+    expect(accounts.reduce((sum, a) => sum + a.eventIds, 0)).toBe(
+      QUICK.stormMultiAccount.uniqueEventIds,
+    );
+    expect(accounts.reduce((sum, a) => sum + a.messages, 0)).toBe(QUICK.stormMultiAccount.requests);
+    for (const account of accounts) {
+      expect(account.lastAuditSeconds).not.toBeNull();
+      expect(account.lastAuditSeconds).toBeLessThanOrEqual(worker?.allAuditedSeconds ?? 0);
+      expect(account.floorSeconds).toBeCloseTo(account.targets / account.rateLimitRps, 3);
+    }
+  });
+
+  it('stormMultiAccount: each account revokes its own targets, and each spoke role is assumed at most once per container', () => {
+    // Prepare
+    const { worker, baseline, floorSeconds } = results.stormMultiAccount ?? {};
+
+    // Assess: every target revoked by one successful call in its own account, on both sides
+    expect(floorSeconds).toBe(Math.max(...(worker?.accounts ?? []).map((a) => a.floorSeconds)));
+    for (const side of [worker, baseline]) {
+      expect(side?.targetsStillAssociated).toBe(0);
+      expect(side?.disassociateCalls.ok).toBe(QUICK.stormMultiAccount.targets);
+      for (const account of side?.accounts ?? []) {
+        expect(account.disassociateCalls.ok).toBe(account.targets);
+        if (account.hub) expect(account.assumeRoleCalls).toBeNull();
+        else
+          expect(account.assumeRoleCalls).toBeLessThanOrEqual(QUICK.stormMultiAccount.containers);
+      }
+      expect((side?.accounts ?? []).reduce((sum, a) => sum + a.disassociateCalls.total, 0)).toBe(
+        side?.disassociateCalls.total,
+      );
+    }
+  });
+
   it('latency: no batch beats one Redshift round trip, and the baseline pays one per record', () => {
     // Prepare
     const { worker, baseline, settings } = results.latency ?? {};
@@ -157,6 +204,9 @@ describe('bench smoke run (--quick)', () => {
       'storm.drainRatio',
       'storm.amplification',
       'storm.auditExactlyOnce',
+      'stormMultiAccount.drainRatio',
+      'stormMultiAccount.amplification',
+      'stormMultiAccount.auditExactlyOnce',
       'latency.ratio',
       'coldStart.init',
       'coldStart.bundle',

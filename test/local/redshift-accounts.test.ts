@@ -262,6 +262,27 @@ describe('Redshift emulator: each call acts in the account of its SigV4 key', ()
   });
 });
 
+describe('Redshift emulator: each account has its own rate limit', () => {
+  it('throttleRpsByAccount throttles a listed account on its own bucket, the others on throttleRps', async () => {
+    // Prepare: the spoke may make 1 call (burst 1, 1 call/s), the hub is unlimited
+    redshift.setFaults({ throttleRps: 0, throttleRpsByAccount: { [SPOKE]: 1 }, burst: 1 });
+    const spoke = redshiftClient(await spokeCredentials());
+    const hub = redshiftClient(LOCAL_KEY);
+    const describe = (client: RedshiftClient) =>
+      client.send(new DescribeDataSharesCommand({ DataShareArn: SALES_DAILY }));
+
+    // Act
+    await describe(spoke);
+    const throttled = await failureOf(describe(spoke));
+    for (let i = 0; i < 3; i++) await describe(hub);
+
+    // Assess
+    expect(throttled.name).toBe('Throttling');
+    expect(redshift.countCalls({ callerAccountId: SPOKE })).toMatchObject({ ok: 1, throttled: 1 });
+    expect(redshift.countCalls({ callerAccountId: HUB })).toMatchObject({ ok: 3, throttled: 0 });
+  });
+});
+
 describe('Redshift emulator: describes show what the calling account may see', () => {
   it('DescribeDataShares shows a consumer account only its own associations', async () => {
     // Prepare

@@ -52,6 +52,13 @@ const faultsShape = {
   throttleRps: z.number().min(0),
   /** Bucket size; defaults to max(1, throttleRps). */
   burst: z.number().min(1).optional(),
+  /**
+   * Rate limits of single accounts (the caller's, from its SigV4 key), e.g.
+   * `{ '222233334444': 20 }`: each listed account has its own bucket of that rate (size `burst`,
+   * else max(1, its rate)), as AWS limits each account's control plane on its own; calls of the
+   * accounts not listed share the `throttleRps` bucket. 0 turns an account's limit off.
+   */
+  throttleRpsByAccount: z.record(z.string().regex(/^\d{12}$/), z.number().min(0)),
   /** Added to every answered call. */
   latencyMs: z.number().min(0),
   /** Share of calls answered 500 `InternalFailure` or 503 `ServiceUnavailable` (half each). */
@@ -81,6 +88,7 @@ export type RedshiftFaultsPatch = z.input<typeof redshiftFaultsPatchSchema>;
 /** No fault at all: the emulator behaves like a healthy endpoint. */
 export const noFaults = (): RedshiftFaults => ({
   throttleRps: 0,
+  throttleRpsByAccount: {},
   latencyMs: 0,
   errorRate: 0,
   hangRate: 0,
@@ -93,6 +101,8 @@ export const noFaults = (): RedshiftFaults => ({
 /** The call a fault decision is made for. */
 export interface CallSubject {
   operation: string;
+  /** The account of the key that signed the call (absent when it was not resolved). */
+  callerAccountId?: string;
   dataShareArn?: string;
   consumer?: string;
 }
@@ -115,6 +125,8 @@ export interface InjectedFault {
 export class FaultPlan {
   private config: RedshiftFaults = noFaults();
   private bucket: TokenBucket | undefined;
+  /** One bucket per account of `throttleRpsByAccount` (undefined: that account is unlimited). */
+  private accountBuckets = new Map<string, TokenBucket | undefined>();
   private random: RandomSource;
 
   constructor(
@@ -150,8 +162,20 @@ export class FaultPlan {
     }
     const bucketChanged =
       next.throttleRps !== this.config.throttleRps || next.burst !== this.config.burst;
+    const accountBucketsChanged =
+      next.burst !== this.config.burst ||
+      JSON.stringify(next.throttleRpsByAccount) !==
+        JSON.stringify(this.config.throttleRpsByAccount);
     this.config = next;
     if (bucketChanged || this.bucket === undefined) this.bucket = this.newBucket();
+    if (accountBucketsChanged) {
+      this.accountBuckets = new Map(
+        Object.entries(next.throttleRpsByAccount).map(([account, rps]) => [
+          account,
+          this.newBucket(rps),
+        ]),
+      );
+    }
     return this.current;
   }
 
@@ -159,6 +183,7 @@ export class FaultPlan {
   reset(initial: RedshiftFaultsPatch): void {
     this.config = noFaults();
     this.bucket = undefined;
+    this.accountBuckets = new Map();
     this.random = createRandom(this.seed);
     this.update(initial);
   }
@@ -168,7 +193,11 @@ export class FaultPlan {
     const pick = this.random.next();
     const rule = this.takeRule(call);
     if (rule) return rule;
-    if (this.bucket && !this.bucket.tryTake()) {
+    const bucket =
+      call.callerAccountId !== undefined && this.accountBuckets.has(call.callerAccountId)
+        ? this.accountBuckets.get(call.callerAccountId)
+        : this.bucket;
+    if (bucket && !bucket.tryTake()) {
       return { kind: 'throttle', when: 'before', source: 'throttle' };
     }
     const { resetRate, hangRate, errorRate, lostAnswerRate, lostAs } = this.config;
@@ -205,9 +234,9 @@ export class FaultPlan {
     };
   }
 
-  private newBucket(): TokenBucket | undefined {
-    const { throttleRps, burst } = this.config;
-    if (throttleRps <= 0) return undefined;
-    return new TokenBucket(throttleRps, burst ?? Math.max(1, throttleRps), this.clock);
+  private newBucket(rps = this.config.throttleRps): TokenBucket | undefined {
+    const { burst } = this.config;
+    if (rps <= 0) return undefined;
+    return new TokenBucket(rps, burst ?? Math.max(1, rps), this.clock);
   }
 }
