@@ -4,6 +4,7 @@
  * every request must be accounted for exactly once. What breaks that is a problem, unless it is
  * one of the windows no worker can close (a `KnownWindow`), each named with its evidence.
  */
+import { accountOfNamespaceArn } from '../../../src/core/arn.js';
 import { targetKey } from '../../../src/core/target.js';
 import type { ProxyInjection } from '../../../src/local/fault-proxy/index.js';
 import type { RedshiftEmulator } from '../../../src/local/redshift-emulator/index.js';
@@ -381,7 +382,7 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
     }).injected;
     const storeFaults =
       (storeFaultsByKey[
-        `target#${targetKey({ dataShareArn: target.dataShareArn, consumer: { kind: 'namespace', arn: target.consumerArn } })}`
+        `target#${targetKey({ dataShareArn: target.dataShareArn, consumer: { kind: 'namespace', arn: target.consumerArn }, accountId: accountOfNamespaceArn(target.consumerArn) ?? '' })}`
       ] ?? 0) + eventIds.reduce((sum, id) => sum + (storeFaultsByKey[`event#${id}`] ?? 0), 0);
     const records = eventIds.flatMap((id) => auditOfEventId(evidence, id));
     const callers = new Set(

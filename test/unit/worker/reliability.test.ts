@@ -410,7 +410,10 @@ describe('rule 14 under store faults (found by the soak): a stage the store cann
     // Prepare: FAILED, copied; the audit fails; on the return the stage cannot be read
     const worker = testWorker();
     const body = requestBody();
-    worker.revoker.script(targetOf(body as unknown as RevocationRequest), permanent());
+    worker.revoker.script(
+      targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID),
+      permanent(),
+    );
     auditFailsFor(worker, body.eventId as string);
     const record = sqsRecord(body, { messageId: 'm-1' });
     await run(worker, [record]);
