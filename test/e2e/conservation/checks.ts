@@ -51,6 +51,9 @@ export interface Evidence {
  * - `storeUnavailableRace`: FAILED/StoreUnavailable at one message's last receive while another
  *   message of the decision completed elsewhere;
  * - `deadLetterAnswerLost`: a DLQ copy sent, its SendMessageBatch answer lost, sent again.
+ * - `stageUnreadAtLastReceive`: the store could not say how far a message's quarantine got, at its
+ *   last receive; the worker copies (and audits) it again rather than leave it to SQS's redrive,
+ *   which would move it with no reason (README rule 17). Before the last receive it is a problem.
  */
 export type KnownWindowKind =
   | 'putEventsAnswerLost'
@@ -58,7 +61,8 @@ export type KnownWindowKind =
   | 'completionNotRecorded'
   | 'quarantineMarkNotRecorded'
   | 'storeUnavailableRace'
-  | 'deadLetterAnswerLost';
+  | 'deadLetterAnswerLost'
+  | 'stageUnreadAtLastReceive';
 
 export interface KnownWindow {
   kind: KnownWindowKind;
@@ -183,6 +187,11 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         known('deadLetterAnswerLost', `message ${messageId}`, description);
       else if (markFailures.has(messageId))
         known('quarantineMarkNotRecorded', `message ${messageId}`, description);
+      else if (
+        stageUnread.has(messageId) &&
+        Number(ordered[i + 1]?.revoker?.receiveCount) >= evidence.maxReceiveCount
+      )
+        known('stageUnreadAtLastReceive', `message ${messageId}`, description);
       else if (stageUnread.has(messageId))
         problems.push(`${stageUnreadProblem(messageId, 'copied to the DLQ')}: ${description}`);
       else
@@ -226,6 +235,12 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         known('completionNotRecorded', subject, describeAudit([first, next]));
       else if (first.detail.outcome === 'REJECTED' && markFailures.has(messageId))
         known('quarantineMarkNotRecorded', subject, describeAudit([first, next]));
+      else if (
+        first.detail.outcome === 'REJECTED' &&
+        stageUnread.has(messageId) &&
+        next.detail.receiveCount >= evidence.maxReceiveCount
+      )
+        known('stageUnreadAtLastReceive', subject, describeAudit([first, next]));
       else if (first.detail.outcome === 'REJECTED' && stageUnread.has(messageId))
         unexplained.push(
           `${stageUnreadProblem(messageId, 'audited')}: ${describeAudit([first, next])}`,
