@@ -315,7 +315,16 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
           (failedAudited || code === 'InProgressElsewhere')) ||
         (code === 'AuditUnavailable' && SUCCESS.includes(letter.revoker?.outcome ?? '')) ||
         (records.length === 0 && letter.revoker?.outcome === 'FAILED');
-      if (!fine)
+      // At its last receive a message found the store unreachable and was dead-lettered as
+      // FAILED/StoreUnavailable (its audit may have failed too), while another message of the
+      // decision completed it: the worker could not know (the README's StoreUnavailable race).
+      if (!fine && code === 'StoreUnavailable')
+        known(
+          'storeUnavailableRace',
+          eventId,
+          `${outcomes.join('/')} and a DLQ copy ${describeLetter(letter)}; audit ${describeAudit(records)}`,
+        );
+      else if (!fine)
         problems.push(
           `${eventId}: ${outcomes.join('/')} but a DLQ copy ${describeLetter(letter)}; audit ${describeAudit(records)}`,
         );
