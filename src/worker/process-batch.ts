@@ -157,7 +157,7 @@ export const processBatch = async (
       watchBusyDecisions(tracked, deps, invocation),
       resolveDecisions(tracked, invocation, deps, nowIso),
     ]);
-    await setAsideAtLastReceive(tracked, deps, invocation, nowIso);
+    setAsideAtLastReceive(tracked, deps, nowIso);
 
     const terminals = [
       ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps, nowIso)),

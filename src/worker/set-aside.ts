@@ -5,12 +5,10 @@ import {
   BusyReason,
   errorSummary,
   type Invocation,
-  storeCall,
   type Terminal,
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
-import { reusable } from './claim.js';
 import type { AuditEntryResult, DeadLetterCopy } from './ports.js';
 import type { Delivery } from './prepare.js';
 import { deadLetterCopy } from './quarantine.js';
@@ -21,82 +19,34 @@ import { deadLetterCopy } from './quarantine.js';
 // received: no `revoker.*` attributes, no audit event. So at that receive, whatever the worker
 // could not finish it dead-letters itself, saying what it knows, and acknowledges.
 
-/** Error code of a decision whose holder's lease ended unfinished, found at the last receive. */
-export const HOLDER_LOST = 'HolderLost';
-
 /**
  * Before the terminals are built: a decision still busy at its last receive becomes terminal.
  * - The store was unreachable: nothing is known, and nothing was done. FAILED
  *   (`StoreUnavailable`), dead-lettered and audited; a replay acts on it.
  * - Another invocation holds it: that invocation acts and audits. Dead-lettered with
  *   `InProgressElsewhere` and not audited, so the decision keeps one audit event.
- * - Its holder's lease has ended (the holder died; with a visibility timeout shorter than the
- *   function's, it may be this message's own earlier try): one more claim takes it over. A
- *   resolution kept by the holder is audited now; with nothing kept and no time left to call
- *   Redshift, it is FAILED (`HolderLost`), dead-lettered and audited, so that the decision does
- *   not end in the DLQ with no audit event and no holder left to write one.
  */
-export const setAsideAtLastReceive = async (
+export const setAsideAtLastReceive = (
   tracked: readonly Tracked[],
   deps: WorkerDependencies,
-  invocation: Invocation,
   nowIso: () => string,
-): Promise<void> => {
-  const atLast = tracked.filter(
-    (t) => t.state.kind === 'busy' && atLastReceive(t.decision.deliveries, deps.settings),
-  );
-  await Promise.all(
-    atLast.map(async (t) => {
-      if (t.state.kind !== 'busy') return;
-      const log = t.decision.deliveries[0].log;
-      if (
-        t.state.why === BusyReason.InProgressElsewhere &&
-        t.state.leaseUntil !== undefined &&
-        t.state.leaseUntil <= deps.clock()
-      ) {
-        const claim = await storeCall(invocation.finalDeadline, (signal) =>
-          deps.store.claim(t.decision.eventId, invocation.lease, signal),
-        ).catch(() => undefined);
-        if (claim?.status === 'completed') {
-          t.state = { kind: 'duplicate' };
-          return;
-        }
-        if (claim?.status === 'acquired') {
-          t.owned = true;
-          if (claim.resolution && reusable(claim.resolution, t.decision)) {
-            t.state = { kind: 'resolved', resolution: claim.resolution, fromStore: true };
-            return;
-          }
-          const error = {
-            code: HOLDER_LOST,
-            message:
-              "its holder's lease ended before it was completed, and no time was left at the last receive to call Redshift; a replay acts on it",
-          };
-          log.warn({ error }, 'holder lost at the last receive; FAILED, dead-lettered and audited');
-          t.state = {
+): void => {
+  for (const t of tracked) {
+    if (t.state.kind !== 'busy' || !atLastReceive(t.decision.deliveries, deps.settings)) continue;
+    const error = { code: t.state.why, message: t.state.detail };
+    t.decision.deliveries[0].log.warn(
+      { error },
+      'still unfinished at the last receive; dead-lettering it with the reason',
+    );
+    t.state =
+      t.state.why === BusyReason.StoreUnavailable
+        ? {
             kind: 'resolved',
             fromStore: false,
             resolution: { outcome: Outcome.Failed, processedAt: nowIso(), attempts: 0, error },
-          };
-          return;
-        }
-        if (claim?.status === 'in-progress') t.state = { ...t.state, leaseUntil: claim.leaseUntil };
-      }
-      const error = { code: t.state.why, message: t.state.detail };
-      log.warn(
-        { error },
-        'still unfinished at the last receive; dead-lettering it with the reason',
-      );
-      t.state =
-        t.state.why === BusyReason.StoreUnavailable
-          ? {
-              kind: 'resolved',
-              fromStore: false,
-              resolution: { outcome: Outcome.Failed, processedAt: nowIso(), attempts: 0, error },
-            }
-          : { kind: 'setAside', error };
-    }),
-  );
+          }
+        : { kind: 'setAside', error };
+  }
 };
 
 /** Error code of a decision dead-lettered because its audit event could not be published. */

@@ -51,6 +51,9 @@ export interface Evidence {
  * - `storeUnavailableRace`: FAILED/StoreUnavailable at one message's last receive while another
  *   message of the decision completed elsewhere;
  * - `deadLetterAnswerLost`: a DLQ copy sent, its SendMessageBatch answer lost, sent again.
+ * - `holderLostAtLastReceive`: at its last receive a decision was held by an invocation that then
+ *   died (a visibility timeout no longer than the function's makes that possible): dead-lettered
+ *   with `InProgressElsewhere`, no audit event.
  * - `stageUnreadAtLastReceive`: the store could not say how far a message's quarantine got, at its
  *   last receive; the worker copies (and audits) it again rather than leave it to SQS's redrive,
  *   which would move it with no reason (README rule 17). Before the last receive it is a problem.
@@ -62,7 +65,8 @@ export type KnownWindowKind =
   | 'quarantineMarkNotRecorded'
   | 'storeUnavailableRace'
   | 'deadLetterAnswerLost'
-  | 'stageUnreadAtLastReceive';
+  | 'stageUnreadAtLastReceive'
+  | 'holderLostAtLastReceive';
 
 export interface KnownWindow {
   kind: KnownWindowKind;
@@ -273,6 +277,19 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
           d.revoker?.errorCode === 'AuditUnavailable' ||
           (d.revoker?.outcome === 'FAILED' && d.revoker.errorCode !== 'InProgressElsewhere'),
       );
+      // Its holder died while this message's last receive waited for it: with the run's
+      // visibility timeout equal to the function's (the stack sets 6 x), the holder can be this
+      // message's own earlier try. The copy and its reason stand; no audit event (README).
+      const heldByTheDead = letters.filter((d) => d.revoker?.errorCode === 'InProgressElsewhere');
+      if (standing.length === 0 && heldByTheDead.length > 0) {
+        known(
+          'holderLostAtLastReceive',
+          eventId,
+          `no audit event; DLQ copies: ${heldByTheDead.map(describeLetter).join('; ')}`,
+        );
+        deadLetteredUnaudited += 1;
+        continue;
+      }
       if (standing.length === 0) {
         problems.push(
           `${eventId}: no terminal audit event and no DLQ copy standing for it${letters.length > 0 ? `: ${letters.map(describeLetter).join('; ')}` : ''}`,

@@ -78,31 +78,6 @@ describe('defect 2: no message ever reaches the DLQ by SQS’s own redrive', () 
     expect(attribute(copy, DeadLetterAttribute.SourceMessageId)).toBe(record.messageId);
   });
 
-  it('at its last receive, a decision whose holder died (its lease ended unfinished) is taken over: FAILED HolderLost, dead-lettered and audited, so it does not end unaudited', async () => {
-    // Prepare: a holder that will never finish (its lease ends in 100 ms)
-    const worker = testWorker();
-    const body = requestBody();
-    await worker.store.claim(
-      body.eventId as string,
-      { owner: 'dead', until: worker.clock.now + 100 },
-      new AbortController().signal,
-    );
-    // Act
-    const response = await run(worker, [sqsRecord(body, { receiveCount: 5 })]);
-    // Assess
-    expect(response.batchItemFailures).toEqual([]);
-    expect(attribute(worker.queue.deadLetters[0], DeadLetterAttribute.ErrorCode)).toBe(
-      'HolderLost',
-    );
-    expect(worker.audit.details()).toEqual([
-      expect.objectContaining({
-        eventId: body.eventId,
-        outcome: Outcome.Failed,
-        error: expect.objectContaining({ code: 'HolderLost' }),
-      }),
-    ]);
-  });
-
   it('dead-letters a decision whose store is unreachable at its last receive as FAILED with StoreUnavailable, audits it, and acknowledges it', async () => {
     // Prepare: a DynamoDB incident
     const worker = testWorker();
