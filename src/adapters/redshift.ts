@@ -169,20 +169,21 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
     } catch (error) {
       const verdict = goneVerdictOf(error as object);
       // "Not associated" is Redshift's answer too: its request id joins the audit to CloudTrail.
-      const requestId = failureDetailsOf(error).requestId;
+      const details = failureDetailsOf(error);
+      const requestId = details.requestId;
       const answered = { actor, ...(requestId !== undefined && { requestId }) };
       if (verdict === GoneVerdict.Gone)
         return { outcome: Outcome.AlreadyRevoked, associations: [], ...answered };
       if (verdict === GoneVerdict.Ambiguous)
         return { ...(await this.#confirmGone(client, target, signal, error)), ...answered };
-      if (role && roleArn && REJECTED_CREDENTIALS.has(failureDetailsOf(error).code)) {
+      if (role && roleArn && REJECTED_CREDENTIALS.has(details.code)) {
         // The role's session ended early (revoked, or clocks apart): forget it and try again
         // with fresh credentials, rather than fail the decision for good.
         role.invalidate(roleArn);
         this.#clients.forget(region, roleArn);
         throw new RedshiftCallError(
-          `Redshift refused the credentials of ${roleArn} (${failureDetailsOf(error).code}): ${messageOf(error)}; they are dropped and assumed afresh`,
-          { ...failureDetailsOf(error), kind: FailureKind.Transient },
+          `Redshift refused the credentials of ${roleArn} (${details.code}): ${messageOf(error)}; they are dropped and assumed afresh`,
+          { ...details, kind: FailureKind.Transient },
           { dataShareArn: target.dataShareArn, operation: 'DisassociateDataShareConsumer' },
           { cause: error },
         );

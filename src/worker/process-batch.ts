@@ -126,11 +126,19 @@ export const processBatch = async (
       return false;
     };
     const tracked: Tracked[] = [];
+    const settledElsewhere: Tracked[] = [];
     for (const t of candidates) {
       const [first, ...rest] = t.decision.deliveries.filter(unsettled);
       if (first) tracked.push({ ...t, decision: { ...t.decision, deliveries: [first, ...rest] } });
-      else if (t.owned) await giveBack(t, deps, invocation.finalDeadline, invocation.lease.owner);
+      else if (t.owned) settledElsewhere.push(t);
     }
+    await Promise.all(
+      settledElsewhere.map((t) =>
+        invocation.limitStore(() =>
+          giveBack(t, deps, invocation.finalDeadline, invocation.lease.owner),
+        ),
+      ),
+    );
     // A redelivered message whose stage the store could not give may be copied and audited
     // already: it comes back for a later try, rather than risk a second copy and audit event —
     // except at its last receive, where a second copy beats SQS's silent redrive.
