@@ -53,6 +53,77 @@ const ACCOUNT_ID = /^\d{12}$/;
 // STS AssumeRole ExternalId: 2-1224 characters of [\w+=,.@:/-] (STS API reference).
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
+/** A boolean parameter as the string 'true' or 'false' (YAML gives booleans, `--param` strings). */
+const booleanParam = async (resolveVariable, name) => {
+  const given = String(await param(resolveVariable, name))
+    .trim()
+    .toLowerCase();
+  if (given !== 'true' && given !== 'false') fail(name, given, 'expected true or false');
+  return given;
+};
+
+/** An optional integer parameter: null when empty, else validated like integerParam. */
+const optionalIntegerParam = async (resolveVariable, name, min, max) => {
+  const raw = await param(resolveVariable, name);
+  if (raw === null || String(raw).trim() === '' || raw === 'null') return null;
+  return integerParam(resolveVariable, name, min, max);
+};
+
+// SQS keeps a message 60 s up to 14 days (MessageRetentionPeriod); the DLQ keeps the maximum, so
+// that a redriven message, which keeps its original enqueue time, never expires there first.
+const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
+// AWS::KMS::Key ARNs (single- or multi-Region keys); log groups take a key ARN, not an alias.
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+// A datashare ARN prefix for ALLOWED_DATASHARES: at least the partition and service.
+const DATASHARE_PREFIX = /^arn:aws[a-z-]*:redshift:[!-~]*$/;
+
+/** `kmsKey`: 'none' (empty), 'create' (a key made by this stack) or 'existing' (a key ARN). */
+const kmsKeyMode = async (resolveVariable) => {
+  const given = String(await param(resolveVariable, 'kmsKey')).trim();
+  if (given === '') return 'none';
+  if (given === 'create') return 'create';
+  if (KMS_KEY_ARN.test(given)) return 'existing';
+  return fail(
+    'kmsKey',
+    given,
+    "expected empty (AWS-managed encryption), 'create', or a KMS key ARN arn:<partition>:kms:<region>:<account>:key/<id>",
+  );
+};
+
+/** Producer principals split into IAM ARNs and account ids (policies match them differently). */
+const producerPrincipals = async (resolveVariable) => {
+  const principals = await listParam(resolveVariable, 'producerPrincipalArns');
+  for (const principal of principals) {
+    if (!PRINCIPAL.test(principal)) {
+      fail('producerPrincipalArns', principal, 'expected an IAM principal ARN or a 12-digit account id');
+    }
+  }
+  return principals;
+};
+
+/** Operator roles that may put DLQ messages back on the source queue (`revoker replay`, redrive). */
+const replayPrincipals = async (resolveVariable) => {
+  const principals = await listParam(resolveVariable, 'replayPrincipalArns');
+  for (const principal of principals) {
+    if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[!-~]+$/.test(principal)) {
+      fail('replayPrincipalArns', principal, 'expected an IAM role or user ARN');
+    }
+  }
+  return principals;
+};
+
+/** The EventBridge metric dimensions of a rule: RuleName alone on the default bus (AWS/Events). */
+const ruleDimensions = (busName, ruleName) =>
+  busName === 'default'
+    ? [{ Name: 'RuleName', Value: ruleName }]
+    : [
+        { Name: 'EventBusName', Value: busName },
+        { Name: 'RuleName', Value: ruleName },
+      ];
+
+/** A bus given by name or ARN, as its name. */
+const busNameOf = (given) => EVENT_BUS_ARN.exec(given)?.[1] ?? given;
+
 /** `consumerRoleName`, validated; '' when unset (single-account mode). */
 const consumerRoleName = async (resolveVariable) => {
   const given = String(await param(resolveVariable, 'consumerRoleName')).trim();
@@ -141,30 +212,49 @@ module.exports = {
     const statements = await resolveVariable('file(infra/iam.yml):statements');
     const roleName = await consumerRoleName(resolveVariable);
     const accounts = await consumerAccounts(resolveVariable);
-    if (roleName === '') return statements;
+    const kms = await kmsKeyMode(resolveVariable);
     return [
       ...statements,
-      {
-        Sid: 'AssumeConsumerAccountRoles',
-        Effect: 'Allow',
-        Action: 'sts:AssumeRole',
-        Resource: accounts.map((account) => ({
-          'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:role/${roleName}`,
-        })),
-      },
+      ...(roleName === ''
+        ? []
+        : [
+            {
+              Sid: 'AssumeConsumerAccountRoles',
+              Effect: 'Allow',
+              Action: 'sts:AssumeRole',
+              Resource: accounts.map((account) => ({
+                'Fn::Sub': `arn:\${AWS::Partition}:iam::${account}:role/${roleName}`,
+              })),
+            },
+          ]),
+      // With a customer-managed key, SQS (receive, DLQ copies) and DynamoDB use it on the
+      // function's behalf; kms:ViaService keeps the role from using the key directly.
+      ...(kms === 'none'
+        ? []
+        : [
+            {
+              Sid: 'UseKeyThroughSqsAndDynamoDb',
+              Effect: 'Allow',
+              Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+              Resource:
+                kms === 'create'
+                  ? { 'Fn::GetAtt': ['KmsKey', 'Arn'] }
+                  : String(await param(resolveVariable, 'kmsKey')).trim(),
+              Condition: {
+                StringEquals: {
+                  'kms:ViaService': [
+                    { 'Fn::Sub': 'sqs.${AWS::Region}.amazonaws.com' },
+                    { 'Fn::Sub': 'dynamodb.${AWS::Region}.amazonaws.com' },
+                  ],
+                },
+              },
+            },
+          ]),
     ];
   },
 
   /** `intakeEnabled` as the string 'true' or 'false', for Fn::Equals (YAML and `--param` differ). */
-  intakeEnabled: async ({ resolveVariable }) => {
-    const given = String(await param(resolveVariable, 'intakeEnabled'))
-      .trim()
-      .toLowerCase();
-    if (given !== 'true' && given !== 'false') {
-      fail('intakeEnabled', given, 'expected true or false');
-    }
-    return given;
-  },
+  intakeEnabled: async ({ resolveVariable }) => booleanParam(resolveVariable, 'intakeEnabled'),
 
   /**
    * The source queue's visibility timeout: 6 × the function timeout + the batching window, as the
@@ -186,7 +276,11 @@ module.exports = {
   datashareArnPatterns: async ({ resolveVariable }) => {
     const patterns = await listParam(resolveVariable, 'datashareArnPatterns');
     if (patterns.length === 0) {
-      fail('datashareArnPatterns', '', 'expected at least one datashare ARN pattern');
+      fail(
+        'datashareArnPatterns',
+        '',
+        'expected at least one datashare ARN pattern (there is no default: name the datashares the worker may revoke consumers from, --param="datashareArnPatterns=arn:aws:redshift:<region>:<producer account>:datashare:<namespace>/<name>")',
+      );
     }
     for (const pattern of patterns) {
       if (!DATASHARE_ARN.test(pattern)) {
@@ -201,19 +295,7 @@ module.exports = {
   },
 
   /** IAM principals (ARNs or account ids) allowed to SendMessage to the source queue; may be empty. */
-  producerPrincipalArns: async ({ resolveVariable }) => {
-    const principals = await listParam(resolveVariable, 'producerPrincipalArns');
-    for (const principal of principals) {
-      if (!PRINCIPAL.test(principal)) {
-        fail(
-          'producerPrincipalArns',
-          principal,
-          'expected an IAM principal ARN or a 12-digit account id',
-        );
-      }
-    }
-    return principals;
-  },
+  producerPrincipalArns: async ({ resolveVariable }) => producerPrincipals(resolveVariable),
 
   /** The existing audit bus, given by name or ARN, as a name (PutEvents and rules take either). */
   existingAuditEventBusName: async ({ resolveVariable }) => {
@@ -263,5 +345,163 @@ module.exports = {
       );
     }
     return pattern;
+  },
+
+  // ── Guardrails (issue 11) ──────────────────────────────────────────────────────────────────
+
+  /**
+   * The function's reserved concurrency, or null for none. It must be at least the event source's
+   * `maximumConcurrency`: with less, the event source starts invocations that Lambda throttles, and
+   * the throttled messages come back with a receive burned (Lambda developer guide, "Configuring
+   * maximum concurrency for Amazon SQS event sources").
+   */
+  reservedConcurrency: async ({ resolveVariable }) => {
+    const reserved = await optionalIntegerParam(resolveVariable, 'reservedConcurrency', 0, 10_000);
+    if (reserved === null) return null;
+    const maximum = await integerParam(resolveVariable, 'maximumConcurrency', 2, 1000);
+    if (reserved < maximum) {
+      fail(
+        'reservedConcurrency',
+        reserved,
+        `expected an integer at least maximumConcurrency (${maximum}), or no value`,
+      );
+    }
+    return reserved;
+  },
+
+  /** STALE_AFTER_SECONDS: decisions older than this are checked against newer grants. */
+  staleAfterSeconds: async ({ resolveVariable }) =>
+    String(await integerParam(resolveVariable, 'staleAfterSeconds', 0, 31_536_000)),
+
+  /** ALLOW_BROAD_TARGETS: 'true' lets region- and account-wide requests through. */
+  allowBroadTargets: async ({ resolveVariable }) =>
+    booleanParam(resolveVariable, 'allowBroadTargets'),
+
+  /** ALLOWED_DATASHARES: comma-separated datashare ARN prefixes; '' when unset. */
+  allowedDatashares: async ({ resolveVariable }) => {
+    const prefixes = [...new Set(await listParam(resolveVariable, 'allowedDatashares'))];
+    for (const prefix of prefixes) {
+      if (!DATASHARE_PREFIX.test(prefix)) {
+        fail(
+          'allowedDatashares',
+          prefix,
+          'expected datashare ARN prefixes, each beginning arn:<partition>:redshift:',
+        );
+      }
+    }
+    return prefixes.join(',');
+  },
+
+  /** BREAKER_MAX_REVOCATIONS: '' (breaker off) or an integer ≥ 1. */
+  breakerMaxRevocations: async ({ resolveVariable }) => {
+    const max = await optionalIntegerParam(resolveVariable, 'breakerMaxRevocations', 1, 1_000_000);
+    return max === null ? '' : String(max);
+  },
+
+  /** BREAKER_WINDOW_SECONDS: required with breakerMaxRevocations, refused without it. */
+  breakerWindowSeconds: async ({ resolveVariable }) => {
+    const max = await optionalIntegerParam(resolveVariable, 'breakerMaxRevocations', 1, 1_000_000);
+    const window = await optionalIntegerParam(resolveVariable, 'breakerWindowSeconds', 1, 86_400);
+    if (max === null && window !== null) {
+      fail('breakerWindowSeconds', window, "expected no value while 'breakerMaxRevocations' is unset");
+    }
+    if (max !== null && window === null) {
+      fail(
+        'breakerWindowSeconds',
+        '',
+        "expected an integer between 1 and 86400 when 'breakerMaxRevocations' is set",
+      );
+    }
+    return window === null ? '' : String(window);
+  },
+
+  /** The source queue's retention: explicit, and below the DLQ's 14 days. */
+  sourceQueueRetentionSeconds: async ({ resolveVariable }) =>
+    integerParam(resolveVariable, 'sourceQueueRetentionSeconds', 60, DEAD_LETTER_RETENTION_SECONDS - 1),
+
+  /** The DLQ's retention (SQS's maximum): the source queue's must stay below it. */
+  deadLetterRetentionSeconds: async () => DEAD_LETTER_RETENTION_SECONDS,
+
+  /** Alarm when the oldest DLQ message is older than this: before the DLQ's retention drops it. */
+  deadLetterAgeAlarmSeconds: async ({ resolveVariable }) =>
+    integerParam(resolveVariable, 'deadLetterAgeAlarmSeconds', 60, DEAD_LETTER_RETENTION_SECONDS - 1),
+
+  /** The duration alarm's threshold: 90% of the function timeout, in milliseconds. */
+  durationAlarmThresholdMs: async ({ resolveVariable }) =>
+    (await integerParam(resolveVariable, 'timeout', 1, 900)) * 900,
+
+  /** `kmsKey` as 'none', 'create' or 'existing', for the template's conditions. */
+  kmsKeyMode: async ({ resolveVariable }) => kmsKeyMode(resolveVariable),
+
+  /** The existing key's ARN ('' unless `kmsKey` is one). */
+  existingKmsKeyArn: async ({ resolveVariable }) =>
+    (await kmsKeyMode(resolveVariable)) === 'existing'
+      ? String(await param(resolveVariable, 'kmsKey')).trim()
+      : '',
+
+  /** `auditLogResourcePolicy` as 'true' or 'false'. */
+  auditLogResourcePolicy: async ({ resolveVariable }) =>
+    booleanParam(resolveVariable, 'auditLogResourcePolicy'),
+
+  /**
+   * The audit rule waits for the log group's resource policy when this stack creates one. A
+   * DependsOn naming a resource whose condition is false fails the deploy, so it is computed.
+   */
+  auditLogRuleDependsOn: async ({ resolveVariable }) =>
+    (await booleanParam(resolveVariable, 'auditLogResourcePolicy')) === 'true'
+      ? ['AuditLogGroupResourcePolicy']
+      : [],
+
+  /**
+   * The source queue policy's deny: sqs:SendMessage (which also authorizes SendMessageBatch) by any
+   * principal other than the producers, the replay operators and the intake rule. Only
+   * SendMessage: administrators keep every other action on the queue. Conditions of one statement
+   * must all hold for the deny to apply; a negated operator holds when its key is absent, so the
+   * rule's delivery (a service principal: no aws:PrincipalArn) is spared by aws:SourceArn alone.
+   */
+  sourceQueueSendDeny: async ({ resolveVariable }) => {
+    const producers = await producerPrincipals(resolveVariable);
+    const replayers = await replayPrincipals(resolveVariable);
+    const intake = (await booleanParam(resolveVariable, 'intakeEnabled')) === 'true';
+    const arns = [...producers.filter((p) => !ACCOUNT_ID.test(p)), ...replayers];
+    const accounts = producers.filter((p) => ACCOUNT_ID.test(p));
+    const condition = {
+      ...(arns.length > 0 && { ArnNotLike: { 'aws:PrincipalArn': arns } }),
+      ...(accounts.length > 0 && { StringNotEquals: { 'aws:PrincipalAccount': accounts } }),
+      ...(intake && { ArnNotEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['IntakeRule', 'Arn'] } } }),
+    };
+    return {
+      Sid: 'DenySendExceptProducersReplayersAndIntake',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['SourceQueue', 'Arn'] },
+      ...(Object.keys(condition).length > 0 && { Condition: condition }),
+    };
+  },
+
+  /** The rules whose failed deliveries the rule DLQ receives: the audit rule, and intake's. */
+  ruleDeadLetterSources: async ({ resolveVariable }) => [
+    { 'Fn::GetAtt': ['AuditLogRule', 'Arn'] },
+    ...((await booleanParam(resolveVariable, 'intakeEnabled')) === 'true'
+      ? [{ 'Fn::GetAtt': ['IntakeRule', 'Arn'] }]
+      : []),
+  ],
+
+  /** AWS/Events dimensions of the audit rule's metrics (the bus created here is never `default`). */
+  auditLogRuleDimensions: async ({ resolveVariable }) => {
+    const service = await resolveVariable('self:service');
+    const stage = await resolveVariable('sls:stage');
+    const existing = String(await param(resolveVariable, 'existingAuditEventBus')).trim();
+    const bus = existing === '' ? `${service}-${stage}-audit` : busNameOf(existing);
+    return ruleDimensions(bus, `${service}-${stage}-audit-to-logs`);
+  },
+
+  /** AWS/Events dimensions of the intake rule's metrics. */
+  intakeRuleDimensions: async ({ resolveVariable }) => {
+    const service = await resolveVariable('self:service');
+    const stage = await resolveVariable('sls:stage');
+    const bus = busNameOf(String(await param(resolveVariable, 'intakeEventBusName')).trim());
+    return ruleDimensions(bus, `${service}-${stage}-intake`);
   },
 };
