@@ -23,11 +23,15 @@ import {
 } from './cloudformation.js';
 import { type PackagedService, packageService, REPO_ROOT } from './package-service.js';
 
-// Three `osls package` runs, in parallel, once for the whole file: the defaults with the real
-// src/handler.ts; every optional feature switched on with non-default numbers and a probe
-// handler that imports what the worker imports (see fixtures/probe-handler.ts); and multi-account
-// mode with any account ('*'), the one variant the custom run cannot show at the same time.
+// Three `osls package` runs, in parallel, once for the whole file: the defaults (and the one
+// required param) with the real src/handler.ts; every optional feature switched on with
+// non-default numbers and a probe handler that imports what the worker imports (see
+// fixtures/probe-handler.ts); and multi-account mode with any account ('*') and an existing KMS key,
+// the variants the custom run cannot show at the same time. Two more runs must fail.
 const STAGE = 'ci';
+/** datashareArnPatterns has no default: every run gives it. */
+const DATASHARES = `arn:${cfn('AWS::Partition')}:redshift:*:*:datashare:*/*`;
+const DEFAULT_PARAMS = { datashareArnPatterns: DATASHARES };
 const CUSTOM_PARAMS = {
   memorySize: '1024',
   timeout: '60',
@@ -35,7 +39,7 @@ const CUSTOM_PARAMS = {
   batchSize: '20',
   maximumConcurrency: '7',
   maxReceiveCount: '8',
-  reservedConcurrency: '3',
+  reservedConcurrency: '10',
   dryRun: 'true',
   logLevel: 'debug',
   datashareArnPatterns:
@@ -53,8 +57,28 @@ const CUSTOM_PARAMS = {
   consumerAccounts: '111122223333, 444455556666,111122223333',
   consumerRoleExternalId: 'revoker-7f3a',
   consumerRoleSessionSeconds: '1800',
+  staleAfterSeconds: '0',
+  allowBroadTargets: 'true',
+  allowedDatashares:
+    'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/, arn:aws:redshift:eu-west-1:',
+  breakerMaxRevocations: '50',
+  breakerWindowSeconds: '600',
+  replayPrincipalArns: 'arn:aws:iam::123456789012:role/revoker-operator',
+  sourceQueueRetentionSeconds: '86400',
+  deadLetterAgeAlarmSeconds: '259200',
+  redshiftThrottlesAlarmThreshold: '10',
+  auditLogResourcePolicy: 'false',
+  kmsKey: 'create',
 };
-const ANY_ACCOUNT_PARAMS = { consumerRoleName: 'revoker-spoke', consumerAccounts: '*' };
+const EXISTING_KEY_ARN =
+  'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const ANY_ACCOUNT_PARAMS = {
+  ...DEFAULT_PARAMS,
+  consumerRoleName: 'revoker-spoke',
+  consumerAccounts: '*',
+  kmsKey: EXISTING_KEY_ARN,
+  intakeEnabled: 'true',
+};
 const EXISTING_BUS_ARN = CUSTOM_PARAMS.existingAuditEventBus;
 
 let scratch: string;
@@ -65,12 +89,30 @@ let anyAccount: PackagedService;
 let deployed: Template;
 let deployedCustom: Template;
 let deployedAnyAccount: Template;
+/** What `osls package` printed when it refused, by case. */
+let refusals: Record<'noDatashares' | 'reservedBelowMaximum', string>;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'datashare-revoker-infra-'));
   const probe = await readFile(new URL('./fixtures/probe-handler.ts', import.meta.url), 'utf8');
-  [defaults, custom, anyAccount] = await Promise.all([
-    packageService({ workDir: join(scratch, 'defaults'), stage: STAGE }),
+  const refused = async (name: string, params: Record<string, string>): Promise<string> => {
+    try {
+      await packageService({
+        workDir: join(scratch, name),
+        stage: STAGE,
+        params,
+        handlerSource: probe,
+      });
+    } catch (error) {
+      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+      return `${stdout}${stderr}`;
+    }
+    return 'packaged';
+  };
+  let noDatashares: string;
+  let reservedBelowMaximum: string;
+  [defaults, custom, anyAccount, noDatashares, reservedBelowMaximum] = await Promise.all([
+    packageService({ workDir: join(scratch, 'defaults'), stage: STAGE, params: DEFAULT_PARAMS }),
     packageService({
       workDir: join(scratch, 'custom'),
       stage: STAGE,
@@ -83,7 +125,14 @@ beforeAll(async () => {
       params: ANY_ACCOUNT_PARAMS,
       handlerSource: probe,
     }),
+    refused('no-datashares', {}),
+    refused('reserved-below-maximum', {
+      ...DEFAULT_PARAMS,
+      reservedConcurrency: '4',
+      maximumConcurrency: '5',
+    }),
   ]);
+  refusals = { noDatashares, reservedBelowMaximum };
   deployed = effectiveTemplate(defaults.template);
   deployedCustom = effectiveTemplate(custom.template);
   deployedAnyAccount = effectiveTemplate(anyAccount.template);
@@ -119,6 +168,11 @@ const logsPolicy = (template: Template, id: string) => {
 };
 const statementsBySid = (statements: PolicyStatement[]): Record<string, PolicyStatement> =>
   Object.fromEntries(statements.map((statement) => [statement.Sid ?? '(no Sid)', statement]));
+/** The created KMS key's policy statements; none when the stack creates no key. */
+const keyPolicyStatements = (template: Template): PolicyStatement[] =>
+  template.Resources.KmsKey === undefined
+    ? []
+    : propertyOf<{ Statement: PolicyStatement[] }>(template, 'KmsKey', 'KeyPolicy').Statement;
 
 describe('packaging', () => {
   it('packages offline, without AWS credentials, with no configuration warnings', () => {
@@ -146,7 +200,7 @@ describe('function', () => {
     expect(properties(deployedCustom, 'RevokerLambdaFunction')).toMatchObject({
       MemorySize: 1024,
       Timeout: 60,
-      ReservedConcurrentExecutions: 3,
+      ReservedConcurrentExecutions: 10,
     });
   });
 
@@ -160,6 +214,12 @@ describe('function', () => {
       QUEUE_VISIBILITY_TIMEOUT_SECONDS: '180',
       DEDUP_TTL_SECONDS: '86400',
       CLOCK_SKEW_MARGIN_SECONDS: '30',
+      STALE_AFTER_SECONDS: '300',
+      ALLOW_BROAD_TARGETS: 'false',
+      ALLOWED_DATASHARES: '',
+      BREAKER_MAX_REVOCATIONS: '',
+      BREAKER_WINDOW_SECONDS: '',
+      SOURCE_QUEUE_ARN: getAtt('SourceQueue', 'Arn'),
       REDSHIFT_MAX_CONCURRENCY: '5',
       DRY_RUN: 'false',
       LOG_LEVEL: 'info',
@@ -197,8 +257,20 @@ describe('function', () => {
     });
   });
 
-  it('keeps the function log group for logRetentionDays (30 by default)', () => {
-    expect(properties(deployed, 'RevokerLogGroup').RetentionInDays).toBe(30);
+  it('passes the guardrail params to the worker, validated and normalised', () => {
+    expect(environment(deployedCustom)).toMatchObject({
+      STALE_AFTER_SECONDS: '0',
+      ALLOW_BROAD_TARGETS: 'true',
+      ALLOWED_DATASHARES:
+        'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/,arn:aws:redshift:eu-west-1:',
+      BREAKER_MAX_REVOCATIONS: '50',
+      BREAKER_WINDOW_SECONDS: '600',
+      SOURCE_QUEUE_ARN: getAtt('SourceQueue', 'Arn'),
+    });
+  });
+
+  it('keeps the function log group for logRetentionDays (400 by default)', () => {
+    expect(properties(deployed, 'RevokerLogGroup').RetentionInDays).toBe(400);
   });
 });
 
@@ -250,17 +322,46 @@ describe('queues', () => {
     }
   });
 
-  it('encrypts both queues with SSE-SQS and keeps DLQ messages for 14 days', () => {
-    expect(properties(deployed, 'SourceQueue').SqsManagedSseEnabled).toBe(true);
-    expect(properties(deployed, 'DeadLetterQueue')).toMatchObject({
-      SqsManagedSseEnabled: true,
-      MessageRetentionPeriod: 14 * 24 * 60 * 60,
+  it('encrypts the queues with SSE-SQS by default, and with the kmsKey key when given', () => {
+    const queues = ['SourceQueue', 'DeadLetterQueue', 'RuleDeadLetterQueue'];
+    for (const queue of queues) {
+      expect(properties(deployed, queue).SqsManagedSseEnabled).toBe(true);
+      expect(properties(deployed, queue)).not.toHaveProperty('KmsMasterKeyId');
+      expect(properties(deployedCustom, queue).KmsMasterKeyId).toEqual(getAtt('KmsKey', 'Arn'));
+      expect(properties(deployedCustom, queue)).not.toHaveProperty('SqsManagedSseEnabled');
+      expect(properties(deployedAnyAccount, queue).KmsMasterKeyId).toBe(EXISTING_KEY_ARN);
+    }
+  });
+
+  it('keeps DLQ messages 14 days, and source messages explicitly less (4 days by default)', () => {
+    for (const template of [deployed, deployedCustom]) {
+      const dlq = properties(template, 'DeadLetterQueue').MessageRetentionPeriod;
+      expect(dlq).toBe(14 * 24 * 60 * 60);
+      expect(properties(template, 'RuleDeadLetterQueue').MessageRetentionPeriod).toBe(dlq);
+      expect(properties(template, 'SourceQueue').MessageRetentionPeriod).toBeLessThan(Number(dlq));
+    }
+    expect(properties(deployed, 'SourceQueue').MessageRetentionPeriod).toBe(4 * 24 * 60 * 60);
+    expect(properties(deployedCustom, 'SourceQueue').MessageRetentionPeriod).toBe(86_400);
+  });
+
+  it('lets only the source queue use the DLQ (RedriveAllowPolicy byQueue, ARN built without a cycle)', () => {
+    expect(properties(deployed, 'DeadLetterQueue').RedriveAllowPolicy).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [
+        {
+          'Fn::Sub': `arn:${cfn('AWS::Partition')}:sqs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:datashare-revoker-${STAGE}-requests`,
+        },
+      ],
     });
+    expect(properties(deployed, 'SourceQueue').QueueName).toBe(
+      `datashare-revoker-${STAGE}-requests`,
+    );
   });
 
   it.each([
     ['SourceQueuePolicy', 'SourceQueue'],
     ['DeadLetterQueuePolicy', 'DeadLetterQueue'],
+    ['RuleDeadLetterQueuePolicy', 'RuleDeadLetterQueue'],
   ])('%s denies every request made without TLS', (policy, queue) => {
     expect(properties(deployed, policy).Queues).toEqual([ref(queue)]);
     expect(queuePolicyStatements(deployed, policy)).toContainEqual({
@@ -273,10 +374,39 @@ describe('queues', () => {
     });
   });
 
-  it('allows no sender by default: the source queue policy only denies', () => {
+  const sendDeny = (template: Template) =>
+    statementsBySid(queuePolicyStatements(template, 'SourceQueuePolicy'))
+      .DenySendExceptProducersReplayersAndIntake;
+
+  it('denies SendMessage to every principal by default, and nothing but SendMessage', () => {
+    expect(sendDeny(deployed)).toEqual({
+      Sid: 'DenySendExceptProducersReplayersAndIntake',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:SendMessage',
+      Resource: getAtt('SourceQueue', 'Arn'),
+    });
     expect(queuePolicyStatements(deployed, 'SourceQueuePolicy').map((s) => s.Effect)).toEqual([
       'Deny',
+      'Deny',
     ]);
+  });
+
+  it('spares from the deny exactly the producer roles and accounts, the replay operators and the intake rule', () => {
+    expect(sendDeny(deployedCustom)?.Condition).toEqual({
+      ArnNotLike: {
+        'aws:PrincipalArn': [
+          'arn:aws:iam::111122223333:role/policy-engine',
+          'arn:aws:iam::123456789012:role/revoker-operator',
+        ],
+      },
+      StringNotEquals: { 'aws:PrincipalAccount': ['444455556666'] },
+      ArnNotEquals: { 'aws:SourceArn': getAtt('IntakeRule', 'Arn') },
+    });
+    // Intake on, no producers: only the rule is spared.
+    expect(sendDeny(deployedAnyAccount)?.Condition).toEqual({
+      ArnNotEquals: { 'aws:SourceArn': getAtt('IntakeRule', 'Arn') },
+    });
   });
 
   it('allows SendMessage, and nothing else, to the producer principals and the intake rule', () => {
@@ -301,6 +431,30 @@ describe('queues', () => {
       },
     ]);
   });
+
+  it('lets EventBridge dead-letter only from our rules into the rule DLQ', () => {
+    const allow = (template: Template) =>
+      statementsBySid(queuePolicyStatements(template, 'RuleDeadLetterQueuePolicy'))
+        .AllowOurRulesToDeadLetter;
+    expect(allow(deployed)).toEqual({
+      Sid: 'AllowOurRulesToDeadLetter',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt('RuleDeadLetterQueue', 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': [getAtt('AuditLogRule', 'Arn')] } },
+    });
+    expect(allow(deployedCustom)?.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': [getAtt('AuditLogRule', 'Arn'), getAtt('IntakeRule', 'Arn')] },
+    });
+    const deadLetter = { DeadLetterConfig: { Arn: getAtt('RuleDeadLetterQueue', 'Arn') } };
+    expect(propertyOf<Json[]>(deployedCustom, 'AuditLogRule', 'Targets')).toEqual([
+      expect.objectContaining(deadLetter),
+    ]);
+    expect(propertyOf<Json[]>(deployedCustom, 'IntakeRule', 'Targets')).toEqual([
+      expect.objectContaining(deadLetter),
+    ]);
+  });
 });
 
 describe('idempotency table', () => {
@@ -314,6 +468,19 @@ describe('idempotency table', () => {
       SSESpecification: { SSEEnabled: true },
     });
   });
+
+  it('encrypts with the kmsKey key when given (SSEType KMS)', () => {
+    expect(properties(deployedCustom, 'IdempotencyTable').SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: getAtt('KmsKey', 'Arn'),
+    });
+    expect(properties(deployedAnyAccount, 'IdempotencyTable').SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: EXISTING_KEY_ARN,
+    });
+  });
 });
 
 describe('IAM', () => {
@@ -321,23 +488,45 @@ describe('IAM', () => {
     statementsBySid(roleStatements(template).filter((statement) => statement.Sid !== undefined));
   const normalised = (statements: Record<string, PolicyStatement>) =>
     Object.fromEntries(
-      Object.entries(statements).map(([sid, { Effect, Action, Resource }]) => [
+      Object.entries(statements).map(([sid, { Effect, Action, Resource, Condition }]) => [
         sid,
-        { Effect, Action: asList(Action), Resource },
+        { Effect, Action: asList(Action), Resource, ...(Condition && { Condition }) },
       ]),
     );
+  const functionArn = (qualifier: string) => ({
+    'Fn::Sub':
+      `arn:${cfn('AWS::Partition')}:lambda:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}` +
+      `:function:datashare-revoker-${STAGE}-revoker${qualifier}`,
+  });
   const expected = (datashareResources: Json, auditBusArn: Json) => ({
     RevokeDatashareConsumers: {
       Effect: 'Allow',
       Action: ['redshift:DisassociateDataShareConsumer'],
       Resource: datashareResources,
+      Condition: {
+        ArnLikeIfExists: {
+          'redshift:ConsumerArn': [
+            {
+              'Fn::Sub': `arn:${cfn('AWS::Partition')}:redshift:*:${cfn('AWS::AccountId')}:namespace:*`,
+            },
+            {
+              'Fn::Sub': `arn:${cfn('AWS::Partition')}:redshift-serverless:*:${cfn('AWS::AccountId')}:namespace/*`,
+            },
+          ],
+        },
+      },
     },
     ConfirmDatashareAssociations: {
       Effect: 'Allow',
       Action: ['redshift:DescribeDataShares', 'redshift:DescribeDataSharesForConsumer'],
       Resource: '*',
     },
-    PublishAuditEvents: { Effect: 'Allow', Action: ['events:PutEvents'], Resource: auditBusArn },
+    PublishAuditEvents: {
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: auditBusArn,
+      Condition: { StringEquals: { 'events:source': 'governance.datashare-revoker' } },
+    },
     QuarantineToDeadLetterQueue: {
       Effect: 'Allow',
       Action: ['sqs:SendMessage'],
@@ -358,6 +547,19 @@ describe('IAM', () => {
       ],
       Resource: getAtt('IdempotencyTable', 'Arn'),
     },
+    FindOwnEventSourceMapping: {
+      Effect: 'Allow',
+      Action: ['lambda:ListEventSourceMappings'],
+      Resource: '*',
+    },
+    PauseOwnEventSourceMapping: {
+      Effect: 'Allow',
+      Action: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+      Resource: {
+        'Fn::Sub': `arn:${cfn('AWS::Partition')}:lambda:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:event-source-mapping:*`,
+      },
+      Condition: { ArnLike: { 'lambda:FunctionArn': [functionArn(''), functionArn(':*')] } },
+    },
   });
 
   it('grants exactly one statement per need, each scoped to its resource', () => {
@@ -371,8 +573,47 @@ describe('IAM', () => {
     );
   });
 
+  it('limits the pause to its own event source mapping: the function ARN, built from its name', () => {
+    expect(properties(deployed, 'RevokerLambdaFunction').FunctionName).toBe(
+      `datashare-revoker-${STAGE}-revoker`,
+    );
+    // Built with Fn::Sub, not Fn::GetAtt: the role must not depend on the function it serves.
+    expect(JSON.stringify(ours(deployed).PauseOwnEventSourceMapping)).not.toContain(
+      'RevokerLambdaFunction',
+    );
+  });
+
+  it('uses the KMS key only through SQS and DynamoDB, and only when kmsKey is set', () => {
+    const viaServices = {
+      StringEquals: {
+        'kms:ViaService': [
+          { 'Fn::Sub': `sqs.${cfn('AWS::Region')}.amazonaws.com` },
+          { 'Fn::Sub': `dynamodb.${cfn('AWS::Region')}.amazonaws.com` },
+        ],
+      },
+    };
+    const statement = (resource: Json) => ({
+      Sid: 'UseKeyThroughSqsAndDynamoDb',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+      Resource: resource,
+      Condition: viaServices,
+    });
+    expect(ours(deployedCustom).UseKeyThroughSqsAndDynamoDb).toEqual(
+      statement(getAtt('KmsKey', 'Arn')),
+    );
+    expect(ours(deployedAnyAccount).UseKeyThroughSqsAndDynamoDb).toEqual(
+      statement(EXISTING_KEY_ARN),
+    );
+    expect(ours(deployed)).not.toHaveProperty('UseKeyThroughSqsAndDynamoDb');
+  });
+
   it('scopes DisassociateDataShareConsumer to datashareArnPatterns and PutEvents to an existing bus', () => {
-    const { AssumeConsumerAccountRoles: _, ...others } = normalised(ours(deployedCustom));
+    const {
+      AssumeConsumerAccountRoles: _,
+      UseKeyThroughSqsAndDynamoDb: __,
+      ...others
+    } = normalised(ours(deployedCustom));
     expect(others).toEqual(
       expected(
         [
@@ -392,7 +633,11 @@ describe('IAM', () => {
   });
 
   it('adds sts:AssumeRole on exactly the consumer role in each listed account, and nothing else', () => {
-    const { AssumeConsumerAccountRoles, ...others } = ours(deployedCustom);
+    const {
+      AssumeConsumerAccountRoles,
+      UseKeyThroughSqsAndDynamoDb: _,
+      ...others
+    } = ours(deployedCustom);
     expect(AssumeConsumerAccountRoles).toEqual({
       Sid: 'AssumeConsumerAccountRoles',
       Effect: 'Allow',
@@ -410,7 +655,11 @@ describe('IAM', () => {
   });
 
   it("allows the consumer role in any account only when consumerAccounts is '*'", () => {
-    const { AssumeConsumerAccountRoles, ...others } = ours(deployedAnyAccount);
+    const {
+      AssumeConsumerAccountRoles,
+      UseKeyThroughSqsAndDynamoDb: _,
+      ...others
+    } = ours(deployedAnyAccount);
     expect(AssumeConsumerAccountRoles).toEqual({
       Sid: 'AssumeConsumerAccountRoles',
       Effect: 'Allow',
@@ -461,6 +710,8 @@ describe('IAM', () => {
         ...resourcesOfType(template, 'AWS::Logs::ResourcePolicy').flatMap(
           (id) => logsPolicy(template, id).Statement,
         ),
+        // The key's default statement (kms:* for the account root) is the one allowed exception.
+        ...keyPolicyStatements(template).filter((s) => s.Sid !== 'EnableIamPolicies'),
       ];
       for (const statement of others) {
         for (const action of asList(statement.Action)) {
@@ -479,10 +730,10 @@ describe('audit trail', () => {
     expect(deployedCustom.Resources).not.toHaveProperty('AuditEventBus');
   });
 
-  it('archives events whose source is AUDIT_EVENT_SOURCE, for 365 days by default', () => {
+  it('archives events whose source is AUDIT_EVENT_SOURCE, for 400 days by default', () => {
     expect(properties(deployed, 'AuditEventArchive')).toMatchObject({
       SourceArn: getAtt('AuditEventBus', 'Arn'),
-      RetentionDays: 365,
+      RetentionDays: 400,
       EventPattern: { source: [environment(deployed).AUDIT_EVENT_SOURCE ?? null] },
     });
     expect(properties(deployedCustom, 'AuditEventArchive')).toMatchObject({
@@ -506,7 +757,7 @@ describe('audit trail', () => {
     expect(properties(deployedCustom, 'AuditLogRule').EventBusName).toBe('governance-audit');
     expect(properties(deployed, 'AuditLogGroup')).toMatchObject({
       LogGroupName: `/aws/events/datashare-revoker-${STAGE}-audit`,
-      RetentionInDays: 365,
+      RetentionInDays: 400,
     });
     const policy = logsPolicy(deployed, 'AuditLogGroupResourcePolicy');
     expect(policy.Statement).toEqual([
@@ -519,6 +770,180 @@ describe('audit trail', () => {
       },
     ]);
     expect(policy.variables).toEqual({ LogGroupArn: getAtt('AuditLogGroup', 'Arn') });
+  });
+});
+
+describe('evidence that survives', () => {
+  it('retains the audit bus, archive and log group on stack deletion and replacement', () => {
+    for (const id of ['AuditEventBus', 'AuditEventArchive', 'AuditLogGroup']) {
+      expect(resourceOf(defaults.template, id), id).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
+    // An existing bus is not this stack's: not created, so nothing to retain.
+    expect(deployedCustom.Resources).not.toHaveProperty('AuditEventBus');
+    expect(resourceOf(custom.template, 'AuditEventArchive')).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('keeps audit events and logs at least 400 days by default', () => {
+    for (const name of ['auditArchiveRetentionDays', 'auditLogRetentionDays', 'logRetentionDays']) {
+      expect(Number(defaults.defaultParams[name]), name).toBeGreaterThanOrEqual(400);
+    }
+    expect(properties(deployed, 'AuditEventArchive').RetentionDays).toBe(400);
+    expect(properties(deployed, 'AuditLogGroup').RetentionInDays).toBe(400);
+    expect(properties(deployed, 'RevokerLogGroup').RetentionInDays).toBe(400);
+  });
+
+  it('skips the log-group resource policy when auditLogResourcePolicy is false, and the rule no longer waits for it', () => {
+    expect(resourceOf(deployed, 'AuditLogRule').DependsOn).toEqual(['AuditLogGroupResourcePolicy']);
+    expect(deployedCustom.Resources).not.toHaveProperty('AuditLogGroupResourcePolicy');
+    expect(resourceOf(deployedCustom, 'AuditLogRule').DependsOn).toEqual([]);
+    expect(properties(deployedCustom, 'AuditLogRule').Targets).toEqual([
+      expect.objectContaining({ Id: 'audit-log-group' }),
+    ]);
+  });
+});
+
+describe('customer-managed KMS key (kmsKey)', () => {
+  const keyed = [
+    ['AuditEventArchive', 'KmsKeyIdentifier'],
+    ['AuditLogGroup', 'KmsKeyId'],
+    ['RevokerLogGroup', 'KmsKeyId'],
+    ['AlarmTopic', 'KmsMasterKeyId'],
+  ] as const;
+
+  it('is off by default: no key, and no key on any resource', () => {
+    expect(resourcesOfType(deployed, 'AWS::KMS::Key')).toEqual([]);
+    for (const [id, key] of keyed) expect(properties(deployed, id), id).not.toHaveProperty(key);
+  });
+
+  it("with 'create', makes a retained, rotated key and encrypts the archive, log groups and topic with it", () => {
+    expect(resourceOf(custom.template, 'KmsKey')).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    expect(properties(deployedCustom, 'KmsKey').EnableKeyRotation).toBe(true);
+    expect(properties(deployedCustom, 'KmsKeyAlias')).toEqual({
+      AliasName: `alias/datashare-revoker-${STAGE}`,
+      TargetKeyId: ref('KmsKey'),
+    });
+    for (const [id, key] of keyed) {
+      expect(properties(deployedCustom, id)[key], id).toEqual(getAtt('KmsKey', 'Arn'));
+    }
+  });
+
+  it('with a key ARN, uses that key and creates none', () => {
+    expect(resourcesOfType(deployedAnyAccount, 'AWS::KMS::Key')).toEqual([]);
+    for (const [id, key] of keyed) {
+      expect(properties(deployedAnyAccount, id)[key], id).toBe(EXISTING_KEY_ARN);
+    }
+  });
+
+  it('has a key policy that lets EventBridge, CloudWatch Logs, CloudWatch alarms and the producers use it, each for its own need', () => {
+    const statements = statementsBySid(keyPolicyStatements(deployedCustom));
+    const service = (name: Json) => ({ Service: name });
+    expect(statements.EnableIamPolicies).toMatchObject({
+      Principal: {
+        AWS: { 'Fn::Sub': `arn:${cfn('AWS::Partition')}:iam::${cfn('AWS::AccountId')}:root` },
+      },
+      Action: 'kms:*',
+    });
+    expect(statements.AllowEventBridgeToSendToEncryptedQueues).toMatchObject({
+      Principal: service('events.amazonaws.com'),
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    });
+    expect(statements.AllowEventBridgeToEncryptAuditArchive).toMatchObject({
+      Principal: service('events.amazonaws.com'),
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+      Condition: {
+        StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': EXISTING_BUS_ARN },
+      },
+    });
+    const logGroupArn = (name: string) => ({
+      'Fn::Sub': `arn:${cfn('AWS::Partition')}:logs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:log-group:${name}`,
+    });
+    expect(statements.AllowCloudWatchLogsToEncryptLogGroups).toMatchObject({
+      Principal: service({ 'Fn::Sub': `logs.${cfn('AWS::Region')}.amazonaws.com` }),
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': [
+            logGroupArn(`/aws/events/datashare-revoker-${STAGE}-audit`),
+            logGroupArn(`/aws/lambda/datashare-revoker-${STAGE}-revoker`),
+          ],
+        },
+      },
+    });
+    // The log group names in the key policy are the log groups' own.
+    expect(properties(deployedCustom, 'AuditLogGroup').LogGroupName).toBe(
+      `/aws/events/datashare-revoker-${STAGE}-audit`,
+    );
+    expect(properties(deployedCustom, 'RevokerLogGroup').LogGroupName).toBe(
+      `/aws/lambda/datashare-revoker-${STAGE}-revoker`,
+    );
+    expect(statements.AllowCloudWatchAlarmsToPublishToTopic).toMatchObject({
+      Principal: service('cloudwatch.amazonaws.com'),
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    });
+    expect(statements.AllowProducersToSendToEncryptedQueue).toMatchObject({
+      Principal: { AWS: ['arn:aws:iam::111122223333:role/policy-engine', '444455556666'] },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Sub': `sqs.${cfn('AWS::Region')}.amazonaws.com` },
+        },
+      },
+    });
+    expect(Object.keys(statements)).toEqual([
+      'EnableIamPolicies',
+      'AllowEventBridgeToSendToEncryptedQueues',
+      'AllowEventBridgeToDescribeKey',
+      'AllowEventBridgeToEncryptAuditArchive',
+      'AllowCloudWatchLogsToEncryptLogGroups',
+      'AllowCloudWatchAlarmsToPublishToTopic',
+      'AllowProducersToSendToEncryptedQueue',
+    ]);
+  });
+});
+
+describe('outputs for the CLI', () => {
+  it('outputs what `revoker --stage` reads, the worker function included', () => {
+    const outputs = defaults.template.Outputs ?? {};
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'AlarmTopicArn',
+        'AuditEventBusName',
+        'AuditEventSource',
+        'AuditLogGroupName',
+        'DeadLetterQueueUrl',
+        'IdempotencyTableName',
+        'RevokerRoleArn',
+        'ServerlessDeploymentBucketName',
+        'SourceQueueArn',
+        'SourceQueueUrl',
+        'WorkerFunctionArn',
+        'WorkerFunctionName',
+      ].sort(),
+    );
+    expect(outputs.WorkerFunctionName?.Value).toEqual(ref('RevokerLambdaFunction'));
+    expect(outputs.WorkerFunctionArn?.Value).toEqual(getAtt('RevokerLambdaFunction', 'Arn'));
+    expect(outputs.AuditEventSource?.Value).toBe(environment(deployed).AUDIT_EVENT_SOURCE);
+  });
+});
+
+describe('package-time validation', () => {
+  it('refuses to package without datashareArnPatterns, naming it', () => {
+    expect(refusals.noDatashares).toContain("Invalid parameter 'datashareArnPatterns'");
+    expect(refusals.noDatashares).toContain('there is no default');
+  });
+
+  it('refuses a reserved concurrency below maximumConcurrency, naming both', () => {
+    expect(refusals.reservedBelowMaximum).toContain(
+      "Invalid parameter 'reservedConcurrency': expected an integer at least maximumConcurrency (5), or no value, '4' given.",
+    );
   });
 });
 
@@ -572,6 +997,116 @@ describe('alarms', () => {
         AlarmActions: topic,
       });
     }
+  });
+
+  const topic = [ref('AlarmTopic')];
+  const worker = (metric: string) => ({
+    Namespace: 'DatashareRevoker',
+    MetricName: metric,
+    // The worker's EMF lines carry exactly this dimension (src/wiring.ts): an alarm with another
+    // set of dimensions would watch a metric that never receives data.
+    Dimensions: [{ Name: 'service', Value: 'datashare-revoker' }],
+    Statistic: 'Sum',
+    ComparisonOperator: 'GreaterThanThreshold',
+    AlarmActions: topic,
+  });
+
+  it("alarms on the worker's Failed, AuditPublishFailures and BreakerOpened at the first one, and on Throttles above a threshold", () => {
+    expect(alarm(deployed, 'WorkerFailedAlarm')).toMatchObject({
+      ...worker('Failed'),
+      Threshold: 0,
+    });
+    expect(alarm(deployed, 'AuditPublishFailuresAlarm')).toMatchObject({
+      ...worker('AuditPublishFailures'),
+      Threshold: 0,
+    });
+    expect(alarm(deployed, 'BreakerOpenedAlarm')).toMatchObject({
+      ...worker('BreakerOpened'),
+      Threshold: 0,
+      Period: 60,
+    });
+    expect(alarm(deployed, 'RedshiftThrottlesAlarm')).toMatchObject({
+      ...worker('Throttles'),
+      Threshold: 50,
+      Period: 300,
+    });
+    expect(alarm(deployedCustom, 'RedshiftThrottlesAlarm').Threshold).toBe('10');
+  });
+
+  it('alarms when the oldest DLQ message ages past deadLetterAgeAlarmSeconds, below the 14-day retention', () => {
+    for (const [template, seconds] of [
+      [deployed, 604_800],
+      [deployedCustom, 259_200],
+    ] as const) {
+      expect(alarm(template, 'DeadLetterQueueAgeAlarm')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt('DeadLetterQueue', 'QueueName') }],
+        Statistic: 'Maximum',
+        Threshold: seconds,
+        AlarmActions: topic,
+      });
+      expect(seconds).toBeLessThan(
+        Number(properties(template, 'DeadLetterQueue').MessageRetentionPeriod),
+      );
+    }
+  });
+
+  it('alarms when an invocation takes over 90% of the timeout', () => {
+    for (const [template, timeout] of [
+      [deployed, 30],
+      [deployedCustom, 60],
+    ] as const) {
+      expect(properties(template, 'RevokerLambdaFunction').Timeout).toBe(timeout);
+      expect(alarm(template, 'FunctionDurationNearTimeoutAlarm')).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Duration',
+        Dimensions: [{ Name: 'FunctionName', Value: ref('RevokerLambdaFunction') }],
+        Statistic: 'Maximum',
+        Threshold: timeout * 900,
+        AlarmActions: topic,
+      });
+    }
+  });
+
+  it('alarms on failed deliveries of the audit and intake rules, with the dimensions of their bus', () => {
+    const failures = (dimensions: Json) => ({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: dimensions,
+      Threshold: 0,
+      AlarmActions: topic,
+    });
+    const rule = (name: string) => ({
+      Name: 'RuleName',
+      Value: `datashare-revoker-${STAGE}-${name}`,
+    });
+    const bus = (name: string) => ({ Name: 'EventBusName', Value: name });
+    // Rules on a custom bus report EventBusName and RuleName; on the default bus, RuleName alone.
+    expect(alarm(deployed, 'AuditRuleDeliveryFailuresAlarm')).toMatchObject(
+      failures([bus(`datashare-revoker-${STAGE}-audit`), rule('audit-to-logs')]),
+    );
+    expect(properties(deployed, 'AuditLogRule').Name).toBe(
+      `datashare-revoker-${STAGE}-audit-to-logs`,
+    );
+    expect(alarm(deployedCustom, 'AuditRuleDeliveryFailuresAlarm')).toMatchObject(
+      failures([bus('governance-audit'), rule('audit-to-logs')]),
+    );
+    expect(deployed.Resources).not.toHaveProperty('IntakeRuleDeliveryFailuresAlarm');
+    expect(alarm(deployedCustom, 'IntakeRuleDeliveryFailuresAlarm')).toMatchObject(
+      failures([bus('policy-engine'), rule('intake')]),
+    );
+    expect(properties(deployedCustom, 'IntakeRule').Name).toBe(`datashare-revoker-${STAGE}-intake`);
+    expect(alarm(deployedAnyAccount, 'IntakeRuleDeliveryFailuresAlarm')).toMatchObject(
+      failures([rule('intake')]),
+    );
+    expect(alarm(deployed, 'RuleDeadLetterQueueNotEmptyAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt('RuleDeadLetterQueue', 'QueueName') }],
+      Threshold: 0,
+      AlarmActions: topic,
+    });
   });
 
   it('subscribes alarmEmail to the topic only when it is given', () => {
@@ -683,6 +1218,9 @@ describe('bundle', () => {
   });
 });
 
+/** Params with no default: packaging without them fails (see 'package-time validation'). */
+const REQUIRED_PARAMS = ['datashareArnPatterns'];
+
 describe('docs/deploy.md', () => {
   it('documents every parameter with its default', async () => {
     const doc = await readFile(join(REPO_ROOT, 'docs/deploy.md'), 'utf8');
@@ -693,7 +1231,11 @@ describe('docs/deploy.md', () => {
     for (const [name, value] of Object.entries(defaults.defaultParams)) {
       const row = rows.find((cells) => cells[1] === `\`${name}\``);
       expect(row, `no row for ${name}`).toBeDefined();
-      const shown = value === null || value === '' ? '(none)' : `\`${String(value)}\``;
+      const shown = REQUIRED_PARAMS.includes(name)
+        ? '(required)'
+        : value === null || value === ''
+          ? '(none)'
+          : `\`${String(value)}\``;
       expect(row?.[2], `${name}'s default`).toBe(shown);
     }
   });

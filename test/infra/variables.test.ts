@@ -18,7 +18,20 @@ const variables = createRequire(import.meta.url)('../../infra/variables.cjs') as
   | 'consumerAccounts'
   | 'consumerRoleExternalId'
   | 'consumerRoleSessionSeconds'
-  | 'roleStatements',
+  | 'roleStatements'
+  | 'reservedConcurrency'
+  | 'staleAfterSeconds'
+  | 'allowBroadTargets'
+  | 'allowedDatashares'
+  | 'breakerMaxRevocations'
+  | 'breakerWindowSeconds'
+  | 'sourceQueueRetentionSeconds'
+  | 'deadLetterAgeAlarmSeconds'
+  | 'kmsKeyMode'
+  | 'existingKmsKeyArn'
+  | 'sourceQueueSendDeny'
+  | 'auditLogRuleDimensions'
+  | 'intakeRuleDimensions',
   Resolver
 >;
 
@@ -263,6 +276,183 @@ describe('infra/variables.cjs', () => {
       ).rejects.toThrow(
         "Invalid parameter 'consumerRoleSessionSeconds': expected an integer between 900 and 3600, '43200' given.",
       );
+    });
+  });
+
+  describe('guardrail params', () => {
+    it('takes no reserved concurrency, or one at least maximumConcurrency', async () => {
+      await expect(
+        variables.reservedConcurrency(
+          withParams({ reservedConcurrency: '', maximumConcurrency: 5 }),
+        ),
+      ).resolves.toBeNull();
+      await expect(
+        variables.reservedConcurrency(
+          withParams({ reservedConcurrency: '5', maximumConcurrency: 5 }),
+        ),
+      ).resolves.toBe(5);
+      await expect(
+        variables.reservedConcurrency(
+          withParams({ reservedConcurrency: 4, maximumConcurrency: '5' }),
+        ),
+      ).rejects.toThrow(
+        "Invalid parameter 'reservedConcurrency': expected an integer at least maximumConcurrency (5), or no value, '4' given.",
+      );
+      await expect(
+        variables.reservedConcurrency(
+          withParams({ reservedConcurrency: 'x', maximumConcurrency: 5 }),
+        ),
+      ).rejects.toThrow("Invalid parameter 'reservedConcurrency'");
+    });
+
+    it('validates STALE_AFTER_SECONDS and ALLOW_BROAD_TARGETS', async () => {
+      await expect(variables.staleAfterSeconds(withParams({ staleAfterSeconds: 0 }))).resolves.toBe(
+        '0',
+      );
+      await expect(
+        variables.staleAfterSeconds(withParams({ staleAfterSeconds: '-1' })),
+      ).rejects.toThrow("Invalid parameter 'staleAfterSeconds': expected an integer between 0");
+      await expect(
+        variables.allowBroadTargets(withParams({ allowBroadTargets: false })),
+      ).resolves.toBe('false');
+      await expect(
+        variables.allowBroadTargets(withParams({ allowBroadTargets: 'yes' })),
+      ).rejects.toThrow(
+        "Invalid parameter 'allowBroadTargets': expected true or false, 'yes' given.",
+      );
+    });
+
+    it('takes datashare ARN prefixes for ALLOWED_DATASHARES, and nothing else', async () => {
+      await expect(
+        variables.allowedDatashares(withParams({ allowedDatashares: '' })),
+      ).resolves.toBe('');
+      await expect(
+        variables.allowedDatashares(
+          withParams({
+            allowedDatashares: ' arn:aws:redshift:us-east-1:1:datashare:ns/, arn:aws:redshift: ',
+          }),
+        ),
+      ).resolves.toBe('arn:aws:redshift:us-east-1:1:datashare:ns/,arn:aws:redshift:');
+      await expect(
+        variables.allowedDatashares(withParams({ allowedDatashares: 'sales' })),
+      ).rejects.toThrow(
+        "Invalid parameter 'allowedDatashares': expected datashare ARN prefixes, each beginning arn:<partition>:redshift:, 'sales' given.",
+      );
+    });
+
+    it('switches the breaker on only with both its params', async () => {
+      const off = withParams({ breakerMaxRevocations: '', breakerWindowSeconds: '' });
+      await expect(variables.breakerMaxRevocations(off)).resolves.toBe('');
+      await expect(variables.breakerWindowSeconds(off)).resolves.toBe('');
+      const on = withParams({ breakerMaxRevocations: 100, breakerWindowSeconds: '3600' });
+      await expect(variables.breakerMaxRevocations(on)).resolves.toBe('100');
+      await expect(variables.breakerWindowSeconds(on)).resolves.toBe('3600');
+      await expect(
+        variables.breakerWindowSeconds(withParams({ breakerMaxRevocations: '100' })),
+      ).rejects.toThrow(
+        "Invalid parameter 'breakerWindowSeconds': expected an integer between 1 and 86400 when 'breakerMaxRevocations' is set, '' given.",
+      );
+      await expect(
+        variables.breakerWindowSeconds(withParams({ breakerWindowSeconds: '60' })),
+      ).rejects.toThrow(
+        "Invalid parameter 'breakerWindowSeconds': expected no value while 'breakerMaxRevocations' is unset, '60' given.",
+      );
+      await expect(
+        variables.breakerMaxRevocations(withParams({ breakerMaxRevocations: '0' })),
+      ).rejects.toThrow("Invalid parameter 'breakerMaxRevocations': expected an integer between 1");
+    });
+
+    it('keeps the source retention and the DLQ age alarm below the DLQ retention (14 days)', async () => {
+      await expect(
+        variables.sourceQueueRetentionSeconds(
+          withParams({ sourceQueueRetentionSeconds: 1_209_599 }),
+        ),
+      ).resolves.toBe(1_209_599);
+      await expect(
+        variables.sourceQueueRetentionSeconds(
+          withParams({ sourceQueueRetentionSeconds: 1_209_600 }),
+        ),
+      ).rejects.toThrow(
+        "Invalid parameter 'sourceQueueRetentionSeconds': expected an integer between 60 and 1209599, '1209600' given.",
+      );
+      await expect(
+        variables.deadLetterAgeAlarmSeconds(withParams({ deadLetterAgeAlarmSeconds: 1_209_600 })),
+      ).rejects.toThrow("Invalid parameter 'deadLetterAgeAlarmSeconds'");
+    });
+
+    it("takes kmsKey as empty, 'create' or a key ARN, and refuses an alias", async () => {
+      const arn = 'arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd';
+      await expect(variables.kmsKeyMode(withParams({ kmsKey: '' }))).resolves.toBe('none');
+      await expect(variables.kmsKeyMode(withParams({ kmsKey: 'create' }))).resolves.toBe('create');
+      await expect(variables.kmsKeyMode(withParams({ kmsKey: arn }))).resolves.toBe('existing');
+      await expect(variables.existingKmsKeyArn(withParams({ kmsKey: ` ${arn} ` }))).resolves.toBe(
+        arn,
+      );
+      await expect(variables.existingKmsKeyArn(withParams({ kmsKey: 'create' }))).resolves.toBe('');
+      await expect(
+        variables.kmsKeyMode(withParams({ kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' })),
+      ).rejects.toThrow("Invalid parameter 'kmsKey'");
+    });
+
+    it('adds the KMS statement to the role only with a key', async () => {
+      const withKey = multiAccount({ kmsKey: 'create' });
+      const statements = (await variables.roleStatements(withKey)) as Array<{ Sid: string }>;
+      expect(statements.map((s) => s.Sid)).toEqual(['FromIamYml', 'UseKeyThroughSqsAndDynamoDb']);
+    });
+
+    it('denies SendMessage to all but producer ARNs (by aws:PrincipalArn), producer accounts (by aws:PrincipalAccount), replayers and the intake rule', async () => {
+      const deny = await variables.sourceQueueSendDeny(
+        withParams({
+          producerPrincipalArns: '111122223333',
+          replayPrincipalArns: 'arn:aws:iam::123456789012:role/operator',
+          intakeEnabled: false,
+        }),
+      );
+      expect(deny).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Condition: {
+          ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::123456789012:role/operator'] },
+          StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'] },
+        },
+      });
+      await expect(
+        variables.sourceQueueSendDeny(
+          withParams({ replayPrincipalArns: '123456789012', intakeEnabled: false }),
+        ),
+      ).rejects.toThrow(
+        "Invalid parameter 'replayPrincipalArns': expected an IAM role or user ARN",
+      );
+    });
+
+    it('gives rule metrics EventBusName and RuleName on a custom bus, RuleName alone on the default one', async () => {
+      const names = { 'self:service': 'svc', 'sls:stage': 'prod' };
+      await expect(
+        variables.auditLogRuleDimensions(withParams({ ...names, existingAuditEventBus: '' })),
+      ).resolves.toEqual([
+        { Name: 'EventBusName', Value: 'svc-prod-audit' },
+        { Name: 'RuleName', Value: 'svc-prod-audit-to-logs' },
+      ]);
+      await expect(
+        variables.auditLogRuleDimensions(
+          withParams({
+            ...names,
+            existingAuditEventBus: 'arn:aws:events:eu-west-1:123456789012:event-bus/default',
+          }),
+        ),
+      ).resolves.toEqual([{ Name: 'RuleName', Value: 'svc-prod-audit-to-logs' }]);
+      await expect(
+        variables.intakeRuleDimensions(
+          withParams({
+            ...names,
+            intakeEventBusName: 'arn:aws:events:eu-west-1:123456789012:event-bus/pe',
+          }),
+        ),
+      ).resolves.toEqual([
+        { Name: 'EventBusName', Value: 'pe' },
+        { Name: 'RuleName', Value: 'svc-prod-intake' },
+      ]);
     });
   });
 });
