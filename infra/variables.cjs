@@ -95,7 +95,11 @@ const producerPrincipals = async (resolveVariable) => {
   const principals = await listParam(resolveVariable, 'producerPrincipalArns');
   for (const principal of principals) {
     if (!PRINCIPAL.test(principal)) {
-      fail('producerPrincipalArns', principal, 'expected an IAM principal ARN or a 12-digit account id');
+      fail(
+        'producerPrincipalArns',
+        principal,
+        'expected an IAM principal ARN or a 12-digit account id',
+      );
     }
   }
   return principals;
@@ -243,8 +247,8 @@ module.exports = {
               Condition: {
                 StringEquals: {
                   'kms:ViaService': [
-                    { 'Fn::Sub': 'sqs.${AWS::Region}.amazonaws.com' },
-                    { 'Fn::Sub': 'dynamodb.${AWS::Region}.amazonaws.com' },
+                    { 'Fn::Sub': `sqs.\${AWS::Region}.amazonaws.com` },
+                    { 'Fn::Sub': `dynamodb.\${AWS::Region}.amazonaws.com` },
                   ],
                 },
               },
@@ -403,7 +407,11 @@ module.exports = {
     const max = await optionalIntegerParam(resolveVariable, 'breakerMaxRevocations', 1, 1_000_000);
     const window = await optionalIntegerParam(resolveVariable, 'breakerWindowSeconds', 1, 86_400);
     if (max === null && window !== null) {
-      fail('breakerWindowSeconds', window, "expected no value while 'breakerMaxRevocations' is unset");
+      fail(
+        'breakerWindowSeconds',
+        window,
+        "expected no value while 'breakerMaxRevocations' is unset",
+      );
     }
     if (max !== null && window === null) {
       fail(
@@ -417,14 +425,24 @@ module.exports = {
 
   /** The source queue's retention: explicit, and below the DLQ's 14 days. */
   sourceQueueRetentionSeconds: async ({ resolveVariable }) =>
-    integerParam(resolveVariable, 'sourceQueueRetentionSeconds', 60, DEAD_LETTER_RETENTION_SECONDS - 1),
+    integerParam(
+      resolveVariable,
+      'sourceQueueRetentionSeconds',
+      60,
+      DEAD_LETTER_RETENTION_SECONDS - 1,
+    ),
 
   /** The DLQ's retention (SQS's maximum): the source queue's must stay below it. */
   deadLetterRetentionSeconds: async () => DEAD_LETTER_RETENTION_SECONDS,
 
   /** Alarm when the oldest DLQ message is older than this: before the DLQ's retention drops it. */
   deadLetterAgeAlarmSeconds: async ({ resolveVariable }) =>
-    integerParam(resolveVariable, 'deadLetterAgeAlarmSeconds', 60, DEAD_LETTER_RETENTION_SECONDS - 1),
+    integerParam(
+      resolveVariable,
+      'deadLetterAgeAlarmSeconds',
+      60,
+      DEAD_LETTER_RETENTION_SECONDS - 1,
+    ),
 
   /** The duration alarm's threshold: 90% of the function timeout, in milliseconds. */
   durationAlarmThresholdMs: async ({ resolveVariable }) =>
