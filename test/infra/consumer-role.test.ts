@@ -24,8 +24,15 @@ beforeAll(async () => {
   template = await loadYamlTemplate(TEMPLATE_PATH);
 });
 
+const PRODUCER_DATASHARES = 'arn:aws:redshift:*:444455556666:datashare:*/*';
 const deploy = (parameters: Record<string, string>): Template =>
-  effectiveTemplate(withParameters(template, { HubRoleArn: HUB_ROLE_ARN, ...parameters }));
+  effectiveTemplate(
+    withParameters(template, {
+      HubRoleArn: HUB_ROLE_ARN,
+      DatashareArnPatterns: PRODUCER_DATASHARES,
+      ...parameters,
+    }),
+  );
 /** A trust policy statement: a principal, and no Resource (the role itself is the resource). */
 type TrustStatement = Omit<PolicyStatement, 'Resource'>;
 
@@ -109,11 +116,16 @@ describe('infra/consumer-role.yml', () => {
     expect(trustStatements(deploy(parameters))).toEqual(trust({ StringEquals: condition }));
   });
 
-  it('allows DisassociateDataShareConsumer on every datashare of the partition by default, for this account’s namespaces only, and DescribeDataShares', () => {
-    const stack = deploy({});
-    expect(permissionStatements(stack)).toEqual(
-      permissions({ 'Fn::Sub': `arn:${cfn('AWS::Partition')}:redshift:*:*:datashare:*/*` }),
+  it('has no default for DatashareArnPatterns: a stack without it is refused, naming it', () => {
+    expect(template.Parameters.DatashareArnPatterns).not.toHaveProperty('Default');
+    expect(() => withParameters(template, { HubRoleArn: HUB_ROLE_ARN })).toThrow(
+      'parameter DatashareArnPatterns has no default',
     );
+  });
+
+  it('allows DisassociateDataShareConsumer on the given datashares, for this account’s namespaces only, and DescribeDataShares', () => {
+    const stack = deploy({});
+    expect(permissionStatements(stack)).toEqual(permissions([PRODUCER_DATASHARES]));
     expect(propertyOf(stack, 'SpokeRole', 'Policies')).toHaveLength(1);
   });
 
