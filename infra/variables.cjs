@@ -463,12 +463,13 @@ module.exports = {
 
   /**
    * The audit rule waits for the log group's resource policy when this stack creates one. A
-   * DependsOn naming a resource whose condition is false fails the deploy, so it is computed.
+   * DependsOn naming a resource whose condition is false fails the deploy, so it is computed;
+   * without the policy, the log group (a dependency the target's Fn::Sub makes anyway).
    */
   auditLogRuleDependsOn: async ({ resolveVariable }) =>
     (await booleanParam(resolveVariable, 'auditLogResourcePolicy')) === 'true'
       ? ['AuditLogGroupResourcePolicy']
-      : [],
+      : ['AuditLogGroup'],
 
   /**
    * The source queue policy's deny: sqs:SendMessage (which also authorizes SendMessageBatch) by any

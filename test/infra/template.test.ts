@@ -801,7 +801,7 @@ describe('evidence that survives', () => {
   it('skips the log-group resource policy when auditLogResourcePolicy is false, and the rule no longer waits for it', () => {
     expect(resourceOf(deployed, 'AuditLogRule').DependsOn).toEqual(['AuditLogGroupResourcePolicy']);
     expect(deployedCustom.Resources).not.toHaveProperty('AuditLogGroupResourcePolicy');
-    expect(resourceOf(deployedCustom, 'AuditLogRule').DependsOn).toEqual([]);
+    expect(resourceOf(deployedCustom, 'AuditLogRule').DependsOn).toEqual(['AuditLogGroup']);
     expect(properties(deployedCustom, 'AuditLogRule').Targets).toEqual([
       expect.objectContaining({ Id: 'audit-log-group' }),
     ]);
