@@ -72,10 +72,14 @@ const optionalIntegerParam = async (resolveVariable, name, min, max) => {
 // SQS keeps a message 60 s up to 14 days (MessageRetentionPeriod); the DLQ keeps the maximum, so
 // that a redriven message, which keeps its original enqueue time, never expires there first.
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
+const BREAKER_MAX_REVOCATIONS_LIMIT = 5000;
 // AWS::KMS::Key ARNs (single- or multi-Region keys); log groups take a key ARN, not an alias.
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
-// A datashare ARN prefix for ALLOWED_DATASHARES: at least the partition and service.
-const DATASHARE_PREFIX = /^arn:aws[a-z-]*:redshift:[!-~]*$/;
+// A datashare ARN prefix for ALLOWED_DATASHARES, as the worker's config accepts it (src/core/arn.ts,
+// DATASHARE_ARN_PREFIX_PATTERN): up to `:datashare:`, then optionally `<namespace>/<name prefix>`.
+// Checked here too, so a value the worker would refuse at cold start fails the deploy instead.
+const DATASHARE_PREFIX =
+  /^arn:aws[a-z-]*:redshift:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:datashare:(?:[A-Za-z0-9-]{1,64}\/[A-Za-z0-9_.$-]{0,127})?$/;
 
 /** `kmsKey`: 'none' (empty), 'create' (a key made by this stack) or 'existing' (a key ARN). */
 const kmsKeyMode = async (resolveVariable) => {
@@ -389,22 +393,35 @@ module.exports = {
         fail(
           'allowedDatashares',
           prefix,
-          'expected datashare ARN prefixes, each beginning arn:<partition>:redshift:',
+          'expected datashare ARN prefixes, each arn:<partition>:redshift:<region>:<producer account>:datashare: optionally followed by <producer namespace>/ and a name prefix',
         );
       }
     }
     return prefixes.join(',');
   },
 
-  /** BREAKER_MAX_REVOCATIONS: '' (breaker off) or an integer ≥ 1. */
+  /**
+   * BREAKER_MAX_REVOCATIONS: '' (breaker off) or 1-5000, the bound the worker's config applies
+   * (the window's reservations live in one DynamoDB item, src/core/breaker.ts).
+   */
   breakerMaxRevocations: async ({ resolveVariable }) => {
-    const max = await optionalIntegerParam(resolveVariable, 'breakerMaxRevocations', 1, 1_000_000);
+    const max = await optionalIntegerParam(
+      resolveVariable,
+      'breakerMaxRevocations',
+      1,
+      BREAKER_MAX_REVOCATIONS_LIMIT,
+    );
     return max === null ? '' : String(max);
   },
 
   /** BREAKER_WINDOW_SECONDS: required with breakerMaxRevocations, refused without it. */
   breakerWindowSeconds: async ({ resolveVariable }) => {
-    const max = await optionalIntegerParam(resolveVariable, 'breakerMaxRevocations', 1, 1_000_000);
+    const max = await optionalIntegerParam(
+      resolveVariable,
+      'breakerMaxRevocations',
+      1,
+      BREAKER_MAX_REVOCATIONS_LIMIT,
+    );
     const window = await optionalIntegerParam(resolveVariable, 'breakerWindowSeconds', 1, 86_400);
     if (max === null && window !== null) {
       fail(

@@ -60,7 +60,7 @@ const CUSTOM_PARAMS = {
   staleAfterSeconds: '0',
   allowBroadTargets: 'true',
   allowedDatashares:
-    'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/, arn:aws:redshift:eu-west-1:',
+    'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/, arn:aws:redshift:eu-west-1:123456789012:datashare:',
   breakerMaxRevocations: '50',
   breakerWindowSeconds: '600',
   replayPrincipalArns: 'arn:aws:iam::123456789012:role/revoker-operator',
@@ -262,7 +262,7 @@ describe('function', () => {
       STALE_AFTER_SECONDS: '0',
       ALLOW_BROAD_TARGETS: 'true',
       ALLOWED_DATASHARES:
-        'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/,arn:aws:redshift:eu-west-1:',
+        'arn:aws:redshift:us-east-1:123456789012:datashare:ns-1/,arn:aws:redshift:eu-west-1:123456789012:datashare:',
       BREAKER_MAX_REVOCATIONS: '50',
       BREAKER_WINDOW_SECONDS: '600',
       SOURCE_QUEUE_ARN: getAtt('SourceQueue', 'Arn'),

@@ -322,22 +322,29 @@ describe('infra/variables.cjs', () => {
       );
     });
 
-    it('takes datashare ARN prefixes for ALLOWED_DATASHARES, and nothing else', async () => {
+    it('takes datashare ARN prefixes for ALLOWED_DATASHARES as the worker does, and nothing else', async () => {
       await expect(
         variables.allowedDatashares(withParams({ allowedDatashares: '' })),
       ).resolves.toBe('');
+      const prefixes = [
+        'arn:aws:redshift:us-east-1:123456789012:datashare:',
+        'arn:aws:redshift:eu-west-1:123456789012:datashare:ns-1/',
+        'arn:aws:redshift:eu-west-1:123456789012:datashare:ns-1/sales_',
+      ];
       await expect(
-        variables.allowedDatashares(
-          withParams({
-            allowedDatashares: ' arn:aws:redshift:us-east-1:1:datashare:ns/, arn:aws:redshift: ',
-          }),
-        ),
-      ).resolves.toBe('arn:aws:redshift:us-east-1:1:datashare:ns/,arn:aws:redshift:');
-      await expect(
-        variables.allowedDatashares(withParams({ allowedDatashares: 'sales' })),
-      ).rejects.toThrow(
-        "Invalid parameter 'allowedDatashares': expected datashare ARN prefixes, each beginning arn:<partition>:redshift:, 'sales' given.",
-      );
+        variables.allowedDatashares(withParams({ allowedDatashares: ` ${prefixes.join(' , ')} ` })),
+      ).resolves.toBe(prefixes.join(','));
+      for (const given of [
+        'sales',
+        'arn:aws:redshift:',
+        'arn:aws:redshift:us-east-1:123:datashare:',
+      ]) {
+        await expect(
+          variables.allowedDatashares(withParams({ allowedDatashares: given })),
+        ).rejects.toThrow(
+          `Invalid parameter 'allowedDatashares': expected datashare ARN prefixes, each arn:<partition>:redshift:<region>:<producer account>:datashare: optionally followed by <producer namespace>/ and a name prefix, '${given}' given.`,
+        );
+      }
     });
 
     it('switches the breaker on only with both its params', async () => {
@@ -357,9 +364,13 @@ describe('infra/variables.cjs', () => {
       ).rejects.toThrow(
         "Invalid parameter 'breakerWindowSeconds': expected no value while 'breakerMaxRevocations' is unset, '60' given.",
       );
-      await expect(
-        variables.breakerMaxRevocations(withParams({ breakerMaxRevocations: '0' })),
-      ).rejects.toThrow("Invalid parameter 'breakerMaxRevocations': expected an integer between 1");
+      for (const given of ['0', '5001']) {
+        await expect(
+          variables.breakerMaxRevocations(withParams({ breakerMaxRevocations: given })),
+        ).rejects.toThrow(
+          `Invalid parameter 'breakerMaxRevocations': expected an integer between 1 and 5000, '${given}' given.`,
+        );
+      }
     });
 
     it('keeps the source retention and the DLQ age alarm below the DLQ retention (14 days)', async () => {
