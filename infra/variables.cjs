@@ -73,6 +73,8 @@ const optionalIntegerParam = async (resolveVariable, name, min, max) => {
 // that a redriven message, which keeps its original enqueue time, never expires there first.
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 const BREAKER_MAX_REVOCATIONS_LIMIT = 5000;
+/** CloudFormation's "leave this property out". */
+const NO_VALUE = { Ref: 'AWS::NoValue' };
 // AWS::KMS::Key ARNs (single- or multi-Region keys); log groups take a key ARN, not an alias.
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 // A datashare ARN prefix for ALLOWED_DATASHARES, as the worker's config accepts it (src/core/arn.ts,
@@ -468,11 +470,25 @@ module.exports = {
   /** `kmsKey` as 'none', 'create' or 'existing', for the template's conditions. */
   kmsKeyMode: async ({ resolveVariable }) => kmsKeyMode(resolveVariable),
 
-  /** The existing key's ARN ('' unless `kmsKey` is one). */
-  existingKmsKeyArn: async ({ resolveVariable }) =>
-    (await kmsKeyMode(resolveVariable)) === 'existing'
-      ? String(await param(resolveVariable, 'kmsKey')).trim()
-      : '',
+  /**
+   * The key for a resource's key property: the created key, the given one, or AWS::NoValue (the
+   * property left out: AWS-managed encryption). Decided here, at package time, rather than with an
+   * Fn::If whose unused branch would have to hold a placeholder.
+   */
+  kmsKeyId: async ({ resolveVariable }) => {
+    const mode = await kmsKeyMode(resolveVariable);
+    if (mode === 'none') return NO_VALUE;
+    if (mode === 'create') return { 'Fn::GetAtt': ['KmsKey', 'Arn'] };
+    return String(await param(resolveVariable, 'kmsKey')).trim();
+  },
+
+  /** SqsManagedSseEnabled: true without a customer key; left out with one (they exclude each other). */
+  sqsManagedSse: async ({ resolveVariable }) =>
+    (await kmsKeyMode(resolveVariable)) === 'none' ? true : NO_VALUE,
+
+  /** The table's SSEType: KMS with a customer key; left out (the aws/dynamodb key) without. */
+  dynamoDbSseType: async ({ resolveVariable }) =>
+    (await kmsKeyMode(resolveVariable)) === 'none' ? NO_VALUE : 'KMS',
 
   /** `auditLogResourcePolicy` as 'true' or 'false'. */
   auditLogResourcePolicy: async ({ resolveVariable }) =>

@@ -28,7 +28,9 @@ const variables = createRequire(import.meta.url)('../../infra/variables.cjs') as
   | 'sourceQueueRetentionSeconds'
   | 'deadLetterAgeAlarmSeconds'
   | 'kmsKeyMode'
-  | 'existingKmsKeyArn'
+  | 'kmsKeyId'
+  | 'sqsManagedSse'
+  | 'dynamoDbSseType'
   | 'sourceQueueSendDeny'
   | 'auditLogRuleDimensions'
   | 'intakeRuleDimensions',
@@ -396,10 +398,18 @@ describe('infra/variables.cjs', () => {
       await expect(variables.kmsKeyMode(withParams({ kmsKey: '' }))).resolves.toBe('none');
       await expect(variables.kmsKeyMode(withParams({ kmsKey: 'create' }))).resolves.toBe('create');
       await expect(variables.kmsKeyMode(withParams({ kmsKey: arn }))).resolves.toBe('existing');
-      await expect(variables.existingKmsKeyArn(withParams({ kmsKey: ` ${arn} ` }))).resolves.toBe(
-        arn,
+      const noValue = { Ref: 'AWS::NoValue' };
+      await expect(variables.kmsKeyId(withParams({ kmsKey: ` ${arn} ` }))).resolves.toBe(arn);
+      await expect(variables.kmsKeyId(withParams({ kmsKey: 'create' }))).resolves.toEqual({
+        'Fn::GetAtt': ['KmsKey', 'Arn'],
+      });
+      await expect(variables.kmsKeyId(withParams({ kmsKey: '' }))).resolves.toEqual(noValue);
+      await expect(variables.sqsManagedSse(withParams({ kmsKey: '' }))).resolves.toBe(true);
+      await expect(variables.sqsManagedSse(withParams({ kmsKey: arn }))).resolves.toEqual(noValue);
+      await expect(variables.dynamoDbSseType(withParams({ kmsKey: '' }))).resolves.toEqual(noValue);
+      await expect(variables.dynamoDbSseType(withParams({ kmsKey: 'create' }))).resolves.toBe(
+        'KMS',
       );
-      await expect(variables.existingKmsKeyArn(withParams({ kmsKey: 'create' }))).resolves.toBe('');
       await expect(
         variables.kmsKeyMode(withParams({ kmsKey: 'arn:aws:kms:eu-west-1:123456789012:alias/x' })),
       ).rejects.toThrow("Invalid parameter 'kmsKey'");
