@@ -887,7 +887,21 @@ describe('customer-managed KMS key (kmsKey)', () => {
     expect(statements.AllowCloudWatchAlarmsToPublishToTopic).toMatchObject({
       Principal: service('cloudwatch.amazonaws.com'),
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Sub': `arn:${cfn('AWS::Partition')}:cloudwatch:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:alarm:datashare-revoker-${STAGE}-*`,
+          },
+        },
+      },
     });
+    // Every alarm of the stage matches that pattern.
+    for (const id of resourcesOfType(deployedCustom, 'AWS::CloudWatch::Alarm')) {
+      expect(properties(deployedCustom, id).AlarmName).toMatch(
+        new RegExp(`^datashare-revoker-${STAGE}-`),
+      );
+    }
     expect(statements.AllowProducersToSendToEncryptedQueue).toMatchObject({
       Principal: { AWS: ['arn:aws:iam::111122223333:role/policy-engine', '444455556666'] },
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
