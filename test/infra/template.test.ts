@@ -1025,6 +1025,13 @@ describe('alarms', () => {
     AlarmActions: topic,
   });
 
+  it('watches the namespace and dimension the worker writes its metrics with (src/wiring.ts)', async () => {
+    const wiring = await readFile(join(REPO_ROOT, 'src/wiring.ts'), 'utf8');
+    expect(wiring).toMatch(
+      /new EmfMetrics\(\{\s*namespace: 'DatashareRevoker',\s*dimensions: \{ service: 'datashare-revoker' \}/,
+    );
+  });
+
   it("alarms on the worker's Failed, AuditPublishFailures and BreakerOpened at the first one, and on Throttles above a threshold", () => {
     expect(alarm(deployed, 'WorkerFailedAlarm')).toMatchObject({
       ...worker('Failed'),
