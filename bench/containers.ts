@@ -105,6 +105,7 @@ const recordingRevoker = (
   container: number,
   probe: ContainerProbe,
 ): DataShareRevoker => ({
+  describeAssociations: (target, options) => inner.describeAssociations(target, options),
   disassociate: async (target, options) => {
     const startedAt = Date.now();
     const record = (result: AttemptSpan['result']) =>

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { REGION_PATTERN } from './core/arn.js';
 import { ConfigurationError } from './core/errors.js';
+import { DATASHARE_PREFIX_EXPECTED, isDataSharePrefix } from './core/target-fence.js';
 
 /**
  * The worker's configuration. This is the one module that reads `process.env`: it validates every
@@ -56,6 +57,9 @@ const EnvironmentSchema = z.object({
   RETRY_BACKOFF_BASE_SECONDS: z._default(integer(1, 900), 30),
   DEDUP_TTL_SECONDS: z._default(integer(60, 31_536_000), 86_400),
   CLOCK_SKEW_MARGIN_SECONDS: z._default(integer(0, 3600), 30),
+  // A decision older than this (or replayed, or received again) is checked against the target's
+  // associations before it acts: a consumer associated again since must not lose access.
+  STALE_AFTER_SECONDS: z._default(integer(0, 31_536_000), 300),
   REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 5),
   REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
   REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
@@ -64,6 +68,19 @@ const EnvironmentSchema = z.object({
   // Redshift phase could end after the audit's own deadline.
   DEADLINE_RESERVE_MS: z._default(integer(2000, 60_000), 3000),
   DRY_RUN: z._default(booleanFlag, false),
+  // Guardrails: region- and account-wide targets are opt-in; datashares can be fenced.
+  ALLOW_BROAD_TARGETS: z._default(booleanFlag, false),
+  ALLOWED_DATASHARES: z.optional(
+    z
+      .string({
+        error: `comma-separated datashare ARN prefixes, each ${DATASHARE_PREFIX_EXPECTED}`,
+      })
+      .check(
+        z.refine((list) => list.split(',').every((prefix) => isDataSharePrefix(prefix.trim())), {
+          error: `comma-separated datashare ARN prefixes, each ${DATASHARE_PREFIX_EXPECTED}`,
+        }),
+      ),
+  ),
   // Hub and spoke: the role the worker assumes in each consumer account, and where it may act.
   CONSUMER_ROLE_NAME: z.optional(
     z
@@ -114,11 +131,17 @@ export interface Config {
   retryBackoffBaseSeconds: number;
   dedupTtlSeconds: number;
   clockSkewMarginSeconds: number;
+  /** Decisions older than this are checked for a newer association before acting (SUPERSEDED). */
+  staleAfterSeconds: number;
   redshiftMaxConcurrency: number;
   redshiftMaxAttempts: number;
   redshiftRequestTimeoutMs: number;
   deadlineReserveMs: number;
   dryRun: boolean;
+  /** Whether `consumerRegion` / `disassociateEntireAccount` requests may act at all. */
+  allowBroadTargets: boolean;
+  /** Datashare ARN prefixes a request must start with; undefined: any datashare. */
+  allowedDataShares?: readonly string[];
   logLevel: string;
   /** Hub mode, when set: the role assumed in each consumer account other than the worker's own. */
   consumerRole?: {
@@ -196,11 +219,16 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     retryBackoffBaseSeconds: e.RETRY_BACKOFF_BASE_SECONDS,
     dedupTtlSeconds: e.DEDUP_TTL_SECONDS,
     clockSkewMarginSeconds: e.CLOCK_SKEW_MARGIN_SECONDS,
+    staleAfterSeconds: e.STALE_AFTER_SECONDS,
     redshiftMaxConcurrency: e.REDSHIFT_MAX_CONCURRENCY,
     redshiftMaxAttempts: e.REDSHIFT_MAX_ATTEMPTS,
     redshiftRequestTimeoutMs: e.REDSHIFT_REQUEST_TIMEOUT_MS,
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     dryRun: e.DRY_RUN,
+    allowBroadTargets: e.ALLOW_BROAD_TARGETS,
+    ...(e.ALLOWED_DATASHARES !== undefined && {
+      allowedDataShares: e.ALLOWED_DATASHARES.split(',').map((prefix) => prefix.trim()),
+    }),
     logLevel: e.LOG_LEVEL,
     ...(e.CONSUMER_ROLE_NAME !== undefined &&
       consumerAccounts !== undefined && {

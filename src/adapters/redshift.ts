@@ -12,7 +12,12 @@ import { GoneVerdict, goneVerdictOf } from '../core/classify.js';
 import { FailureKind, RedshiftCallError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
-import type { DataShareRevoker, DisassociationResult } from '../worker/ports.js';
+import type {
+  Actor,
+  AssociationsRead,
+  DataShareRevoker,
+  DisassociationResult,
+} from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
 import type { ConsumerRoleCredentials } from './consumer-role.js';
 
@@ -138,15 +143,7 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
     target: DisassociationTarget,
     { region, signal, assumeRole }: { region: string; signal: AbortSignal; assumeRole: boolean },
   ): Promise<DisassociationResult> {
-    const role = assumeRole ? this.#clients.consumerRole : undefined;
-    if (assumeRole && !role)
-      throw new TypeError('Asked to act as a consumer role, but none is configured');
-    const roleArn = role?.roleArn(target.accountId, partitionOfArn(target.dataShareArn));
-    // Credentials first, bounded by the attempt's signal: a denial or an STS fault is this
-    // attempt's failure, classified (ConsumerRoleError), before Redshift is called.
-    if (role && roleArn) await role.get(roleArn, signal);
-    const client = this.#clients.for(region, roleArn);
-    const actor = { accountId: target.accountId, roleArn: roleArn ?? this.#ownRoleArn ?? null };
+    const { client, actor, roleArn } = await this.#caller(target, region, assumeRole, signal);
     const { consumer } = target;
     try {
       const output = await client.send(
@@ -176,20 +173,88 @@ export class RedshiftDataShareRevoker implements DataShareRevoker {
         return { outcome: Outcome.AlreadyRevoked, associations: [], ...answered };
       if (verdict === GoneVerdict.Ambiguous)
         return { ...(await this.#confirmGone(client, target, signal, error)), ...answered };
-      if (role && roleArn && REJECTED_CREDENTIALS.has(details.code)) {
-        // The role's session ended early (revoked, or clocks apart): forget it and try again
-        // with fresh credentials, rather than fail the decision for good.
-        role.invalidate(roleArn);
-        this.#clients.forget(region, roleArn);
-        throw new RedshiftCallError(
-          `Redshift refused the credentials of ${roleArn} (${details.code}): ${messageOf(error)}; they are dropped and assumed afresh`,
-          { ...details, kind: FailureKind.Transient },
-          { dataShareArn: target.dataShareArn, operation: 'DisassociateDataShareConsumer' },
-          { cause: error },
-        );
-      }
-      throw this.#wrap(error, target, 'DisassociateDataShareConsumer');
+      throw this.#failure(error, target, region, roleArn, 'DisassociateDataShareConsumer');
     }
+  }
+
+  async describeAssociations(
+    target: DisassociationTarget,
+    { region, signal, assumeRole }: { region: string; signal: AbortSignal; assumeRole: boolean },
+  ): Promise<AssociationsRead> {
+    const { client, actor, roleArn } = await this.#caller(target, region, assumeRole, signal);
+    const associations: Association[] = [];
+    let requestId: string | undefined;
+    try {
+      for await (const page of paginateDescribeDataShares(
+        { client, pageSize: 100 },
+        { DataShareArn: target.dataShareArn },
+        { abortSignal: signal },
+      )) {
+        requestId = page.$metadata?.requestId ?? requestId;
+        for (const share of page.DataShares ?? [])
+          if (share.DataShareArn === target.dataShareArn)
+            associations.push(...(share.DataShareAssociations ?? []).map(toAssociation));
+      }
+    } catch (error) {
+      const details = failureDetailsOf(error);
+      // The consumer account cannot see the datashare at all: it has no association with it.
+      if (details.code === 'InvalidDataShareFault')
+        return {
+          associations: [],
+          actor,
+          ...(details.requestId !== undefined && { requestId: details.requestId }),
+        };
+      throw this.#failure(error, target, region, roleArn, 'DescribeDataShares');
+    }
+    return { associations, actor, ...(requestId !== undefined && { requestId }) };
+  }
+
+  /**
+   * The client to call with, and who that is: in hub mode the consumer role's (its credentials
+   * fetched first, bounded by the attempt's signal, so that a denial or an STS fault is this
+   * attempt's failure, classified as `ConsumerRoleError`, before Redshift is called).
+   */
+  async #caller(
+    target: DisassociationTarget,
+    region: string,
+    assumeRole: boolean,
+    signal: AbortSignal,
+  ): Promise<{ client: RedshiftClient; actor: Actor; roleArn: string | undefined }> {
+    const role = assumeRole ? this.#clients.consumerRole : undefined;
+    if (assumeRole && !role)
+      throw new TypeError('Asked to act as a consumer role, but none is configured');
+    const roleArn = role?.roleArn(target.accountId, partitionOfArn(target.dataShareArn));
+    if (role && roleArn) await role.get(roleArn, signal);
+    return {
+      client: this.#clients.for(region, roleArn),
+      actor: { accountId: target.accountId, roleArn: roleArn ?? this.#ownRoleArn ?? null },
+      roleArn,
+    };
+  }
+
+  /** Classifies a failed call; refused role credentials are dropped, to be assumed afresh. */
+  #failure(
+    error: unknown,
+    target: DisassociationTarget,
+    region: string,
+    roleArn: string | undefined,
+    operation: string,
+  ): RedshiftCallError {
+    const details = failureDetailsOf(error);
+    const role = this.#clients.consumerRole;
+    if (role && roleArn && REJECTED_CREDENTIALS.has(details.code)) {
+      // The role's session ended early (revoked, or clocks apart): forget it and try again
+      // with fresh credentials, rather than fail the decision for good.
+      role.invalidate(roleArn);
+      this.#clients.forget(region, roleArn);
+      return new RedshiftCallError(
+        `Redshift refused the credentials of ${roleArn} (${details.code}): ${messageOf(error)}; they are dropped and assumed afresh`,
+        { ...details, kind: FailureKind.Transient },
+        { dataShareArn: target.dataShareArn, operation },
+        { cause: error },
+      );
+    }
+    return this.#wrap(error, target, operation);
   }
 
   async #confirmGone(

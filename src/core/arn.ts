@@ -18,6 +18,15 @@ export const DATASHARE_ARN_PATTERN = new RegExp(
   `^arn:${PARTITION}:redshift:(${REGION}):(\\d{12}):datashare:([A-Za-z0-9-]{1,64})/([A-Za-z0-9_.$-]{1,127})$`,
 );
 
+/**
+ * A prefix of datashare ARNs that stops at a boundary: a producer account's datashares in a region
+ * (`…:datashare:`), one producer namespace's (`…:datashare:<namespace>/`), or names beginning with
+ * a prefix (`…:datashare:<namespace>/<name prefix>`), up to a whole ARN.
+ */
+export const DATASHARE_ARN_PREFIX_PATTERN = new RegExp(
+  `^arn:${PARTITION}:redshift:${REGION}:\\d{12}:datashare:(?:[A-Za-z0-9-]{1,64}/[A-Za-z0-9_.$-]{0,127})?$`,
+);
+
 export const NAMESPACE_ARN_PATTERN = new RegExp(
   `^arn:${PARTITION}:(?:redshift:(${REGION}):(\\d{12}):namespace:|redshift-serverless:(${REGION}):(\\d{12}):namespace/)([A-Za-z0-9-]{1,64})$`,
 );

@@ -34,6 +34,7 @@ export const AuditDetailSchema = z
       Outcome.DryRun,
       Outcome.Rejected,
       Outcome.Failed,
+      Outcome.Superseded,
     ]),
     dataShareArn: z.nullable(z.string()),
     consumer: z.nullable(ConsumerSchema),
@@ -62,6 +63,13 @@ export const AuditDetailSchema = z
     satisfiedBy: z
       .optional(z.string())
       .check(z.describe('the eventId whose Redshift call confirmed the revocation')),
+    supersededBy: z
+      .optional(z.object({ associationChangedAt: z.string(), status: z.string() }))
+      .check(
+        z.describe(
+          "SUPERSEDED: the target was associated again after the decision was issued (plus CLOCK_SKEW_MARGIN_SECONDS); associationChangedAt is the earliest such change (the later of an association's CreatedDate and StatusChangeDate), status that association's",
+        ),
+      ),
     consumerAccountId: z
       .optional(z.nullable(z.string()))
       .check(z.describe('the consumer account the decision acts in (null when REJECTED unparsed)')),

@@ -132,6 +132,15 @@ export const capAuditText = (detail: AuditDetail): AuditDetail => {
     );
   if (detail.satisfiedBy !== undefined)
     capped.satisfiedBy = capper.text(detail.satisfiedBy, caps.identifier, 'satisfiedBy');
+  if (detail.supersededBy !== undefined)
+    capped.supersededBy = {
+      associationChangedAt: capper.text(
+        detail.supersededBy.associationChangedAt,
+        caps.short,
+        'supersededBy.associationChangedAt',
+      ),
+      status: capper.text(detail.supersededBy.status, caps.short, 'supersededBy.status'),
+    };
   if (detail.bodySha256 !== undefined)
     capped.bodySha256 = capper.text(detail.bodySha256, caps.short, 'bodySha256');
   if (detail.associations)

@@ -5,6 +5,11 @@ export const Outcome = {
   DryRun: 'DRY_RUN',
   Rejected: 'REJECTED',
   Failed: 'FAILED',
+  /**
+   * Not acted on: an old decision whose target was associated again after it was issued. Revoking
+   * now would undo the newer grant. Completed (a duplicate is suppressed), but it confirms nothing.
+   */
+  Superseded: 'SUPERSEDED',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -13,6 +18,7 @@ export const COMPLETED_OUTCOMES: ReadonlySet<Outcome> = new Set([
   Outcome.Revoked,
   Outcome.AlreadyRevoked,
   Outcome.DryRun,
+  Outcome.Superseded,
 ]);
 
 /** Outcomes that mean the consumer is confirmed without access to the datashare. */

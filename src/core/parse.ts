@@ -23,6 +23,10 @@ export const RejectionCode = {
   SchemaViolation: 'SchemaViolation',
   /** A valid request for a consumer account the worker may not act in. */
   ConsumerAccountNotAllowed: 'ConsumerAccountNotAllowed',
+  /** A region- or account-wide target while `ALLOW_BROAD_TARGETS` is not `true`. */
+  BroadTargetNotAllowed: 'BroadTargetNotAllowed',
+  /** A datashare outside `ALLOWED_DATASHARES`. */
+  DatashareNotAllowed: 'DatashareNotAllowed',
 } as const;
 export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
 

@@ -47,6 +47,7 @@ export const decisionAuditDetail = (
       resolution.associations?.length ? resolution.associations : undefined,
     ),
     ...optional('satisfiedBy', resolution.satisfiedBy),
+    ...optional('supersededBy', resolution.supersededBy),
     consumerAccountId: decision.target.accountId,
     actor: resolution.actor ?? null,
     redshiftRequestId: resolution.redshiftRequestId ?? null,

@@ -32,10 +32,16 @@ export interface WorkerSettings {
   auditEventSource: string;
   maxReceiveCount: number;
   clockSkewMarginSeconds: number;
+  /** Older decisions (and replayed or redelivered ones) are checked for a newer association. */
+  staleAfterSeconds: number;
   redshiftMaxAttempts: number;
   redshiftRequestTimeoutMs: number;
   deadlineReserveMs: number;
   dryRun: boolean;
+  /** `ALLOW_BROAD_TARGETS`: region- and account-wide targets may act. */
+  allowBroadTargets: boolean;
+  /** `ALLOWED_DATASHARES`: the datashare ARN prefixes requests may name (undefined: any). */
+  allowedDataShares?: readonly string[];
   /** Hub mode: the accounts besides its own the worker may act in (with the consumer role). */
   consumerRole?: { accounts: ReadonlySet<string> | '*' };
 }

@@ -48,7 +48,10 @@ export interface RetryOutcome {
   satisfiedBy?: string;
 }
 
-/** The call failed for good or ran out of attempts or time; `attempts` says how many were made. */
+/**
+ * A target's Redshift call (the disassociation, or the read of its associations before it) failed
+ * for good or ran out of attempts or time; `attempts` says how many were made.
+ */
 export class DisassociationFailedError extends Error {
   readonly attempts: number;
   constructor(cause: RedshiftCallError | DeadlineExceededError, attempts: number) {
@@ -68,10 +71,9 @@ export class DisassociationFailedError extends Error {
 }
 
 /**
- * Disassociates one target, retrying throttles and transient faults with full-jitter exponential
- * backoff (p-retry drives the loop; the delay is ours because p-retry's `randomize` is not full
- * jitter). No attempt starts unless it can finish before the deadline, and each attempt is
- * aborted when its time is up, so the invocation always returns in time.
+ * Disassociates one target, retrying throttles and transient faults (see `withRedshiftRetry`).
+ * Just before each attempt, `satisfiedMeanwhile` may say another container confirmed the target:
+ * then no call is made.
  *
  * @throws {DisassociationFailedError} wrapping a permanent error, the last retryable one, or a
  * `DeadlineExceededError` when no time was left to try.
@@ -80,31 +82,64 @@ export const disassociateWithRetry = async (
   target: DisassociationTarget,
   options: RetryOptions,
 ): Promise<RetryOutcome> => {
-  const { deadline, gate, revoker } = options;
+  let satisfiedBy: string | undefined;
+  const { result, attempts, sentAt } = await withRedshiftRetry(
+    target,
+    options,
+    (signal) =>
+      options.revoker.disassociate(target, {
+        region: options.region,
+        assumeRole: options.assumeRole,
+        signal,
+      }),
+    async (waitedMs) => {
+      satisfiedBy = await options.satisfiedMeanwhile?.(waitedMs);
+      return satisfiedBy === undefined
+        ? undefined
+        : { outcome: Outcome.AlreadyRevoked, associations: [] };
+    },
+  );
+  return satisfiedBy === undefined
+    ? { result, attempts, sentAt }
+    : { result, attempts, sentAt: (options.clock ?? Date.now)(), satisfiedBy };
+};
+
+/**
+ * Runs one Redshift operation for a target with the worker's retry rules: throttles and transient
+ * faults are retried with full-jitter exponential backoff (p-retry drives the loop; the delay is
+ * ours because p-retry's `randomize` is not full jitter), every attempt goes through the control
+ * plane's gate, no attempt starts unless it can finish before the deadline, and each attempt is
+ * aborted when its time is up, so the invocation always returns in time. `skip`, asked inside the
+ * gate before each attempt, may answer instead of a call.
+ *
+ * @throws {DisassociationFailedError} wrapping a permanent error, the last retryable one, or a
+ * `DeadlineExceededError` when no time was left to try.
+ */
+export const withRedshiftRetry = async <T>(
+  target: DisassociationTarget,
+  options: Omit<RetryOptions, 'revoker' | 'satisfiedMeanwhile'>,
+  call: (signal: AbortSignal) => Promise<T>,
+  skip?: (waitedMs: number) => Promise<T | undefined>,
+): Promise<{ result: T; attempts: number; sentAt: number }> => {
+  const { deadline, gate } = options;
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? realSleep;
+  const clock = options.clock ?? Date.now;
   let attempts = 0;
   let nextDelayMs = 0;
-  let satisfiedBy: string | undefined;
   let sentAt = 0;
-  const clock = options.clock ?? Date.now;
 
-  const attempt = async (): Promise<DisassociationResult> => {
+  const attempt = async (): Promise<T> => {
     if (nextDelayMs > 0) await sleep(nextDelayMs);
     const outcome = await gate
       .run(
-        async (waitedMs): Promise<DisassociationResult> => {
-          satisfiedBy = await options.satisfiedMeanwhile?.(waitedMs);
-          if (satisfiedBy !== undefined)
-            return { outcome: Outcome.AlreadyRevoked, associations: [] };
+        async (waitedMs): Promise<T> => {
+          const instead = await skip?.(waitedMs);
+          if (instead !== undefined) return instead;
           attempts += 1;
           sentAt = clock();
           try {
-            const answer = await revoker.disassociate(target, {
-              region: options.region,
-              assumeRole: options.assumeRole,
-              signal: deadline.signal(options.requestTimeoutMs),
-            });
+            const answer = await call(deadline.signal(options.requestTimeoutMs));
             options.onAttempt?.(attempts);
             return answer;
           } catch (error) {
@@ -152,9 +187,7 @@ export const disassociateWithRetry = async (
         return deadline.allows(nextDelayMs + options.minAttemptMs);
       },
     });
-    return satisfiedBy === undefined
-      ? { result, attempts, sentAt }
-      : { result, attempts, sentAt: clock(), satisfiedBy };
+    return { result, attempts, sentAt };
   } catch (error) {
     if (error instanceof RedshiftCallError || error instanceof DeadlineExceededError) {
       throw new DisassociationFailedError(error, attempts);

@@ -26,8 +26,29 @@ export interface DisassociationResult {
   requestId?: string;
 }
 
+/** What one read of a datashare's associations found, as the target's account sees them. */
+export interface AssociationsRead {
+  /** Every association of the datashare the call returned (all pages), any status. */
+  associations: Association[];
+  /** Who the read was made as. */
+  actor: Actor;
+  /** Redshift's `RequestId` of the last page. */
+  requestId?: string;
+}
+
 /** Removes a consumer's access to a datashare: one `DisassociateDataShareConsumer` attempt. */
 export interface DataShareRevoker {
+  /**
+   * Reads the datashare's associations (`DescribeDataShares`, every page) from the target's
+   * account, with the same credentials `disassociate` would use. A datashare the account cannot
+   * see has no associations.
+   *
+   * @throws {RedshiftCallError} classified as throttled, transient or permanent.
+   */
+  describeAssociations(
+    target: DisassociationTarget,
+    options: { region: string; signal: AbortSignal; assumeRole: boolean },
+  ): Promise<AssociationsRead>;
   /**
    * Calls in `target.accountId`: as the consumer role there when `assumeRole` (hub mode, a
    * consumer account), else with the function's own credentials.
@@ -104,6 +125,8 @@ export interface Resolution {
   attempts: number;
   associations?: Association[];
   satisfiedBy?: string;
+  /** SUPERSEDED: the (earliest) change of the target's associations after the decision. */
+  supersededBy?: { associationChangedAt: string; status: string };
   error?: { code: string; message: string };
   /** Who the successful call was made as, and Redshift's request id (absent: no call was made). */
   actor?: Actor;
@@ -196,6 +219,7 @@ export interface IdempotencyStore {
 export const MetricName = {
   Revoked: 'Revoked',
   AlreadyRevoked: 'AlreadyRevoked',
+  Superseded: 'Superseded',
   DryRun: 'DryRun',
   Rejected: 'Rejected',
   Failed: 'Failed',

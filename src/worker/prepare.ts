@@ -5,6 +5,7 @@ import { DeadLetterAttribute } from '../core/dead-letter.js';
 import { type Envelope, parseMessageBody, type Rejection } from '../core/parse.js';
 import type { RevocationRequest } from '../core/request.js';
 import { type DisassociationTarget, targetOf } from '../core/target.js';
+import { fenceRefusal, type TargetFence } from '../core/target-fence.js';
 
 /** One SQS message of the batch. */
 export interface Delivery {
@@ -42,14 +43,15 @@ const receiveCountOf = (record: SQSRecord): number => {
 
 /**
  * Parses every message and groups the valid ones by eventId, keeping batch order. A message that
- * fails to parse, or names a consumer account outside `scope`, becomes a rejection; nothing here
- * throws.
+ * fails to parse, names a consumer account outside `scope`, or a target `fence` excludes (a broad
+ * target, a datashare outside the allowed ones) becomes a rejection; nothing here throws.
  */
 export const prepareBatch = (
   records: readonly SQSRecord[],
   logger: Logger,
   awsRequestId: string,
   scope: AccountScope,
+  fence: TargetFence,
 ): PreparedBatch => {
   const byEventId = new Map<string, Decision>();
   const rejected: RejectedDelivery[] = [];
@@ -68,7 +70,9 @@ export const prepareBatch = (
       continue;
     }
     const target = targetOf(parsed.request, scope.ownAccountId);
-    const refused = accountRefusal(target, scope, parsed.request.eventId);
+    const refused =
+      accountRefusal(target, scope, parsed.request.eventId) ??
+      fenceRefusal(target, fence, parsed.request.eventId);
     if (refused) {
       rejected.push({ delivery, rejection: refused });
       continue;

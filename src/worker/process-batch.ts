@@ -96,6 +96,7 @@ export const processBatch = async (
       deps.logger,
       context.awsRequestId,
       invocation.scope,
+      settings,
     );
     const candidates: Tracked[] = decisions.map((decision) => ({
       decision,

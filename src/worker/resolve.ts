@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { Deadline } from '../core/deadline.js';
-import { toError } from '../core/errors.js';
+import { type RedshiftCallError, toError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
+import { isOldDecision } from '../core/supersession.js';
 import { callRegionOf, targetKey } from '../core/target.js';
 import {
   errorSummary,
@@ -14,8 +16,9 @@ import {
 import { DisassociationFailedError, disassociateWithRetry } from './disassociate.js';
 import { MetricName } from './ports.js';
 import { highestReceiveCount } from './prepare.js';
+import { checkSupersession } from './supersede.js';
 
-// ── Step 2: dry runs, confirmations and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
+// ── Step 2: dry runs, confirmations, stale checks and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
 
 export const resolveDecisions = async (
   tracked: Tracked[],
@@ -84,27 +87,58 @@ const resolveTarget = async (
       }
     }
   }
+  if (callers.length === 0) return;
+  const log = (callers[0] as Tracked).decision.deliveries[0].log;
+  const { target } = (callers[0] as Tracked).decision;
+  const region = callRegionOf(target, settings.region);
+  const retry = {
+    // One adaptive rate per control plane: a throttle in one account never slows another.
+    gate: deps.gate.for(target.accountId, region),
+    region,
+    // Hub and spoke: in a consumer account, as its consumer role; in our own, as ourselves.
+    assumeRole: target.accountId !== ownAccountId,
+    deadline,
+    maxAttempts: settings.redshiftMaxAttempts,
+    requestTimeoutMs: settings.redshiftRequestTimeoutMs,
+    minAttemptMs: MIN_ATTEMPT_MS,
+    random: deps.random,
+    sleep: deps.sleep,
+    clock,
+    onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
+    onRetryableFailure: (error: RedshiftCallError) => {
+      if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
+      log.warn(
+        { code: error.code, httpStatusCode: error.httpStatusCode },
+        'Redshift call failed; will retry',
+      );
+    },
+  };
+  let checkAttempts = 0;
+  try {
+    // Old decisions first read the target's associations: a consumer associated again after the
+    // decision must not lose that newer grant (SUPERSEDED). Fresh ones take no extra call.
+    if (
+      callers.some((member) => isOldDecision(ageOf(member), clock(), settings.staleAfterSeconds))
+    ) {
+      const checked = await checkSupersession(key, callers, retry, deps, nowIso);
+      checkAttempts = checked.attempts;
+      callers = checked.callers;
+    }
+  } catch (error) {
+    failCallers(callers, error, 0, settings.maxReceiveCount, log, nowIso);
+    return;
+  }
   const [leader] = callers;
   if (!leader) return;
-  const { target } = leader.decision;
-  const log = leader.decision.deliveries[0].log;
   try {
-    const region = callRegionOf(target, settings.region);
-    const { result, attempts, sentAt, satisfiedBy } = await disassociateWithRetry(target, {
+    const {
+      result,
+      attempts: callAttempts,
+      sentAt,
+      satisfiedBy,
+    } = await disassociateWithRetry(target, {
+      ...retry,
       revoker: deps.revoker,
-      // One adaptive rate per control plane: a throttle in one account never slows another.
-      gate: deps.gate.for(target.accountId, region),
-      region,
-      // Hub and spoke: in a consumer account, as its consumer role; in our own, as ourselves.
-      assumeRole: target.accountId !== ownAccountId,
-      deadline,
-      maxAttempts: settings.redshiftMaxAttempts,
-      requestTimeoutMs: settings.redshiftRequestTimeoutMs,
-      minAttemptMs: MIN_ATTEMPT_MS,
-      random: deps.random,
-      sleep: deps.sleep,
-      clock,
-      onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
       satisfiedMeanwhile: async (waitedMs) => {
         // Only worth a read when the gate held the call long enough for another container to act.
         if (waitedMs < RECHECK_AFTER_WAIT_MS) return undefined;
@@ -118,14 +152,9 @@ const resolveTarget = async (
         );
         return all ? latest.eventId : undefined;
       },
-      onRetryableFailure: (error) => {
-        if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
-        log.warn(
-          { code: error.code, httpStatusCode: error.httpStatusCode },
-          'Redshift call failed; will retry',
-        );
-      },
     });
+    // Every Redshift call made for the decisions: the read of the associations too.
+    const attempts = checkAttempts + callAttempts;
     // Rule 5 counts from when the successful call was sent, not from its answer: a consumer
     // associated again while the call (and any describe pages) was under way is not covered.
     const confirmedAt = sentAt;
@@ -154,26 +183,49 @@ const resolveTarget = async (
       log.warn({ err: toError(error) }, 'could not record the target confirmation');
     });
   } catch (error) {
-    const summary = errorSummary(error);
-    const retryable = !(error instanceof DisassociationFailedError) || error.retryable;
-    const attempts = error instanceof DisassociationFailedError ? error.attempts : 0;
-    for (const member of callers) {
-      const lastReceive = highestReceiveCount(member.decision) >= settings.maxReceiveCount;
-      member.state =
-        retryable && !lastReceive
-          ? { kind: 'retry', error: summary, attempts }
-          : {
-              kind: 'resolved',
-              fromStore: false,
-              resolution: {
-                outcome: Outcome.Failed,
-                processedAt: nowIso(),
-                attempts,
-                error: summary,
-              },
-            };
-    }
-    if (!(error instanceof DisassociationFailedError))
-      log.error({ err: toError(error) }, 'unexpected error calling Redshift');
+    failCallers(callers, error, checkAttempts, settings.maxReceiveCount, log, nowIso);
   }
+};
+
+/** The age of a decision, for `isOldDecision`. */
+const ageOf = ({ decision }: Tracked) => ({
+  issuedAtMs: Date.parse(decision.request.issuedAt),
+  replayed: decision.deliveries.some((delivery) => delivery.replayed),
+  receiveCount: highestReceiveCount(decision),
+});
+
+/**
+ * The Redshift work for `callers` failed: a retryable failure comes back later (rule 11), except
+ * at the last receive; anything else is FAILED.
+ */
+const failCallers = (
+  callers: Tracked[],
+  error: unknown,
+  earlierAttempts: number,
+  maxReceiveCount: number,
+  log: Logger,
+  nowIso: () => string,
+): void => {
+  const summary = errorSummary(error);
+  const retryable = !(error instanceof DisassociationFailedError) || error.retryable;
+  const attempts =
+    earlierAttempts + (error instanceof DisassociationFailedError ? error.attempts : 0);
+  for (const member of callers) {
+    const lastReceive = highestReceiveCount(member.decision) >= maxReceiveCount;
+    member.state =
+      retryable && !lastReceive
+        ? { kind: 'retry', error: summary, attempts }
+        : {
+            kind: 'resolved',
+            fromStore: false,
+            resolution: {
+              outcome: Outcome.Failed,
+              processedAt: nowIso(),
+              attempts,
+              error: summary,
+            },
+          };
+  }
+  if (!(error instanceof DisassociationFailedError))
+    log.error({ err: toError(error) }, 'unexpected error calling Redshift');
 };

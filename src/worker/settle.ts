@@ -116,6 +116,7 @@ const OUTCOME_METRICS: Record<Outcome, MetricName> = {
   [Outcome.DryRun]: MetricName.DryRun,
   [Outcome.Rejected]: MetricName.Rejected,
   [Outcome.Failed]: MetricName.Failed,
+  [Outcome.Superseded]: MetricName.Superseded,
 };
 
 const recordOutcome = (t: Terminal, deps: WorkerDependencies): void => {

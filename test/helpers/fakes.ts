@@ -1,10 +1,12 @@
 import { pino } from 'pino';
 import { InMemoryIdempotencyStore } from '../../src/adapters/memory-store.js';
+import type { Association } from '../../src/core/audit.js';
 import type { AwsFailureDetails } from '../../src/core/errors.js';
 import { AwsCallError, FailureKind, RedshiftCallError } from '../../src/core/errors.js';
 import { Outcome } from '../../src/core/outcome.js';
 import { type DisassociationTarget, targetKey } from '../../src/core/target.js';
 import type {
+  AssociationsRead,
   AuditEntry,
   AuditEntryResult,
   AuditPublisher,
@@ -57,7 +59,31 @@ type RevokerStep =
   | 'hang'
   | ((signal: AbortSignal) => Promise<DisassociationResult>);
 
-/** DataShareRevoker twin: answers from a script per target, REVOKED when the script is empty. */
+type DescribeStep =
+  | Association[]
+  | RedshiftCallError
+  | Error
+  | ((signal: AbortSignal) => Promise<Association[]>);
+
+/** Long before any test's decision: the default association is in force for every decision. */
+export const LONG_AGO = '2020-01-01T00:00:00.000Z';
+
+/** The ACTIVE association a target's disassociate call removes, dated `changedAt`. */
+export const activeAssociation = (
+  target: DisassociationTarget,
+  changedAt: string = LONG_AGO,
+): Association => ({
+  consumerIdentifier: target.consumer.kind === 'namespace' ? target.consumer.arn : target.accountId,
+  status: 'ACTIVE',
+  ...(target.consumer.kind === 'region' && { consumerRegion: target.consumer.region }),
+  createdDate: changedAt,
+  statusChangeDate: changedAt,
+});
+
+/**
+ * DataShareRevoker twin: answers from a script per target, REVOKED when the script is empty; its
+ * describe answers from its own script, else one ACTIVE association of the target from long ago.
+ */
 export class FakeRevoker implements DataShareRevoker {
   readonly calls: {
     target: DisassociationTarget;
@@ -78,6 +104,34 @@ export class FakeRevoker implements DataShareRevoker {
 
   callsFor(target: DisassociationTarget): number {
     return this.calls.filter((call) => targetKey(call.target) === targetKey(target)).length;
+  }
+
+  readonly describeCalls: { target: DisassociationTarget; assumeRole: boolean; at: number }[] = [];
+  readonly #describeScripts = new Map<string, DescribeStep[]>();
+
+  scriptDescribe(target: DisassociationTarget, ...steps: DescribeStep[]): this {
+    const key = targetKey(target);
+    this.#describeScripts.set(key, [...(this.#describeScripts.get(key) ?? []), ...steps]);
+    return this;
+  }
+
+  describeCallsFor(target: DisassociationTarget): number {
+    return this.describeCalls.filter((call) => targetKey(call.target) === targetKey(target)).length;
+  }
+
+  async describeAssociations(
+    target: DisassociationTarget,
+    options: { region: string; signal: AbortSignal; assumeRole: boolean },
+  ): Promise<AssociationsRead> {
+    this.describeCalls.push({ target, assumeRole: options.assumeRole, at: this.clock() });
+    await Promise.resolve();
+    const step = this.#describeScripts.get(targetKey(target))?.shift();
+    const actor = { accountId: target.accountId, roleArn: null };
+    if (step === undefined)
+      return { associations: [activeAssociation(target)], actor, requestId: 'describe-request' };
+    if (step instanceof Error) throw step;
+    const associations = typeof step === 'function' ? await step(options.signal) : step;
+    return { associations, actor, requestId: 'describe-request' };
   }
 
   async disassociate(
@@ -246,10 +300,14 @@ export const DEFAULT_SETTINGS: WorkerSettings = {
   auditEventSource: 'governance.datashare-revoker',
   maxReceiveCount: 5,
   clockSkewMarginSeconds: 30,
+  // A day: the tests' decisions, issued an hour before the virtual clock, are fresh unless a test
+  // says otherwise (received again, replayed, or a shorter STALE_AFTER_SECONDS).
+  staleAfterSeconds: 86_400,
   redshiftMaxAttempts: 4,
   redshiftRequestTimeoutMs: 5000,
   deadlineReserveMs: 3000,
   dryRun: false,
+  allowBroadTargets: false,
 };
 
 export interface TestWorker {

@@ -36,11 +36,13 @@ describe('loadConfig — defaults', () => {
       retryBackoffBaseSeconds: 30,
       dedupTtlSeconds: 86_400,
       clockSkewMarginSeconds: 30,
+      staleAfterSeconds: 300,
       redshiftMaxConcurrency: 5,
       redshiftMaxAttempts: 6,
       redshiftRequestTimeoutMs: 5000,
       deadlineReserveMs: 3000,
       dryRun: false,
+      allowBroadTargets: false,
       logLevel: 'info',
       functionName: 'datashare-revoker',
     });
@@ -58,11 +60,15 @@ describe('loadConfig — defaults', () => {
       RETRY_BACKOFF_BASE_SECONDS: '10',
       DEDUP_TTL_SECONDS: '3600',
       CLOCK_SKEW_MARGIN_SECONDS: '0',
+      STALE_AFTER_SECONDS: '0',
       REDSHIFT_MAX_CONCURRENCY: '2',
       REDSHIFT_MAX_ATTEMPTS: '3',
       REDSHIFT_REQUEST_TIMEOUT_MS: '2500',
       DEADLINE_RESERVE_MS: '2000',
       DRY_RUN: 'true',
+      ALLOW_BROAD_TARGETS: 'true',
+      ALLOWED_DATASHARES:
+        'arn:aws:redshift:us-east-1:444455556666:datashare:, arn:aws-cn:redshift:cn-north-1:444455556666:datashare:7b2c2b8a-1d1c/sales',
       CONSUMER_ROLE_NAME: 'datashare-revoker-spoke',
       CONSUMER_ACCOUNTS: '222233334444, 333344445555',
       CONSUMER_ROLE_EXTERNAL_ID: 'governance-7',
@@ -85,11 +91,17 @@ describe('loadConfig — defaults', () => {
       retryBackoffBaseSeconds: 10,
       dedupTtlSeconds: 3600,
       clockSkewMarginSeconds: 0,
+      staleAfterSeconds: 0,
       redshiftMaxConcurrency: 2,
       redshiftMaxAttempts: 3,
       redshiftRequestTimeoutMs: 2500,
       deadlineReserveMs: 2000,
       dryRun: true,
+      allowBroadTargets: true,
+      allowedDataShares: [
+        'arn:aws:redshift:us-east-1:444455556666:datashare:',
+        'arn:aws-cn:redshift:cn-north-1:444455556666:datashare:7b2c2b8a-1d1c/sales',
+      ],
       logLevel: 'debug',
       consumerRole: {
         name: 'datashare-revoker-spoke',
@@ -109,6 +121,29 @@ describe('loadConfig — defaults', () => {
     ['0', false],
   ])('reads DRY_RUN=%s as %s', (value, dryRun) => {
     expect(loadConfig({ ...required(), DRY_RUN: value }).dryRun).toBe(dryRun);
+  });
+
+  it('ALLOWED_DATASHARES: refuses an entry that is not a datashare ARN prefix stopping at a boundary, naming the variable and the value', () => {
+    for (const bad of [
+      'arn:aws:redshift:',
+      'arn:aws:redshift:us-east-1:444455556666:datashare:7b2c',
+      'arn:aws:s3:::bucket',
+      'arn:aws:redshift:us-east-1:444455556666:datashare:, *',
+      ' , ',
+    ]) {
+      const message = failureOf({ ...required(), ALLOWED_DATASHARES: bad });
+      expect(message).toContain('ALLOWED_DATASHARES: expected comma-separated datashare ARN prefixes');
+      expect(message).toContain(`given ${JSON.stringify(bad)}`);
+    }
+    expect(
+      loadConfig({
+        ...required(),
+        ALLOWED_DATASHARES:
+          'arn:aws:redshift:us-east-1:444455556666:datashare:7b2c2b8a-1d1c-4c61-9b1a-2f0d4b3c5e6f/',
+      }).allowedDataShares,
+    ).toEqual([
+      'arn:aws:redshift:us-east-1:444455556666:datashare:7b2c2b8a-1d1c-4c61-9b1a-2f0d4b3c5e6f/',
+    ]);
   });
 
   it('accepts the bounds of a numeric range', () => {
@@ -142,11 +177,14 @@ describe('loadConfig — defaults', () => {
       'RETRY_BACKOFF_BASE_SECONDS',
       'DEDUP_TTL_SECONDS',
       'CLOCK_SKEW_MARGIN_SECONDS',
+      'STALE_AFTER_SECONDS',
       'REDSHIFT_MAX_CONCURRENCY',
       'REDSHIFT_MAX_ATTEMPTS',
       'REDSHIFT_REQUEST_TIMEOUT_MS',
       'DEADLINE_RESERVE_MS',
       'DRY_RUN',
+      'ALLOW_BROAD_TARGETS',
+      'ALLOWED_DATASHARES',
       'CONSUMER_ROLE_NAME',
       'CONSUMER_ACCOUNTS',
       'CONSUMER_ROLE_EXTERNAL_ID',
@@ -276,11 +314,16 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       RETRY_BACKOFF_BASE_SECONDS: ['a whole number from 1 to 900'],
       DEDUP_TTL_SECONDS: ['a whole number from 60 to 31536000'],
       CLOCK_SKEW_MARGIN_SECONDS: ['a whole number from 0 to 3600'],
+      STALE_AFTER_SECONDS: ['a whole number from 0 to 31536000'],
       REDSHIFT_MAX_CONCURRENCY: ['a whole number from 1 to 100'],
       REDSHIFT_MAX_ATTEMPTS: ['a whole number from 1 to 20'],
       REDSHIFT_REQUEST_TIMEOUT_MS: ['a whole number from 100 to 120000'],
       DEADLINE_RESERVE_MS: ['a whole number from 2000 to 60000'],
       DRY_RUN: ['"true" or "false"'],
+      ALLOW_BROAD_TARGETS: ['"true" or "false"'],
+      ALLOWED_DATASHARES: [
+        'comma-separated datashare ARN prefixes, each arn:<partition>:redshift:<region>:<producer account>:datashare: optionally followed by <producer namespace>/ and a name prefix',
+      ],
       CONSUMER_ROLE_NAME: [
         'an IAM role name (1 to 64 of letters, digits and +=,.@_-)',
         "the consumer role's name when CONSUMER_ACCOUNTS is set (single-account mode acts in its own account only)",

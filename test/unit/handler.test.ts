@@ -41,7 +41,8 @@ describe('handler (module wiring)', () => {
     dynamo.on(UpdateItemCommand).resolves({}).on(PutItemCommand).resolves({});
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
     const { handler } = await import('../../src/handler.js');
-    const body = requestBody();
+    // Fresh (issued now): no DescribeDataShares before the call (STALE_AFTER_SECONDS).
+    const body = requestBody({ issuedAt: new Date().toISOString() });
     // Act
     const response = await handler(sqsEvent(sqsRecord(body)), lambdaContext(Date.now));
     // Assess

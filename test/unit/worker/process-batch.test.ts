@@ -242,7 +242,8 @@ describe('processBatch — the revocation rules', () => {
   });
 
   it('rule 7: disassociates exactly the target given, in the consumer namespace region', async () => {
-    const worker = testWorker();
+    // Region- and account-wide targets act only when the deployment opts in.
+    const worker = testWorker({ settings: { allowBroadTargets: true } });
     await run(
       worker,
       sqsRecord(requestBody({ consumerArn: OTHER_CONSUMER_ARN })),
@@ -696,7 +697,8 @@ describe('processBatch — the audit event', () => {
       issuedAt: body.issuedAt,
       processedAt: new Date(worker.clock.now).toISOString(),
       latencyMs: worker.clock.now - Date.parse('2026-11-25T08:59:00Z'),
-      attempts: 1,
+      // A replay reads the target's associations first (one DescribeDataShares), then disassociates.
+      attempts: 2,
       receiveCount: 1,
       replayed: true,
       dryRun: false,
