@@ -6,9 +6,11 @@ import {
   RedshiftClient,
   RedshiftServiceException,
 } from '@aws-sdk/client-redshift';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsumerRoleCredentials } from '../../../src/adapters/consumer-role.js';
 import { RedshiftClients, RedshiftDataShareRevoker } from '../../../src/adapters/redshift.js';
 import { FailureKind, RedshiftCallError } from '../../../src/core/errors.js';
 import { Outcome } from '../../../src/core/outcome.js';
@@ -16,6 +18,7 @@ import type { DisassociationTarget } from '../../../src/core/target.js';
 import { CONSUMER_ARN, DATA_SHARE_ARN } from '../../helpers/requests.js';
 
 const redshift = mockClient(RedshiftClient);
+const sts = mockClient(STSClient);
 
 const namespaceTarget: DisassociationTarget = {
   dataShareArn: DATA_SHARE_ARN,
@@ -333,6 +336,139 @@ describe('RedshiftDataShareRevoker — "already gone" answers', () => {
     expect(error.kind).toBe(FailureKind.Throttled);
     expect(error.message).toBe('DescribeDataShares failed: Throttling: Rate exceeded');
     expect(error.context).toMatchObject({ operation: 'DescribeDataShares' });
+  });
+});
+
+describe("RedshiftDataShareRevoker — reading a target's associations (stale decisions)", () => {
+  beforeEach(() => {
+    redshift.reset();
+    sts.reset();
+  });
+
+  it('reads every page of DescribeDataShares for the datashare and returns its associations with their dates, the actor and the request id', async () => {
+    // Prepare
+    redshift
+      .on(DescribeDataSharesCommand)
+      .resolvesOnce({
+        DataShares: [
+          {
+            DataShareArn: DATA_SHARE_ARN,
+            DataShareAssociations: [
+              {
+                ConsumerIdentifier: CONSUMER_ARN,
+                Status: 'ACTIVE',
+                CreatedDate: new Date('2026-01-01T00:00:00Z'),
+                StatusChangeDate: new Date('2026-11-25T08:30:00Z'),
+              },
+            ],
+          },
+        ],
+        Marker: 'page-2',
+        $metadata: { requestId: 'req-page-1' },
+      })
+      .resolvesOnce({
+        DataShares: [
+          {
+            DataShareArn: `${DATA_SHARE_ARN}_other`,
+            DataShareAssociations: [{ Status: 'ACTIVE' }],
+          },
+          {
+            DataShareArn: DATA_SHARE_ARN,
+            DataShareAssociations: [{ ConsumerIdentifier: '111122223333', Status: 'ACTIVE' }],
+          },
+        ],
+        $metadata: { requestId: 'req-page-2' },
+      });
+    // Act
+    const read = await revoker().describeAssociations(namespaceTarget, call);
+    // Assess
+    expect(read).toEqual({
+      associations: [
+        {
+          consumerIdentifier: CONSUMER_ARN,
+          status: 'ACTIVE',
+          createdDate: '2026-01-01T00:00:00.000Z',
+          statusChangeDate: '2026-11-25T08:30:00.000Z',
+        },
+        { consumerIdentifier: '111122223333', status: 'ACTIVE' },
+      ],
+      actor: OWN_ACTOR,
+      requestId: 'req-page-2',
+    });
+    const describes = redshift.commandCalls(DescribeDataSharesCommand);
+    expect(describes).toHaveLength(2);
+    expect(describes[0]?.args[0].input).toMatchObject({ DataShareArn: DATA_SHARE_ARN });
+    expect(redshift.commandCalls(DisassociateDataShareConsumerCommand)).toHaveLength(0);
+  });
+
+  it('passes the abort signal to every page, so the deadline can cut the read short', async () => {
+    redshift.on(DescribeDataSharesCommand).resolves({ DataShares: [] });
+    const controller = new AbortController();
+    await revoker().describeAssociations(namespaceTarget, { ...call, signal: controller.signal });
+    expect(redshift.commandCalls(DescribeDataSharesCommand)[0]?.args[1]).toMatchObject({
+      abortSignal: controller.signal,
+    });
+  });
+
+  it('answers no associations when the account cannot see the datashare (InvalidDataShareFault)', async () => {
+    redshift
+      .on(DescribeDataSharesCommand)
+      .rejects(dataShareFault(`The datashare ${DATA_SHARE_ARN} doesn't exist.`));
+    const read = await revoker().describeAssociations(namespaceTarget, call);
+    expect(read).toEqual({ associations: [], actor: OWN_ACTOR, requestId: 'req-ds' });
+  });
+
+  it('classifies a throttled read as throttled and an access denial as permanent, naming DescribeDataShares', async () => {
+    redshift
+      .on(DescribeDataSharesCommand)
+      .rejectsOnce(throttling())
+      .rejectsOnce(
+        new RedshiftServiceException({
+          name: 'AccessDenied',
+          $fault: 'client',
+          message: 'not authorized to perform: redshift:DescribeDataShares',
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
+    const throttled = await failureOf(revoker().describeAssociations(namespaceTarget, call));
+    expect(throttled.kind).toBe(FailureKind.Throttled);
+    expect(throttled.context).toMatchObject({ operation: 'DescribeDataShares' });
+    const denied = await failureOf(revoker().describeAssociations(namespaceTarget, call));
+    expect(denied.kind).toBe(FailureKind.Permanent);
+    expect(denied.message).toContain('DescribeDataShares failed: AccessDenied');
+  });
+
+  it('hub mode: reads as the consumer role of the target account, like the disassociate call', async () => {
+    // Prepare
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIASPOKE',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 3_600_000),
+      },
+    });
+    redshift.on(DescribeDataSharesCommand).resolves({ DataShares: [] });
+    const consumerRole = new ConsumerRoleCredentials({
+      client: new STSClient({ region: 'us-east-1' }),
+      roleName: 'spoke',
+      sessionSeconds: 3600,
+      sessionName: 'revoker-test',
+    });
+    const hub = new RedshiftDataShareRevoker(
+      new RedshiftClients({ requestTimeoutMs: 1000, consumerRole }),
+    );
+    const spokeTarget = { ...accountTarget, accountId: '222233334444' };
+    // Act
+    const read = await hub.describeAssociations(spokeTarget, { ...call, assumeRole: true });
+    // Assess
+    expect(read.actor).toEqual({
+      accountId: '222233334444',
+      roleArn: 'arn:aws:iam::222233334444:role/spoke',
+    });
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toMatchObject({
+      RoleArn: 'arn:aws:iam::222233334444:role/spoke',
+    });
   });
 });
 
