@@ -132,7 +132,9 @@ describe('loadConfig — defaults', () => {
       ' , ',
     ]) {
       const message = failureOf({ ...required(), ALLOWED_DATASHARES: bad });
-      expect(message).toContain('ALLOWED_DATASHARES: expected comma-separated datashare ARN prefixes');
+      expect(message).toContain(
+        'ALLOWED_DATASHARES: expected comma-separated datashare ARN prefixes',
+      );
       expect(message).toContain(`given ${JSON.stringify(bad)}`);
     }
     expect(

@@ -405,9 +405,11 @@ describe("RedshiftDataShareRevoker — reading a target's associations (stale de
     redshift.on(DescribeDataSharesCommand).resolves({ DataShares: [] });
     const controller = new AbortController();
     await revoker().describeAssociations(namespaceTarget, { ...call, signal: controller.signal });
-    expect(redshift.commandCalls(DescribeDataSharesCommand)[0]?.args[1]).toMatchObject({
-      abortSignal: controller.signal,
-    });
+    // The mock types `args` as the command alone; the SDK passes the options second.
+    const options = (
+      redshift.commandCalls(DescribeDataSharesCommand)[0]?.args as unknown[] | undefined
+    )?.[1];
+    expect(options).toMatchObject({ abortSignal: controller.signal });
   });
 
   it('answers no associations when the account cannot see the datashare (InvalidDataShareFault)', async () => {
