@@ -875,6 +875,78 @@ describe('Redshift emulator: call accounting and admin routes', () => {
     expect(redshift.datashares()).toHaveLength(6);
   });
 
+  it('POST /__emulator/associate associates a revoked consumer again, dated now (or `at`), and DescribeDataShares serves its CreatedDate and StatusChangeDate', async () => {
+    // Prepare: revoke the namespace through the API
+    const client = clientFor(redshift);
+    await client.send(
+      new DisassociateDataShareConsumerCommand({
+        DataShareArn: SALES_DAILY,
+        ConsumerArn: PROVISIONED_NS,
+      }),
+    );
+    expect(redshift.isAssociated(SALES_DAILY, PROVISIONED_NS)).toBe(false);
+    const before = Date.now();
+
+    // Act
+    const response = await fetch(`${redshift.endpoint}/__emulator/associate`, {
+      method: 'POST',
+      body: JSON.stringify({ dataShareArn: SALES_DAILY, consumer: PROVISIONED_NS }),
+    });
+    const dated = await fetch(`${redshift.endpoint}/__emulator/associate`, {
+      method: 'POST',
+      body: JSON.stringify({
+        dataShareArn: SALES_DAILY,
+        consumer: 'region:eu-west-1',
+        at: '2026-11-25T08:30:00Z',
+      }),
+    });
+    const described = await client.send(
+      new DescribeDataSharesCommand({ DataShareArn: SALES_DAILY }),
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(dated.status).toBe(200);
+    expect(redshift.isAssociated(SALES_DAILY, PROVISIONED_NS)).toBe(true);
+    const associations = described.DataShares?.[0]?.DataShareAssociations ?? [];
+    const again = associations.find((a) => a.ConsumerIdentifier === PROVISIONED_NS);
+    expect(again?.Status).toBe('ACTIVE');
+    expect(again?.CreatedDate?.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(again?.StatusChangeDate?.getTime()).toBe(again?.CreatedDate?.getTime());
+    expect(associations.find((a) => a.ConsumerRegion === 'eu-west-1')).toMatchObject({
+      ConsumerIdentifier: redshift.consumerAccountId,
+      Status: 'ACTIVE',
+      CreatedDate: new Date('2026-11-25T08:30:00Z'),
+      StatusChangeDate: new Date('2026-11-25T08:30:00Z'),
+    });
+  });
+
+  it('POST /__emulator/associate refuses an unknown datashare or a malformed body with 400, naming the problem', async () => {
+    const unknown = await fetch(`${redshift.endpoint}/__emulator/associate`, {
+      method: 'POST',
+      body: JSON.stringify({ dataShareArn: UNKNOWN_SHARE, consumer: PROVISIONED_NS }),
+    });
+    const malformed = await fetch(`${redshift.endpoint}/__emulator/associate`, {
+      method: 'POST',
+      body: JSON.stringify({ dataShareArn: SALES_DAILY, consumer: 'nobody', at: 'yesterday' }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toContain('InvalidDataShareFault');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: string }).error).toMatch(/at|consumer/);
+  });
+
+  it('a seeded association without dates is dated long before any decision, so it never looks newer than one', () => {
+    redshift.seed({
+      datashares: [
+        { dataShareArn: UNKNOWN_SHARE, associations: [{ consumerArn: PROVISIONED_NS }] },
+      ],
+    });
+    const [association] = redshift.associations(UNKNOWN_SHARE);
+    expect(association?.createdDate.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(association?.statusChangeDate.toISOString()).toBe('2000-01-01T00:00:00.000Z');
+  });
+
   it('a seed with an invalid ARN is rejected with the offending path', () => {
     // Act
     const act = () =>

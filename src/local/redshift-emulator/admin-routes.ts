@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { AdminRoutes } from '../http.js';
+import { RedshiftApiError } from './errors.js';
 import type { RedshiftFaultsPatch } from './faults.js';
 import type { RedshiftEmulator } from './redshift-emulator.js';
 import type { SeedFile } from './seed-file.js';
@@ -9,6 +11,9 @@ import type { SeedFile } from './seed-file.js';
  * - `GET  /__emulator/calls`  — every recorded call and the stats;
  * - `POST /__emulator/faults` — a JSON faults patch (same shape as `setFaults`), answers the faults;
  * - `POST /__emulator/seed`   — a JSON seed file: replaces the datashares;
+ * - `POST /__emulator/associate` — `{dataShareArn, consumer, accountId?, at?}`: associates a
+ *   consumer (namespace ARN, `region:<r>`, `account:<id>`) again, dated `at` (ISO, default now),
+ *   answers the datashare;
  * - `POST /__emulator/reset`  — back to the seed and faults given at start, calls cleared.
  */
 export const redshiftAdminRoutes = (emulator: RedshiftEmulator): AdminRoutes => ({
@@ -29,8 +34,45 @@ export const redshiftAdminRoutes = (emulator: RedshiftEmulator): AdminRoutes => 
     emulator.seed(body as SeedFile);
     return { datashares: emulator.datashares().length };
   },
+  'POST /__emulator/associate': (body) => {
+    const request = associateRequest(body);
+    try {
+      return {
+        datashare: emulator.associate(request.dataShareArn, request.consumer, {
+          ...(request.accountId !== undefined && { accountId: request.accountId }),
+          ...(request.at !== undefined && { at: new Date(request.at) }),
+        }),
+      };
+    } catch (error) {
+      // An unknown datashare is the caller's mistake: a 400 naming it, not a server error.
+      if (error instanceof RedshiftApiError)
+        throw new TypeError(`${error.code}: ${error.message}`, { cause: error });
+      throw error;
+    }
+  },
   'POST /__emulator/reset': () => {
     emulator.reset();
     return { ok: true };
   },
 });
+
+const AssociateRequestSchema = z.strictObject({
+  dataShareArn: z.string().min(1),
+  consumer: z.string().min(1),
+  accountId: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit account id')
+    .optional(),
+  at: z.iso.datetime().optional(),
+});
+
+/**
+ * Validates the body of `POST /__emulator/associate`.
+ *
+ * @throws {TypeError} naming each offending field (answered 400).
+ */
+const associateRequest = (body: unknown): z.output<typeof AssociateRequestSchema> => {
+  const result = AssociateRequestSchema.safeParse(body);
+  if (result.success) return result.data;
+  throw new TypeError(`Invalid associate request:\n${z.prettifyError(result.error)}`);
+};

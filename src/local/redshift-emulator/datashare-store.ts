@@ -4,6 +4,13 @@ import type { AssociationSeed, ParsedSeedFile } from './seed-file.js';
 import type { ConsumerTarget, DataShareAssociationState, DataShareState } from './types.js';
 
 /**
+ * When a seeded association without `createdDate` was made: long before any decision a test or
+ * the demo sends. A seed describes the world as it already is; an association dated at load time
+ * would look newer than every decision issued before the run, and supersede it.
+ */
+export const SEEDED_ASSOCIATION_DATE = '2000-01-01T00:00:00.000Z';
+
+/**
  * The emulator's datashares and associations. Consumer-side operations act for one account (the
  * caller's, by default the account the worker runs in). Callers get copies, never the stored
  * objects.
@@ -19,7 +26,6 @@ export class DataShareStore {
   /** Replaces every datashare with the seed's. */
   load(seed: ParsedSeedFile): void {
     this.datashares.clear();
-    const now = this.now();
     for (const share of seed.datashares) {
       this.datashares.set(share.dataShareArn, {
         dataShareArn: share.dataShareArn,
@@ -27,7 +33,7 @@ export class DataShareStore {
         allowPubliclyAccessibleConsumers: share.allowPubliclyAccessibleConsumers,
         dataShareType: 'INTERNAL',
         ...(share.managedBy === undefined ? {} : { managedBy: share.managedBy }),
-        associations: share.associations.map((a) => this.associationFromSeed(a, now)),
+        associations: share.associations.map((a) => this.associationFromSeed(a)),
       });
     }
   }
@@ -97,8 +103,9 @@ export class DataShareStore {
   }
 
   /**
-   * Makes `target` ACTIVE on the datashare (re-activating an existing association keeps its
-   * creation date). Associating an already ACTIVE target changes nothing.
+   * Makes `target` ACTIVE on the datashare at `at` (default now): a new association is created
+   * then; re-activating an existing one keeps its creation date and changes its status date.
+   * Associating an already ACTIVE target changes nothing.
    *
    * @throws {RedshiftApiError} `InvalidDataShareFault` when the ARN is unknown.
    */
@@ -107,6 +114,7 @@ export class DataShareStore {
     target: ConsumerTarget,
     allowWrites?: boolean,
     accountId: string = this.consumerAccountId,
+    at: Date = this.now(),
   ): DataShareState {
     const share = this.datashares.get(dataShareArn);
     if (!share) throw unknownDataShare('associate', dataShareArn);
@@ -115,7 +123,7 @@ export class DataShareStore {
     const existing = share.associations.find(
       (a) => a.consumerIdentifier === identifier && a.consumerRegion === region,
     );
-    const now = this.now();
+    const now = at;
     if (existing) {
       if (existing.status !== 'ACTIVE') {
         existing.status = 'ACTIVE';
@@ -155,8 +163,8 @@ export class DataShareStore {
     }
   }
 
-  private associationFromSeed(seed: AssociationSeed, now: Date): DataShareAssociationState {
-    const createdDate = seed.createdDate ? new Date(seed.createdDate) : now;
+  private associationFromSeed(seed: AssociationSeed): DataShareAssociationState {
+    const createdDate = new Date(seed.createdDate ?? SEEDED_ASSOCIATION_DATE);
     return {
       consumerIdentifier: seed.consumerArn ?? seed.account ?? this.consumerAccountId,
       status: seed.status,

@@ -7,6 +7,7 @@ import {
 } from '../http.js';
 import { randomSeed } from '../random.js';
 import { redshiftAdminRoutes } from './admin-routes.js';
+import { namespaceAccount } from './arn.js';
 import { type CallCounts, CallLog, type CallStats, type RecordedCall, tally } from './call-log.js';
 import { targetFromConsumerKey } from './consumer-target.js';
 import { DataShareStore } from './datashare-store.js';
@@ -77,6 +78,19 @@ export interface RedshiftEmulator {
   setFaults(patch: RedshiftFaultsPatch): RedshiftFaults;
   /** Replaces every datashare with the seed's (`reset()` still returns to the start seed). */
   seed(data: SeedFile): void;
+  /**
+   * Associates a consumer (namespace ARN, `region:<r>` or `account:<id>`) with the datashare
+   * again, as the consumer account's `AssociateDataShareConsumer` would, dated `at` (default now);
+   * `region:<r>` is of the account `accountId` (default: ours). Returns the datashare.
+   *
+   * @throws {RedshiftApiError} `InvalidDataShareFault` when the ARN is unknown.
+   * @throws {TypeError} for a consumer that is none of the three forms.
+   */
+  associate(
+    dataShareArn: string,
+    consumer: string,
+    options?: { accountId?: string; at?: Date },
+  ): DataShareState;
   stats(): CallStats;
   /** Counts of the calls that match `filter`, e.g. Disassociate calls for one target. */
   countCalls(filter: CallFilter): CallCounts;
@@ -93,6 +107,12 @@ export interface RedshiftEmulator {
   /** Stops the server and ends hung requests. */
   stop(): Promise<void>;
 }
+
+/** `account:<id>` names its account; a namespace ARN its own; `region:<r>` is `fallback`'s. */
+const accountOfConsumerKey = (consumer: string, fallback: string): string => {
+  if (consumer.startsWith('account:')) return consumer.slice('account:'.length);
+  return namespaceAccount(consumer) ?? fallback;
+};
 
 const matches = (call: RecordedCall, filter: CallFilter): boolean =>
   (filter.operation === undefined || call.operation === filter.operation) &&
@@ -162,17 +182,24 @@ export const startRedshiftEmulator = async (
     },
     setFaults: (patch) => faults.update(patch),
     seed: (data) => store.load(parseSeedFile(data)),
+    associate: (dataShareArn, consumer, { accountId, at } = {}) =>
+      store.associate(
+        dataShareArn,
+        targetFromConsumerKey(consumer),
+        undefined,
+        accountOfConsumerKey(consumer, accountId ?? consumerAccountId),
+        at,
+      ),
     stats: () => log.stats(),
     countCalls: (filter) => tally(log.calls.filter((call) => matches(call, filter))),
     datashares: () => store.list(),
     associations: (dataShareArn) => store.get(dataShareArn)?.associations ?? [],
-    isAssociated: (dataShareArn, consumer, accountId) => {
-      // `account:<id>` names its account; otherwise the caller's account is `accountId`.
-      const account = consumer.startsWith('account:')
-        ? consumer.slice('account:'.length)
-        : (accountId ?? consumerAccountId);
-      return store.isAssociated(dataShareArn, targetFromConsumerKey(consumer), account);
-    },
+    isAssociated: (dataShareArn, consumer, accountId) =>
+      store.isAssociated(
+        dataShareArn,
+        targetFromConsumerKey(consumer),
+        accountOfConsumerKey(consumer, accountId ?? consumerAccountId),
+      ),
     reset: () => {
       store.load(startSeed);
       faults.reset(startFaults);
