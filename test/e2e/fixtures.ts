@@ -57,8 +57,10 @@ export const revocationRequest = (
   dataShareArn: target.dataShareArn,
   consumerArn: target.consumerArn,
   policyId: 'pii-exposure-7',
-  // Issued well before the run: rule 5 lets a confirmed revocation satisfy it.
-  issuedAt: new Date(Date.now() - 10 * 60_000).toISOString(),
+  // Issued before the run, by more than CLOCK_SKEW_MARGIN_SECONDS (rule 5 lets a confirmed
+  // revocation satisfy it), yet fresh: within STALE_AFTER_SECONDS (300), so it takes no
+  // DescribeDataShares first unless it comes back or is replayed (test/e2e/stale-decisions.test.ts).
+  issuedAt: new Date(Date.now() - 2 * 60_000).toISOString(),
   reason: 'consumer lost its data-processing agreement',
   correlationId: `corr-${eventId}`,
   ...overrides,

@@ -37,7 +37,13 @@ import { processBatch } from '../../src/worker/process-batch.js';
 
 // ── What the worker publishes, as the contract (README, "Audit event") describes it ────────────
 
-export type Outcome = 'REVOKED' | 'ALREADY_REVOKED' | 'DRY_RUN' | 'REJECTED' | 'FAILED';
+export type Outcome =
+  | 'REVOKED'
+  | 'ALREADY_REVOKED'
+  | 'DRY_RUN'
+  | 'REJECTED'
+  | 'FAILED'
+  | 'SUPERSEDED';
 
 export interface AuditDetail {
   schemaVersion: number;
@@ -56,6 +62,7 @@ export interface AuditDetail {
   worker: { functionName: string; functionVersion: string; awsRequestId: string };
   error?: { code: string; message: string };
   satisfiedBy?: string;
+  supersededBy?: { associationChangedAt: string; status: string };
   bodySha256?: string;
 }
 

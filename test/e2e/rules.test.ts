@@ -127,7 +127,8 @@ beforeAll(async () => {
     maxReceiveCount: MAX_RECEIVE_COUNT,
     visibilityTimeoutSeconds: 6,
     seed: 11,
-    workerEnv: { DEADLINE_RESERVE_MS: '2000' },
+    // Rule 7 revokes a region-wide and an entire-account consumer: broad targets are opt-in.
+    workerEnv: { DEADLINE_RESERVE_MS: '2000', ALLOW_BROAD_TARGETS: 'true' },
   });
   // The real module, cold-started as Lambda does it: env in place, then import.
   service = createLambdaService({ coldStart: coldStartFromModule });
