@@ -107,6 +107,7 @@ const DESIGNED: Record<string, Outcome> = {
   'demo-outsider-01': Outcome.Rejected,
   'demo-denied-01': Outcome.Failed,
   'demo-norole-01': Outcome.Failed,
+  'demo-superseded-01': Outcome.Superseded,
 };
 
 /** Rule 5: who confirmed the target first. */
@@ -123,7 +124,8 @@ const SATISFIED_BY: Record<string, string> = {
 
 const UNPARSEABLE = EXAMPLE_LINES.filter((l) => l.request === undefined);
 
-const OUTCOME_COUNTS_LINE = 'REVOKED 10 · ALREADY_REVOKED 12 · DRY_RUN 3 · REJECTED 6 · FAILED 2';
+const OUTCOME_COUNTS_LINE =
+  'REVOKED 10 · ALREADY_REVOKED 12 · DRY_RUN 3 · REJECTED 6 · FAILED 2 · SUPERSEDED 1';
 
 const receiveAll = async (demo: RunningLocalDemo, queueUrl: string): Promise<Message[]> => {
   const sqs = sqsClientFor(demo.stack);
@@ -193,19 +195,21 @@ describe('npm start with the example files', () => {
     const outcomesIn = (id: string) =>
       summary.outcomes.filter((row) => row.consumerAccountId === id).map((row) => row.outcome);
 
-    // Assess: the spoke with the role — its decisions done as that role, after one AssumeRole
+    // Assess: the spoke with the role — its decisions done as that role, after one AssumeRole.
+    // The file's decisions are days old (STALE_AFTER_SECONDS): each reads its target's
+    // associations (DescribeDataShares) before its disassociate call, both as the spoke role.
     expect(account(SPOKE_WITH_ROLE)).toMatchObject({
       mode: 'spoke role',
       decisions: 5,
       outcomes: { REVOKED: 3, ALREADY_REVOKED: 1, DRY_RUN: 1, REJECTED: 0, FAILED: 0 },
       assumeRoleCalls: 1,
-      redshiftCalls: 3,
+      redshiftCalls: 6,
     });
     const spokeRole = `arn:aws:iam::${SPOKE_WITH_ROLE}:role/datashare-revoker-spoke`;
     expect(demo.stack.sts.assumeRoleCount(spokeRole)).toBe(1);
     expect(
       demo.stack.redshift.countCalls({ callerAccountId: SPOKE_WITH_ROLE, roleArn: spokeRole }),
-    ).toMatchObject({ total: 3, ok: 3 });
+    ).toMatchObject({ total: 6, ok: 6 });
     const spokeAudit = demo.stack.eventBridge
       .eventsOn('revoker-audit')
       .find((event) => event.detail.eventId === 'demo-spoke-01')?.detail;
@@ -234,7 +238,7 @@ describe('npm start with the example files', () => {
     });
     expect(rowsOf('demo-outsider-01')[0]?.error?.code).toBe('ConsumerAccountNotAllowed');
     // The hub: its own role, no AssumeRole
-    expect(account(HUB)).toMatchObject({ mode: 'own role', decisions: 21, assumeRoleCalls: 0 });
+    expect(account(HUB)).toMatchObject({ mode: 'own role', decisions: 22, assumeRoleCalls: 0 });
     expect(outcomesIn(HUB)).not.toContain(Outcome.Rejected);
     expect(summary.accounts.reduce((sum, row) => sum + row.redshiftCalls, 0)).toBe(
       summary.redshift.calls.total,
@@ -253,8 +257,10 @@ describe('npm start with the example files', () => {
     // `attempts` and RedshiftAttempts count Redshift calls: a denied AssumeRole made none.
     expect(audit('demo-norole-01')).toMatchObject({ attempts: 0, actor: null });
     expect(demo.stack.redshift.countCalls({ callerAccountId: SPOKE_WITHOUT_ROLE }).total).toBe(0);
+    // Its stale checks' DescribeDataShares included (no ambiguous "gone" answer needs its own).
     expect(summary.workerMetrics.RedshiftAttempts?.sum).toBe(
-      demo.stack.redshift.countCalls({ operation: 'DisassociateDataShareConsumer' }).total,
+      demo.stack.redshift.countCalls({ operation: 'DisassociateDataShareConsumer' }).total +
+        demo.stack.redshift.countCalls({ operation: 'DescribeDataShares' }).total,
     );
   });
 
@@ -290,8 +296,9 @@ describe('npm start with the example files', () => {
   });
 
   it('retries the throttled target after backing off, and revokes it', () => {
-    // Assess: two "Rate exceeded" answers, then the call that worked, in one invocation
-    expect(rowsOf('demo-throttled-01')[0]).toMatchObject({ outcome: Outcome.Revoked, attempts: 3 });
+    // Assess: the stale check's read, two "Rate exceeded" answers, then the call that worked, in
+    // one invocation
+    expect(rowsOf('demo-throttled-01')[0]).toMatchObject({ outcome: Outcome.Revoked, attempts: 4 });
     expect(disassociateCalls('demo-throttled-01')).toMatchObject({ total: 3, throttled: 2, ok: 1 });
     expect(summary.faults.targeted.map((f) => [f.eventId, f.kind])).toEqual([
       ['demo-throttled-01', 'throttle'],
@@ -394,7 +401,7 @@ describe('npm start with the example files', () => {
     expect(summary.ok).toBe(true);
     expect(summary.queue).toMatchObject({ sent: EXAMPLE_LINES.length, drained: true });
     expect(summary.durationMs).toBeLessThan(15_000);
-    expect(progress).toMatch(/sent 36\/36 · in flight 0 · acknowledged 36 · dead-lettered 8/);
+    expect(progress).toMatch(/sent 37\/37 · in flight 0 · acknowledged 37 · dead-lettered 8/);
   });
 
   it('renders the summary for a terminal: outcome table, DLQ reasons, checks', () => {
@@ -403,20 +410,26 @@ describe('npm start with the example files', () => {
 
     // Assess
     expect(text).toContain('all checks passed');
-    expect(text).toMatch(/demo-throttled-01 +1 +REVOKED +3/);
+    expect(text).toMatch(/demo-throttled-01 +1 +REVOKED +4/);
+    expect(text).toMatch(
+      /demo-superseded-01 +1 +SUPERSEDED +1 +1 +associated again at 2026-11-25T08:00:00.000Z \(ACTIVE\): not revoked/,
+    );
     expect(text).toMatch(/demo-sametarget-01 .*satisfied by demo-normal-01/);
     expect(text).toMatch(/demo-denied-01 +FAILED +AccessDenied/);
     expect(text).toMatch(/demo-norole-01 +FAILED +ConsumerRoleDenied/);
     expect(text).toMatch(/demo-outsider-01 +REJECTED +ConsumerAccountNotAllowed/);
-    expect(text).toMatch(/DisassociateDataShareConsumer +17 +10 +4 +2 +0 +1 +0/);
+    // The stale checks found the "not associated" targets without a disassociate call.
+    expect(text).toMatch(/DisassociateDataShareConsumer +13 +10 +0 +2 +0 +1 +0/);
+    expect(text).toMatch(/DescribeDataShares +16 +16 +0 +0 +0 +0 +0/);
     expect(text).toContain(OUTCOME_COUNTS_LINE);
     expect(text).toContain('accounts    hub 111122223333, spokes 222233334444, 333344445555');
-    // account, mode, decisions, REVOKED, ALREADY_REVOKED, DRY_RUN, REJECTED, FAILED, AssumeRole, Redshift calls
-    expect(text).toMatch(/111122223333 +own role +21 +7 +11 +2 +0 +1 +0 +18\n/);
-    expect(text).toMatch(/222233334444 +spoke role +5 +3 +1 +1 +0 +0 +1 +3\n/);
-    expect(text).toMatch(/333344445555 +spoke role +1 +0 +0 +0 +0 +1 +1 +0\n/);
-    expect(text).toMatch(/123456789012 +not allowed +1 +0 +0 +0 +1 +0 +0 +0\n/);
-    expect(text).toMatch(/\(none read\) +- +5 +0 +0 +0 +5 +0 +0 +0\n/);
+    // account, mode, decisions, REVOKED, ALREADY_REVOKED, DRY_RUN, REJECTED, FAILED, SUPERSEDED,
+    // AssumeRole, Redshift calls
+    expect(text).toMatch(/111122223333 +own role +22 +7 +11 +2 +0 +1 +1 +0 +23\n/);
+    expect(text).toMatch(/222233334444 +spoke role +5 +3 +1 +1 +0 +0 +0 +1 +6\n/);
+    expect(text).toMatch(/333344445555 +spoke role +1 +0 +0 +0 +0 +1 +0 +1 +0\n/);
+    expect(text).toMatch(/123456789012 +not allowed +1 +0 +0 +0 +1 +0 +0 +0 +0\n/);
+    expect(text).toMatch(/\(none read\) +- +5 +0 +0 +0 +5 +0 +0 +0 +0\n/);
     expect(text).not.toContain('✗');
   });
 
@@ -651,7 +664,7 @@ describe('npm start as a command', () => {
       });
       expect(rows[id]?.outcomes.REJECTED, id).toBe(rows[id]?.decisions);
     }
-    expect(rows[HUB]).toMatchObject({ mode: 'own role', decisions: 21, assumeRoleCalls: 0 });
+    expect(rows[HUB]).toMatchObject({ mode: 'own role', decisions: 22, assumeRoleCalls: 0 });
     expect(summary.ok).toBe(true);
   }, 60_000);
 
@@ -700,6 +713,7 @@ describe('npm start as a command', () => {
       DRY_RUN: 3,
       REJECTED: 6,
       FAILED: 2,
+      SUPERSEDED: 1,
     });
     expect(summary.accountScope).toEqual({
       mode: 'hub',
@@ -707,7 +721,7 @@ describe('npm start as a command', () => {
       consumerAccounts: [SPOKE_WITH_ROLE, SPOKE_WITHOUT_ROLE],
     });
     expect(summary.accounts.map((row) => [row.accountId, row.mode, row.decisions])).toEqual([
-      [HUB, 'own role', 21],
+      [HUB, 'own role', 22],
       [OUTSIDER, 'not allowed', 1],
       [SPOKE_WITH_ROLE, 'spoke role', 5],
       [SPOKE_WITHOUT_ROLE, 'spoke role', 1],

@@ -196,7 +196,12 @@ export const startLocalDemo = async (
     const associationsBefore = associationRows(stack.redshift);
     workerStdout = routeWorkerStdout(output.stderr);
     const handler = await loadWorkerHandler(
-      options.singleAccount ? stack.env : { ...stack.env, ...hubWorkerEnv() },
+      {
+        ...stack.env,
+        ...(options.singleAccount ? {} : hubWorkerEnv()),
+        // The examples revoke region-wide and account-wide consumers: broad targets are opt-in.
+        ALLOW_BROAD_TARGETS: 'true',
+      },
       options.logLevel,
     );
     const workerLoadedAt = performance.now();

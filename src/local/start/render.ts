@@ -29,6 +29,8 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 const noteOf = (row: OutcomeRow): string => {
   if (row.satisfiedBy) return `satisfied by ${row.satisfiedBy}`;
+  if (row.supersededBy)
+    return `associated again at ${row.supersededBy.associationChangedAt} (${row.supersededBy.status}): not revoked`;
   if (row.error) return truncateCell(`${row.error.code}: ${row.error.message}`, 90);
   return '';
 };
@@ -75,6 +77,7 @@ const accountsTable = (accounts: LocalDemoSummary['accounts']): string[] =>
       'DRY_RUN',
       'REJECTED',
       'FAILED',
+      'SUPERSEDED',
       'AssumeRole',
       'Redshift calls',
     ],
@@ -86,7 +89,7 @@ const accountsTable = (accounts: LocalDemoSummary['accounts']): string[] =>
       String(row.assumeRoleCalls),
       String(row.redshiftCalls),
     ]),
-    new Set([2, 3, 4, 5, 6, 7, 8, 9]),
+    new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]),
   );
 
 const scopeLine = (scope: LocalDemoSummary['accountScope']): string =>

@@ -20,6 +20,8 @@ export interface OutcomeRow {
   receiveCount: number;
   /** The eventId whose Redshift call had already confirmed the target (rule 5). */
   satisfiedBy: string | null;
+  /** SUPERSEDED: when the target's association changed after the decision, and its status. */
+  supersededBy: { associationChangedAt: string; status: string } | null;
   error: { code: string; message: string } | null;
   /**
    * The consumer account: the audit event's `consumerAccountId`, else (a request REJECTED after
@@ -157,6 +159,7 @@ const rowOf = (
     attempts: typeof d.attempts === 'number' ? d.attempts : 0,
     receiveCount: typeof d.receiveCount === 'number' ? d.receiveCount : 0,
     satisfiedBy: d.satisfiedBy ?? null,
+    supersededBy: d.supersededBy ?? null,
     error: d.error ?? null,
     consumerAccountId: d.consumerAccountId ?? target?.accountId ?? null,
     messageId,
