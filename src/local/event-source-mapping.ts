@@ -115,6 +115,8 @@ export function createEventSourceMapping(options: EventSourceMappingOptions): Ev
   let pollers: Promise<void>[] = [];
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  /** `start()` was called and `stop()` not since. */
+  let wanted = false;
 
   // Hooks run inside the poll loop: a throwing hook must not end it.
   const callHook = <T>(name: string, hook: ((value: T) => void) | undefined, value: T): void => {
@@ -184,6 +186,69 @@ export function createEventSourceMapping(options: EventSourceMappingOptions): Ev
     };
   }
 
+  const startPollers = async (): Promise<void> => {
+    if (state === MAPPING_STATES.running) return;
+    if (starting !== undefined) return starting;
+    if (state === MAPPING_STATES.stopping) {
+      throw new EventSourceMappingStateError(
+        `start() called on ${settings.queueUrl} while stop() is in progress: await stop() first`,
+      );
+    }
+    state = MAPPING_STATES.starting;
+    starting = (async () => {
+      try {
+        const env = await prepare();
+        controller = new AbortController();
+        const { signal } = controller;
+        pollers = Array.from({ length: settings.maximumConcurrency }, (_, index) =>
+          runPoller(env, index, signal),
+        );
+        state = MAPPING_STATES.running;
+        logger.info(
+          {
+            eventSourceARN: env.source.eventSourceARN,
+            batchSize: settings.batchSize,
+            maximumBatchingWindowInSeconds: settings.batchingWindowMs / 1000,
+            maximumConcurrency: settings.maximumConcurrency,
+            functionTimeoutMs: settings.functionTimeoutMs,
+          },
+          'event source mapping started',
+        );
+      } catch (error) {
+        state = MAPPING_STATES.stopped;
+        throw error;
+      } finally {
+        starting = undefined;
+      }
+    })();
+    return starting;
+  };
+
+  const stopPollers = async (): Promise<void> => {
+    if (stopping !== undefined) return stopping;
+    if (starting !== undefined) await starting.catch(() => undefined);
+    if (state !== MAPPING_STATES.running) return;
+    state = MAPPING_STATES.stopping;
+    stopping = (async () => {
+      controller?.abort(new EventSourceMappingStateError('the event source mapping was stopped'));
+      await Promise.all(pollers);
+      pollers = [];
+      controller = undefined;
+      state = MAPPING_STATES.stopped;
+      stopping = undefined;
+      logger.info({ stats: snapshotStats(stats) }, 'event source mapping stopped');
+    })();
+    return stopping;
+  };
+
+  // The Lambda API's switch (`UpdateEventSourceMapping Enabled`): the mapping polls while both it
+  // and `start()`/`stop()` say so. Disabling stops receiving and lets in-flight batches finish.
+  settings.control?.connect(async (enabled) => {
+    if (!enabled) return stopPollers();
+    if (stopping !== undefined) await stopping;
+    if (wanted) return startPollers();
+  });
+
   const mapping: EventSourceMapping = {
     get state() {
       return state;
@@ -194,58 +259,17 @@ export function createEventSourceMapping(options: EventSourceMappingOptions): Ev
     },
 
     async start() {
-      if (state === MAPPING_STATES.running) return;
-      if (starting !== undefined) return starting;
-      if (state === MAPPING_STATES.stopping) {
-        throw new EventSourceMappingStateError(
-          `start() called on ${settings.queueUrl} while stop() is in progress: await stop() first`,
-        );
+      wanted = true;
+      if (settings.control && !settings.control.enabled()) {
+        logger.info('disabled in the Lambda API: starts polling once it is enabled');
+        return;
       }
-      state = MAPPING_STATES.starting;
-      starting = (async () => {
-        try {
-          const env = await prepare();
-          controller = new AbortController();
-          const { signal } = controller;
-          pollers = Array.from({ length: settings.maximumConcurrency }, (_, index) =>
-            runPoller(env, index, signal),
-          );
-          state = MAPPING_STATES.running;
-          logger.info(
-            {
-              eventSourceARN: env.source.eventSourceARN,
-              batchSize: settings.batchSize,
-              maximumBatchingWindowInSeconds: settings.batchingWindowMs / 1000,
-              maximumConcurrency: settings.maximumConcurrency,
-              functionTimeoutMs: settings.functionTimeoutMs,
-            },
-            'event source mapping started',
-          );
-        } catch (error) {
-          state = MAPPING_STATES.stopped;
-          throw error;
-        } finally {
-          starting = undefined;
-        }
-      })();
-      return starting;
+      return startPollers();
     },
 
     async stop() {
-      if (stopping !== undefined) return stopping;
-      if (starting !== undefined) await starting.catch(() => undefined);
-      if (state !== MAPPING_STATES.running) return;
-      state = MAPPING_STATES.stopping;
-      stopping = (async () => {
-        controller?.abort(new EventSourceMappingStateError('the event source mapping was stopped'));
-        await Promise.all(pollers);
-        pollers = [];
-        controller = undefined;
-        state = MAPPING_STATES.stopped;
-        stopping = undefined;
-        logger.info({ stats: snapshotStats(stats) }, 'event source mapping stopped');
-      })();
-      return stopping;
+      wanted = false;
+      return stopPollers();
     },
 
     async waitForIdle(idleOptions: WaitForIdleOptions = {}) {

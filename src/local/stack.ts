@@ -8,12 +8,18 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { DEFAULTS as MAPPING_DEFAULTS } from './esm/options.js';
 import {
   type EventBridgeEmulator,
   type EventBridgeFaultsPatch,
   startEventBridgeEmulator,
 } from './eventbridge-emulator/index.js';
 import { type FaultProxy, type ProxyFaultsPatch, startFaultProxy } from './fault-proxy/index.js';
+import {
+  type LambdaEmulator,
+  type LambdaFaultsPatch,
+  startLambdaEmulator,
+} from './lambda-emulator/index.js';
 import {
   type CrossAccountAnswer,
   DEFAULT_CONSUMER_ACCOUNT_ID,
@@ -37,6 +43,9 @@ export const LOCAL_STACK_NAMES = {
   idempotencyTable: 'revoker-idempotency',
   auditEventBus: 'revoker-audit',
 } as const;
+
+/** The UUID of the worker's event source mapping in the local Lambda emulator. */
+export const LOCAL_WORKER_MAPPING_UUID = '00000000-0000-4000-8000-0000000e5a11';
 
 /** Dummy credentials: no emulator checks signatures, but the SDK insists on having some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -76,6 +85,7 @@ export interface LocalStackOptions {
   crossAccountAnswer?: CrossAccountAnswer;
   /** Start dynalite with the idempotency table (default true). */
   withDynamo?: boolean;
+  lambdaFaults?: LambdaFaultsPatch;
 }
 
 export interface LocalQueue {
@@ -104,6 +114,7 @@ export interface LocalStack {
     redshift: string;
     eventBridge: string;
     sts: string;
+    lambda: string;
     dynamoDb?: string;
     dynamoDbDirect?: string;
   };
@@ -120,6 +131,14 @@ export interface LocalStack {
   eventBridge: EventBridgeEmulator;
   /** Issues the credentials the Redshift emulator resolves to accounts and roles. */
   sts: StsEmulator;
+  /** The Lambda API (event source mappings): the breaker and `revoker pause` switch the worker's. */
+  lambda: LambdaEmulator;
+  /**
+   * The worker's own mapping in the Lambda emulator (function `datashare-revoker-local`, the local
+   * mapping's default name, on the source queue). Pass `lambda.controlOf(uuid)` as the local
+   * mapping's `control` so that disabling it stops the poller.
+   */
+  workerMapping: { uuid: string; functionName: string; functionArn: string };
   /** The worker's environment against this stack (see `src/config.ts`). */
   env: Record<string, string>;
   /** Stops every server; nothing is left holding the event loop. */
@@ -342,6 +361,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
     stops.push(() => eventBridge.stop());
 
+    const functionName = MAPPING_DEFAULTS.functionName;
+    const functionArn = `arn:aws:lambda:${region}:${consumerAccountId}:function:${functionName}`;
+    const lambda = await startLambdaEmulator({
+      mappings: [{ functionArn, eventSourceArn: source.arn, uuid: LOCAL_WORKER_MAPPING_UUID }],
+      ...(options.lambdaFaults === undefined ? {} : { faults: options.lambdaFaults }),
+    });
+    stops.push(() => lambda.stop());
+
     let dynamo:
       | { direct: string; proxy: FaultProxy; table: { name: string; ttlEnabled: boolean } }
       | undefined;
@@ -382,6 +409,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_REDSHIFT: redshift.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       AWS_ENDPOINT_URL_STS: sts.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+      SOURCE_QUEUE_ARN: source.arn,
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
@@ -403,6 +432,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         redshift: redshift.endpoint,
         eventBridge: eventBridge.endpoint,
         sts: sts.endpoint,
+        lambda: lambda.endpoint,
         ...(dynamo ? { dynamoDb: dynamo.proxy.endpoint, dynamoDbDirect: dynamo.direct } : {}),
       },
       queues: { source, deadLetter },
@@ -417,6 +447,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       redshift,
       eventBridge,
       sts,
+      lambda,
+      workerMapping: { uuid: LOCAL_WORKER_MAPPING_UUID, functionName, functionArn },
       env,
       stop: stopAll,
     };

@@ -351,6 +351,8 @@ export const startE2eStack = async (options: E2eOptions = {}): Promise<E2eStack>
       accountId: stack.accountId,
       handler: (event, context) => current(event, context),
       batchSize: 10,
+      // The breaker and `revoker pause` disable it through the Lambda emulator.
+      control: stack.lambda.controlOf(stack.workerMapping.uuid),
       // Short polls so that stop() returns quickly.
       waitTimeSeconds,
       ...mappingOptions,

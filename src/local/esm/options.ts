@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { ESM_LIMITS, FUNCTION_NAME_PATTERN, QUEUE_ARN_PATTERN, SQS_LIMITS } from './constants.js';
 import { type EventSourceMappingError, InvalidEventSourceMappingOptionError } from './errors.js';
-import type { BatchReport, SqsBatchHandler } from './types.js';
+import type { BatchReport, MappingControl, SqsBatchHandler } from './types.js';
 
 /** Options of {@link createEventSourceMapping}; names follow `CreateEventSourceMapping`. */
 export interface EventSourceMappingOptions {
@@ -41,6 +41,12 @@ export interface EventSourceMappingOptions {
   onBatch?: (report: BatchReport) => void;
   /** Called for each SQS failure and malformed message. A throw is logged, never propagated. */
   onError?: (error: EventSourceMappingError) => void;
+  /**
+   * The Lambda API's switch for this mapping (the Lambda emulator's `controlOf(uuid)`): disabled,
+   * the mapping stops receiving and lets in-flight batches finish; enabled, it polls again if
+   * `start()` was called. `start()` while disabled waits for the switch.
+   */
+  control?: MappingControl;
 }
 
 export interface ResolvedOptions {
@@ -61,6 +67,7 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
   onBatch: ((report: BatchReport) => void) | undefined;
   onError: ((error: EventSourceMappingError) => void) | undefined;
+  control: MappingControl | undefined;
 }
 
 export const DEFAULTS = {
@@ -229,5 +236,6 @@ export function resolveOptions(options: EventSourceMappingOptions): ResolvedOpti
     logger: options.logger,
     onBatch: options.onBatch,
     onError: options.onError,
+    control: options.control,
   };
 }

@@ -38,3 +38,15 @@ export interface BatchReport {
   /** From invocation start to the end of the deletes. */
   durationMs: number;
 }
+
+/**
+ * The Lambda API's on/off switch for a mapping (the Lambda emulator's `controlOf(uuid)`): updates
+ * that disable or enable it call `apply`, which resolves once the mapping has stopped (in-flight
+ * batches finished) or started.
+ */
+export interface MappingControl {
+  /** Subscribes; returns the unsubscribe. */
+  connect(apply: (enabled: boolean) => Promise<void>): () => void;
+  /** Whether the mapping is (or is becoming) enabled right now. */
+  enabled(): boolean;
+}

@@ -213,6 +213,8 @@ export const startLocalDemo = async (
       handler,
       ...MAPPING,
       logger: mappingLogger(options.logLevel),
+      // `revoker pause` / the breaker disable it through the Lambda emulator.
+      control: stack.lambda.controlOf(stack.workerMapping.uuid),
     });
     await mapping.start();
 
