@@ -7,6 +7,16 @@ import {
   type PutItemCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type BreakerLimit,
+  type BreakerOpening,
+  type BreakerState,
+  type BreakerTrigger,
+  closedBreakerState,
+  decideReservation,
+  type Reservation,
+  withoutReservation,
+} from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
 import { IdempotencyStoreError } from '../core/errors.js';
 import type {
@@ -14,10 +24,12 @@ import type {
   IdempotencyStore,
   Lease,
   QuarantineStage,
+  ReserveResult,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import { readBreakerState, updateBreakerRecord } from './breaker-record.js';
 import { retentionUntil, type StoreRetention } from './retention.js';
 
 /** Decision item states. */
@@ -41,7 +53,8 @@ const isConditionalFailure = (error: unknown): error is Error & { Item?: Item } 
  * `IdempotencyStore` on a DynamoDB table with partition key `id` (S) and TTL on `expiration`
  * (epoch seconds). One table holds three kinds of item, told apart by the key's prefix:
  * `event#<eventId>` (a decision: IN_PROGRESS → RESOLVED → COMPLETED, with a lease),
- * `target#<target>` (when a target was last confirmed revoked) and `quarantine#<messageId>`.
+ * `target#<target>` (when a target was last confirmed revoked) and `quarantine#<messageId>`,
+ * plus the breaker's one record (`breaker#revocations`, see `breaker-record.ts`).
  * TTL deletion lags by up to days, so every read also checks `expiration` itself.
  */
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
@@ -274,6 +287,53 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     if (!item) return undefined;
     // Items written before stages existed meant "copied".
     return str(item, 'stage') === 'settled' ? 'settled' : 'copied';
+  }
+
+  async reserveRevocation(
+    reservation: Reservation,
+    limit: BreakerLimit,
+    trigger: BreakerTrigger,
+    signal: AbortSignal,
+  ): Promise<ReserveResult> {
+    return updateBreakerRecord<ReserveResult>(this.#breakerTable, signal, (current) => {
+      const decision = decideReservation(current, reservation, limit, trigger);
+      if (decision.kind === 'open')
+        return {
+          next: undefined,
+          result: { status: 'open', opening: decision.opening, openedNow: false },
+        };
+      if (decision.kind === 'opened')
+        return {
+          next: decision.state,
+          result: { status: 'open', opening: decision.opening, openedNow: true },
+        };
+      return {
+        next: decision.changed ? decision.state : undefined,
+        result: { status: 'reserved', revocationsInWindow: decision.revocationsInWindow },
+      };
+    });
+  }
+
+  async releaseRevocation(reservationId: string, signal: AbortSignal): Promise<void> {
+    await updateBreakerRecord(this.#breakerTable, signal, (current) => ({
+      next: withoutReservation(current, reservationId),
+      result: undefined,
+    }));
+  }
+
+  readBreaker(signal: AbortSignal): Promise<BreakerState> {
+    return readBreakerState(this.#breakerTable, signal);
+  }
+
+  closeBreaker(signal: AbortSignal): Promise<BreakerOpening | undefined> {
+    return updateBreakerRecord(this.#breakerTable, signal, (current) => ({
+      next: closedBreakerState(),
+      result: current.open,
+    }));
+  }
+
+  get #breakerTable() {
+    return { client: this.#client, tableName: this.#table };
   }
 
   /** Writes an item; a conditional write whose condition fails is a no-op. */

@@ -1,9 +1,21 @@
+import {
+  type BreakerLimit,
+  type BreakerOpening,
+  type BreakerState,
+  type BreakerTrigger,
+  closedBreakerState,
+  decideReservation,
+  emptyBreakerState,
+  type Reservation,
+  withoutReservation,
+} from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
   IdempotencyStore,
   Lease,
   QuarantineStage,
+  ReserveResult,
   Resolution,
   TargetConfirmation,
 } from '../worker/ports.js';
@@ -23,6 +35,8 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly decisions = new Map<string, DecisionRecord>();
   readonly targets = new Map<string, TargetConfirmation & { expiresAt: number }>();
   readonly quarantined = new Map<string, { stage: QuarantineStage; expiresAt: number }>();
+  /** The breaker's record (never expires: an open breaker stays open until closed). */
+  breaker: BreakerState = emptyBreakerState();
   readonly #retention: StoreRetention;
   readonly #clock: Clock;
 
@@ -123,5 +137,34 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   ): Promise<QuarantineStage | undefined> {
     const found = this.quarantined.get(messageId);
     return found && found.expiresAt >= this.#clock() ? found.stage : undefined;
+  }
+
+  async reserveRevocation(
+    reservation: Reservation,
+    limit: BreakerLimit,
+    trigger: BreakerTrigger,
+    _signal?: AbortSignal,
+  ): Promise<ReserveResult> {
+    const decision = decideReservation(this.breaker, reservation, limit, trigger);
+    if (decision.kind === 'open')
+      return { status: 'open', opening: decision.opening, openedNow: false };
+    this.breaker = decision.state;
+    return decision.kind === 'opened'
+      ? { status: 'open', opening: decision.opening, openedNow: true }
+      : { status: 'reserved', revocationsInWindow: decision.revocationsInWindow };
+  }
+
+  async releaseRevocation(reservationId: string, _signal?: AbortSignal): Promise<void> {
+    this.breaker = withoutReservation(this.breaker, reservationId) ?? this.breaker;
+  }
+
+  async readBreaker(_signal?: AbortSignal): Promise<BreakerState> {
+    return structuredClone(this.breaker);
+  }
+
+  async closeBreaker(_signal?: AbortSignal): Promise<BreakerOpening | undefined> {
+    const closed = this.breaker.open;
+    this.breaker = closedBreakerState();
+    return closed;
   }
 }

@@ -3,6 +3,13 @@
  * unit tests swap in the in-memory twins. Nothing here imports the AWS SDK.
  */
 import type { Association } from '../core/audit.js';
+import type {
+  BreakerLimit,
+  BreakerOpening,
+  BreakerState,
+  BreakerTrigger,
+  Reservation,
+} from '../core/breaker.js';
 import type { MessageAttribute } from '../core/dead-letter.js';
 import type { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
@@ -212,7 +219,29 @@ export interface IdempotencyStore {
    */
   markQuarantined(messageId: string, stage: QuarantineStage, signal: AbortSignal): Promise<void>;
   quarantineStage(messageId: string, signal: AbortSignal): Promise<QuarantineStage | undefined>;
+
+  // The breaker's one record, shared by every container (see `src/core/breaker.ts`).
+  /**
+   * Atomically counts one disassociate call against the window, or opens the breaker when it
+   * would be one more than `limit.maxRevocations` (then `openedNow`: this caller opened it and
+   * announces it). A reservation retried with the same id is counted once.
+   */
+  reserveRevocation(
+    reservation: Reservation,
+    limit: BreakerLimit,
+    trigger: BreakerTrigger,
+    signal: AbortSignal,
+  ): Promise<ReserveResult>;
+  /** Gives a reservation back: its call did not revoke. A no-op when it is not there. */
+  releaseRevocation(reservationId: string, signal: AbortSignal): Promise<void>;
+  readBreaker(signal: AbortSignal): Promise<BreakerState>;
+  /** Closes the breaker and starts a new window; returns the opening it closed, if any. */
+  closeBreaker(signal: AbortSignal): Promise<BreakerOpening | undefined>;
 }
+
+export type ReserveResult =
+  | { status: 'reserved'; revocationsInWindow: number }
+  | { status: 'open'; opening: BreakerOpening; openedNow: boolean };
 
 // ── Observability ─────────────────────────────────────────────────────────────────────────────
 
@@ -228,6 +257,7 @@ export const MetricName = {
   Throttles: 'Throttles',
   RetriesScheduled: 'RetriesScheduled',
   EnforcementLatency: 'EnforcementLatency',
+  BreakerOpened: 'BreakerOpened',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { BreakerTrigger } from '../../src/core/breaker.js';
 import type { Clock } from '../../src/core/deadline.js';
 import { Outcome } from '../../src/core/outcome.js';
 import type { IdempotencyStore, Lease, Resolution } from '../../src/worker/ports.js';
@@ -368,6 +369,116 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       // Assess
       expect(back).toEqual({ status: 'acquired', resolution: RESOLUTION });
       expect(await short.quarantineStage('msg-1', signal)).toBe('copied');
+    });
+  });
+
+  describe('breaker (BREAKER_MAX_REVOCATIONS in BREAKER_WINDOW_SECONDS)', () => {
+    const LIMIT = { maxRevocations: 3, windowSeconds: 60 };
+    const trigger = (n: number): BreakerTrigger => ({
+      eventId: `evt-${n}`,
+      target: `target-${n}`,
+      dataShareArn: 'arn:aws:redshift:us-east-1:444455556666:datashare:p/s',
+      policyId: 'pol',
+      messageId: `msg-${n}`,
+    });
+    const reserve = (n: number, at = now) =>
+      store.reserveRevocation({ id: `r-${n}`, at }, LIMIT, trigger(n), signal);
+
+    it('reserves up to N calls in the window and opens on the N+1th, naming it', async () => {
+      // Act
+      const results = [];
+      for (let n = 1; n <= 4; n++) results.push(await reserve(n));
+      // Assess
+      expect(results.slice(0, 3)).toEqual([
+        { status: 'reserved', revocationsInWindow: 1 },
+        { status: 'reserved', revocationsInWindow: 2 },
+        { status: 'reserved', revocationsInWindow: 3 },
+      ]);
+      expect(results[3]).toEqual({
+        status: 'open',
+        openedNow: true,
+        opening: {
+          openedAt: now,
+          revocationsInWindow: 3,
+          firstRevocationAt: now,
+          maxRevocations: 3,
+          windowSeconds: 60,
+          trippedBy: trigger(4),
+        },
+      });
+      expect((await store.readBreaker(signal)).open?.trippedBy.eventId).toBe('evt-4');
+    });
+
+    it('stays open for everyone, whatever time passes, until closed; closing starts a new window', async () => {
+      // Prepare
+      for (let n = 1; n <= 4; n++) await reserve(n);
+      // Act
+      now += 24 * 3600 * 1000;
+      const later = await reserve(5);
+      const closed = await store.closeBreaker(signal);
+      const afterClose = await reserve(6);
+      // Assess
+      expect(later).toMatchObject({ status: 'open', openedNow: false });
+      expect(closed?.trippedBy.eventId).toBe('evt-4');
+      expect(afterClose).toEqual({ status: 'reserved', revocationsInWindow: 1 });
+      expect((await store.readBreaker(signal)).open).toBeUndefined();
+      expect(await store.closeBreaker(signal)).toBeUndefined();
+    });
+
+    it('counts a sliding window: a reservation older than the window no longer counts', async () => {
+      // Prepare
+      await reserve(1);
+      now += 30_000;
+      await reserve(2);
+      await reserve(3);
+      // Act: 61 s after the first, 31 s after the others
+      now += 31_000;
+      const fourth = await reserve(4);
+      const fifth = await reserve(5);
+      // Assess
+      expect(fourth).toEqual({ status: 'reserved', revocationsInWindow: 3 });
+      expect(fifth).toMatchObject({ status: 'open', openedNow: true });
+    });
+
+    it('a released reservation (the call did not revoke) no longer counts', async () => {
+      // Prepare
+      for (let n = 1; n <= 3; n++) await reserve(n);
+      // Act
+      await store.releaseRevocation('r-2', signal);
+      await store.releaseRevocation('r-unknown', signal);
+      const fourth = await reserve(4);
+      // Assess
+      expect(fourth).toEqual({ status: 'reserved', revocationsInWindow: 3 });
+    });
+
+    it('a reservation retried with the same id (its answer was lost) is counted once', async () => {
+      // Act
+      await reserve(1);
+      const again = await reserve(1);
+      // Assess
+      expect(again).toEqual({ status: 'reserved', revocationsInWindow: 1 });
+      expect((await store.readBreaker(signal)).reservations).toHaveLength(1);
+    });
+
+    it('concurrent reservations never exceed N, and exactly one caller opens the breaker', async () => {
+      // Act: 12 at once for 3 places
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, n) =>
+          reserve(n).catch((error: unknown) => ({ status: 'error' as const, error })),
+        ),
+      );
+      // Assess: contention may make a caller give up (an error: its call does not go ahead), never
+      // let a fourth through
+      const reserved = results.filter((r) => r.status === 'reserved');
+      const opened = results.filter((r) => r.status === 'open' && r.openedNow);
+      expect(reserved).toHaveLength(3);
+      expect(opened.length).toBeLessThanOrEqual(1);
+      const state = await store.readBreaker(signal);
+      expect(state.reservations).toHaveLength(3);
+      if (opened.length === 0) expect(state.open).toBeUndefined();
+      else expect(state.open).toBeDefined();
+      // whoever comes next finds it open, or opens it
+      expect(await reserve(99)).toMatchObject({ status: 'open' });
     });
   });
 };

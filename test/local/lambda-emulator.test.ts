@@ -162,12 +162,18 @@ describe('Lambda emulator: the event source mapping calls over REST-JSON', () =>
     });
 
     // Act
-    const throttled = await client
+    const throttled = (await client
       .send(new GetEventSourceMappingCommand({ UUID: 'mapping-3' }))
-      .catch((error: unknown) => error as Error);
-    const lost = await client
+      .then(
+        () => new Error('answered'),
+        (error: unknown) => error,
+      )) as Error;
+    const lost = (await client
       .send(new UpdateEventSourceMappingCommand({ UUID: 'mapping-3', Enabled: false }))
-      .catch((error: unknown) => error as Error & { code?: string });
+      .then(
+        () => new Error('answered'),
+        (error: unknown) => error,
+      )) as Error & { code?: string };
     await lambda.waitForState('mapping-3', MappingState.Disabled, 5_000);
 
     // Assess
