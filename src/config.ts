@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { REGION_PATTERN } from './core/arn.js';
+import { BREAKER_MAX_REVOCATIONS_LIMIT } from './core/breaker.js';
 import { ConfigurationError } from './core/errors.js';
 import { DATASHARE_PREFIX_EXPECTED, isDataSharePrefix } from './core/target-fence.js';
 
@@ -112,6 +113,17 @@ const EnvironmentSchema = z.object({
       })
       .check(z.regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/)),
   ),
+  // The breaker (off unless BREAKER_MAX_REVOCATIONS is set): at most this many revocations in
+  // any BREAKER_WINDOW_SECONDS across all containers. The window's reservations live in one
+  // DynamoDB item, which bounds N (see src/core/breaker.ts).
+  BREAKER_MAX_REVOCATIONS: z.optional(integer(1, BREAKER_MAX_REVOCATIONS_LIMIT)),
+  BREAKER_WINDOW_SECONDS: z.optional(integer(1, 86_400)),
+  // The worker's source queue: with the function's name, finds its own event source mapping.
+  SOURCE_QUEUE_ARN: z.optional(
+    z
+      .string({ error: 'an SQS queue ARN, arn:<partition>:sqs:<region>:<account>:<name>' })
+      .check(z.regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$/)),
+  ),
   LOG_LEVEL: z._default(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -154,6 +166,8 @@ export interface Config {
   /** The function's own role, for the audit's `actor` (unknown: null). */
   workerRoleArn?: string;
   functionName: string;
+  /** The breaker, when `BREAKER_MAX_REVOCATIONS` is set. */
+  breaker?: { maxRevocations: number; windowSeconds: number; sourceQueueArn: string };
 }
 
 /** Variable names, so documentation and error messages cannot drift from the schema. */
@@ -202,6 +216,19 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigurationError(
       `Invalid configuration: CONSUMER_ROLE_NAME: expected the consumer role's name when CONSUMER_ACCOUNTS is set (single-account mode acts in its own account only); given nothing (unset)`,
     );
+  // The breaker needs its window, and its queue to find the mapping it disables: fail closed.
+  if (e.BREAKER_MAX_REVOCATIONS !== undefined && e.BREAKER_WINDOW_SECONDS === undefined)
+    throw new ConfigurationError(
+      `Invalid configuration: BREAKER_WINDOW_SECONDS: expected a whole number from 1 to 86400 when BREAKER_MAX_REVOCATIONS is set; given nothing (unset)`,
+    );
+  if (e.BREAKER_MAX_REVOCATIONS !== undefined && e.SOURCE_QUEUE_ARN === undefined)
+    throw new ConfigurationError(
+      `Invalid configuration: SOURCE_QUEUE_ARN: expected the source queue's ARN when BREAKER_MAX_REVOCATIONS is set (the breaker disables the function's event source mapping on it); given nothing (unset)`,
+    );
+  if (e.BREAKER_MAX_REVOCATIONS === undefined && e.BREAKER_WINDOW_SECONDS !== undefined)
+    throw new ConfigurationError(
+      `Invalid configuration: BREAKER_MAX_REVOCATIONS: expected a whole number from 1 to ${BREAKER_MAX_REVOCATIONS_LIMIT} when BREAKER_WINDOW_SECONDS is set (unset both to turn the breaker off); given nothing (unset)`,
+    );
   const consumerAccounts =
     e.CONSUMER_ACCOUNTS === undefined
       ? undefined
@@ -243,5 +270,14 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
       }),
     ...(e.WORKER_ROLE_ARN !== undefined && { workerRoleArn: e.WORKER_ROLE_ARN }),
     functionName: e.AWS_LAMBDA_FUNCTION_NAME,
+    ...(e.BREAKER_MAX_REVOCATIONS !== undefined &&
+      e.BREAKER_WINDOW_SECONDS !== undefined &&
+      e.SOURCE_QUEUE_ARN !== undefined && {
+        breaker: {
+          maxRevocations: e.BREAKER_MAX_REVOCATIONS,
+          windowSeconds: e.BREAKER_WINDOW_SECONDS,
+          sourceQueueArn: e.SOURCE_QUEUE_ARN,
+        },
+      }),
   };
 };

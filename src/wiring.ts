@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
 import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
+import { LambdaEventSourceSwitch } from './adapters/lambda-mapping.js';
 import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
 import { RedshiftClients, RedshiftDataShareRevoker } from './adapters/redshift.js';
 import { minRetentionSeconds } from './adapters/retention.js';
@@ -16,6 +17,7 @@ import type { Config } from './config.js';
 import { systemClock } from './core/deadline.js';
 import { createLogger } from './observability/logger.js';
 import { EmfMetrics } from './observability/metrics.js';
+import { Breaker } from './worker/breaker.js';
 import type { WorkerDependencies } from './worker/process-batch.js';
 import { RedshiftGates, sleep } from './worker/redshift-gate.js';
 
@@ -59,6 +61,11 @@ export const createWorkerDependencies = (
   if (!config.idempotencyTableName) {
     logger.warn(
       'IDEMPOTENCY_TABLE_NAME is not set: deduplication is in memory, per container; duplicates reaching different containers will be processed twice',
+    );
+  }
+  if (config.breaker && !config.idempotencyTableName) {
+    logger.warn(
+      'BREAKER_MAX_REVOCATIONS is set without IDEMPOTENCY_TABLE_NAME: the breaker counts per container, not across all of them',
     );
   }
   // Hub mode: one STS client (regional endpoint: the SDK's default in v3) for every consumer role.
@@ -106,5 +113,16 @@ export const createWorkerDependencies = (
     clock: systemClock,
     sleep,
     random: Math.random,
+    // The Lambda client is built, and its SDK loaded, only when the breaker first opens.
+    ...(config.breaker && {
+      breaker: new Breaker(
+        {
+          maxRevocations: config.breaker.maxRevocations,
+          windowSeconds: config.breaker.windowSeconds,
+        },
+        config.breaker.sourceQueueArn,
+        new LambdaEventSourceSwitch({ region, ...ONE_ATTEMPT }),
+      ),
+    }),
   };
 };

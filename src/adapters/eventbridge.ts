@@ -30,7 +30,7 @@ export class EventBridgeAuditPublisher implements AuditPublisher {
   entrySize(entry: AuditEntry): number {
     return putEventsEntryBytes({
       source: this.#source,
-      detailType: AUDIT_DETAIL_TYPE,
+      detailType: entry.detailType ?? AUDIT_DETAIL_TYPE,
       detail: entry.detail,
       resources: entry.resources,
     });
@@ -43,7 +43,7 @@ export class EventBridgeAuditPublisher implements AuditPublisher {
           Entries: entries.map((entry) => ({
             EventBusName: this.#eventBusName,
             Source: this.#source,
-            DetailType: AUDIT_DETAIL_TYPE,
+            DetailType: entry.detailType ?? AUDIT_DETAIL_TYPE,
             Detail: entry.detail,
             Resources: entry.resources,
           })),

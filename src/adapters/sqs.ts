@@ -10,6 +10,7 @@ import { AwsCallError } from '../core/errors.js';
 import type {
   DeadLetterCopy,
   MessageQueue,
+  RequeueCopy,
   SendResult,
   VisibilityChange,
 } from '../worker/ports.js';
@@ -62,8 +63,38 @@ export class SqsMessageQueue implements MessageQueue {
     this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
   }
 
-  async sendToDeadLetterQueue(
+  sendToDeadLetterQueue(
     copies: readonly DeadLetterCopy[],
+    signal: AbortSignal,
+  ): Promise<SendResult[]> {
+    return this.#send(this.#deadLetterQueueUrl, copies, 0, signal);
+  }
+
+  async requeue(copies: readonly RequeueCopy[], signal: AbortSignal): Promise<SendResult[]> {
+    const resultById = new Map<string, SendResult>();
+    const groups = new Map<string, RequeueCopy[]>();
+    for (const copy of copies) {
+      const key = `${copy.queueUrl} ${copy.delaySeconds}`;
+      groups.set(key, [...(groups.get(key) ?? []), copy]);
+    }
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const first = group[0] as RequeueCopy;
+        const results = await this.#send(first.queueUrl, group, first.delaySeconds, signal);
+        group.forEach((copy, index) => {
+          resultById.set(copy.id, results[index] ?? { ok: false, code: 'Missing', message: '' });
+        });
+      }),
+    );
+    return copies.map(
+      (copy) => resultById.get(copy.id) ?? { ok: false, code: 'Missing', message: 'no result' },
+    );
+  }
+
+  async #send(
+    queueUrl: string,
+    copies: readonly DeadLetterCopy[],
+    delaySeconds: number,
     signal: AbortSignal,
   ): Promise<SendResult[]> {
     const results = await Promise.all(
@@ -75,10 +106,11 @@ export class SqsMessageQueue implements MessageQueue {
         this.#batch('SendMessageBatch', group.length, async () => {
           const output = await this.#client.send(
             new SendMessageBatchCommand({
-              QueueUrl: this.#deadLetterQueueUrl,
+              QueueUrl: queueUrl,
               Entries: group.map((copy, index) => ({
                 Id: entryId(index),
                 MessageBody: copy.body,
+                ...(delaySeconds > 0 && { DelaySeconds: delaySeconds }),
                 MessageAttributes: Object.fromEntries(
                   Object.entries(copy.attributes).map(([name, value]) => [
                     name,

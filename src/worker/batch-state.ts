@@ -2,9 +2,11 @@ import type pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { AccountScope } from '../core/account-scope.js';
 import type { Random } from '../core/backoff.js';
+import type { BreakerOpening } from '../core/breaker.js';
 import type { Clock, Deadline } from '../core/deadline.js';
 import { AwsCallError, DeadlineExceededError, toError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
+import type { Breaker, BreakerRun } from './breaker.js';
 import { DisassociationFailedError } from './disassociate.js';
 import type {
   AuditPublisher,
@@ -59,6 +61,8 @@ export interface WorkerDependencies {
   clock: Clock;
   sleep: Sleep;
   random: Random;
+  /** Set when `BREAKER_MAX_REVOCATIONS` is: counts revocations, opens, disables the mapping. */
+  breaker?: Breaker;
 }
 
 /** The handler keeps this much time for returning its response after the last call. */
@@ -101,7 +105,12 @@ export type DecisionState =
    * At its last receive and still held elsewhere: dead-lettered with the reason, not audited (its
    * holder audits the decision), and acknowledged, rather than left to SQS's silent redrive.
    */
-  | { kind: 'setAside'; error: { code: string; message: string } };
+  | { kind: 'setAside'; error: { code: string; message: string } }
+  /**
+   * Its Redshift call would pass the breaker's limit, or the breaker is open: no call. Sent back
+   * to the queue as a new message (no receive burned), never dead-lettered for this reason.
+   */
+  | { kind: 'held'; opening: BreakerOpening };
 
 export interface Tracked {
   decision: Decision;
@@ -122,6 +131,8 @@ export interface Invocation {
   finalDeadline: Deadline;
   /** Per-invocation limit on concurrent store calls. */
   limitStore: StoreLimit;
+  /** The breaker's work in this invocation, when the breaker is on. */
+  breaker?: BreakerRun;
 }
 
 /**

@@ -76,6 +76,8 @@ export interface AuditEntry {
   key: string;
   detail: string;
   resources: string[];
+  /** Default: the audit result's (`Datashare Revocation Result`); the breaker's events differ. */
+  detailType?: string;
 }
 
 export type AuditEntryResult =
@@ -121,6 +123,44 @@ export interface MessageQueue {
     changes: readonly VisibilityChange[],
     signal: AbortSignal,
   ): Promise<SendResult[]>;
+  /**
+   * Sends copies of messages back to their queue as new messages (receive count 0), visible after
+   * `delaySeconds`: how the breaker gives back what it holds without burning a receive. Results
+   * in input order. @throws {AwsCallError}
+   */
+  requeue(copies: readonly RequeueCopy[], signal: AbortSignal): Promise<SendResult[]>;
+}
+
+export interface RequeueCopy extends DeadLetterCopy {
+  queueUrl: string;
+  /** 0..900 (SQS's `DelaySeconds`). */
+  delaySeconds: number;
+}
+
+// ── Lambda: the function's own event source mapping ───────────────────────────────────────────
+
+/** Which mapping: the function's, on its source queue (no circular reference in the template). */
+export interface MappingTarget {
+  functionName: string;
+  queueArn: string;
+}
+
+export interface SwitchOutcome {
+  /** The mappings found (normally one) and their state after the change. */
+  mappings: { uuid: string; state: string; changed: boolean }[];
+}
+
+/** Turns the function's event source mapping off and on (the breaker, `revoker pause`/`resume`). */
+export interface EventSourceSwitch {
+  /**
+   * Finds the mapping (`ListEventSourceMappings` FunctionName + EventSourceArn) and sets
+   * `Enabled`, unless it already is (or is becoming) so: idempotent, so a call whose answer was
+   * lost is simply made again.
+   *
+   * @throws {EventSourceMappingNotFoundError} when the function has no mapping on the queue.
+   * @throws {AwsCallError} when Lambda fails.
+   */
+  setEnabled(enabled: boolean, target: MappingTarget, signal: AbortSignal): Promise<SwitchOutcome>;
 }
 
 // ── Idempotency store ─────────────────────────────────────────────────────────────────────────
@@ -258,6 +298,7 @@ export const MetricName = {
   RetriesScheduled: 'RetriesScheduled',
   EnforcementLatency: 'EnforcementLatency',
   BreakerOpened: 'BreakerOpened',
+  AuditPublishFailures: 'AuditPublishFailures',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

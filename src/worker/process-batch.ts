@@ -5,6 +5,7 @@ import { accountOfFunctionArn } from '../core/arn.js';
 import { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import type { WorkerIdentity } from './audit-detail.js';
+import { holdForBreaker } from './breaker.js';
 import { MetricName } from './ports.js';
 import { type Delivery, prepareBatch } from './prepare.js';
 import { publishAuditEntries } from './publish-audit.js';
@@ -63,6 +64,12 @@ export const processBatch = async (
     redshiftDeadline: new Deadline(remainingAtStart, settings.deadlineReserveMs, clock),
     finalDeadline: new Deadline(remainingAtStart, RETURN_MARGIN_MS, clock),
     limitStore: pLimit(STORE_CONCURRENCY),
+    ...(deps.breaker && {
+      breaker: deps.breaker.begin({
+        functionName: context.functionName,
+        awsRequestId: context.awsRequestId,
+      }),
+    }),
   };
   const worker: WorkerIdentity = {
     functionName: context.functionName,
@@ -176,8 +183,13 @@ export const processBatch = async (
     const auditable = terminals.filter(
       (t) => !t.unaudited && (!t.quarantine || quarantined.has(t.key)),
     );
+    // The breaker's `Opened` event, when this invocation opened it, goes out with the audit.
+    const announcements = invocation.breaker?.announcements ?? [];
     const published = await publishAuditEntries(
-      auditable.map((t) => ({ key: t.key, detail: t.detail, resources: t.resources })),
+      [
+        ...auditable.map((t) => ({ key: t.key, detail: t.detail, resources: t.resources })),
+        ...announcements,
+      ],
       {
         publisher: deps.audit,
         deadline: invocation.finalDeadline,
@@ -194,6 +206,14 @@ export const processBatch = async (
         random: deps.random,
       },
     );
+    for (const entry of announcements)
+      if (published.get(entry.key)?.ok !== true) {
+        metrics.add(MetricName.AuditPublishFailures, 1);
+        deps.logger.error(
+          { audit: published.get(entry.key), detail: entry.detail },
+          'the breaker opened, but its event was not accepted (the BreakerOpened metric and alarm stand)',
+        );
+      }
     for (const t of terminals) if (t.unaudited && !quarantined.has(t.key)) fail(t.deliveries);
     const [, acknowledged] = await Promise.all([
       settle(
@@ -223,6 +243,10 @@ export const processBatch = async (
         metrics.add(MetricName.DuplicatesSuppressed, t.decision.deliveries.length - 1);
       }
     }
+    await Promise.all([
+      holdForBreaker(tracked, deps, invocation, fail),
+      invocation.breaker?.finish(),
+    ]);
     await scheduleRetries(tracked, deps, invocation, fail);
   } catch (error) {
     // A defect, not a per-record problem: fail every message not yet settled rather than throw.

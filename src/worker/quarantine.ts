@@ -15,7 +15,8 @@ import {
 import type { DeadLetterCopy, QuarantineStage } from './ports.js';
 import type { Delivery, RejectedDelivery } from './prepare.js';
 
-const originalAttributes = (delivery: Delivery): Record<string, MessageAttribute> =>
+/** A message's attributes as SQS takes them back (a DLQ copy, a breaker's requeue). */
+export const originalAttributes = (delivery: Delivery): Record<string, MessageAttribute> =>
   Object.fromEntries(
     Object.entries(delivery.record.messageAttributes ?? {}).map(([name, value]) => [
       name,

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { Deadline } from '../core/deadline.js';
-import { type RedshiftCallError, toError } from '../core/errors.js';
+import { DeadlineExceededError, FailureKind, RedshiftCallError, toError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
 import { isOldDecision } from '../core/supersession.js';
 import { callRegionOf, targetKey } from '../core/target.js';
@@ -22,7 +21,7 @@ import { checkSupersession } from './supersede.js';
 
 export const resolveDecisions = async (
   tracked: Tracked[],
-  { redshiftDeadline: deadline, scope }: Pick<Invocation, 'redshiftDeadline' | 'scope'>,
+  invocation: Pick<Invocation, 'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker'>,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
@@ -41,21 +40,20 @@ export const resolveDecisions = async (
     byTarget.set(key, [...(byTarget.get(key) ?? []), t]);
   }
   await Promise.all(
-    [...byTarget].map(([key, members]) =>
-      resolveTarget(key, members, deadline, scope.ownAccountId, deps, nowIso),
-    ),
+    [...byTarget].map(([key, members]) => resolveTarget(key, members, invocation, deps, nowIso)),
   );
 };
 
 const resolveTarget = async (
   key: string,
   members: Tracked[],
-  deadline: Deadline,
-  ownAccountId: string,
+  invocation: Pick<Invocation, 'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker'>,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
   const { settings, store, metrics, clock } = deps;
+  const { redshiftDeadline: deadline, breaker } = invocation;
+  const ownAccountId = invocation.scope.ownAccountId;
   // Store calls of this phase end with it: the audit's reserve is not theirs to spend.
   const confirmation = await storeCall(deadline, (signal) =>
     store.getTargetConfirmation(key, signal),
@@ -91,6 +89,10 @@ const resolveTarget = async (
   const log = (callers[0] as Tracked).decision.deliveries[0].log;
   const { target } = (callers[0] as Tracked).decision;
   const region = callRegionOf(target, settings.region);
+  // A reservation is given back only when no disassociate call of this target can have taken
+  // effect: a transient failure (timeout, 5xx, reset) may have landed with its answer lost, so it
+  // stays counted (the breaker errs high, never low).
+  let mayHaveLanded = false;
   const retry = {
     // One adaptive rate per control plane: a throttle in one account never slows another.
     gate: deps.gate.for(target.accountId, region),
@@ -106,12 +108,23 @@ const resolveTarget = async (
     clock,
     onAttempt: () => metrics.add(MetricName.RedshiftAttempts, 1),
     onRetryableFailure: (error: RedshiftCallError) => {
+      if (error.kind === FailureKind.Transient) mayHaveLanded = true;
       if (error.kind === 'throttled') metrics.add(MetricName.Throttles, 1);
       log.warn(
         { code: error.code, httpStatusCode: error.httpStatusCode },
         'Redshift call failed; will retry',
       );
     },
+  };
+  // The breaker counts the call before any Redshift call for it, the stale check's included (and
+  // sets the callers' state when it may not be made).
+  const reservation = breaker
+    ? await breaker.reserve(callers, deadline, invocation.finalDeadline, deps)
+    : undefined;
+  if (breaker && reservation === undefined) return;
+  const giveBackReservation = async () => {
+    if (reservation !== undefined && !mayHaveLanded)
+      await breaker?.release(reservation, deadline, deps);
   };
   let checkAttempts = 0;
   try {
@@ -125,11 +138,19 @@ const resolveTarget = async (
       callers = checked.callers;
     }
   } catch (error) {
+    // A describe never revokes: whatever failed, the place goes back.
+    mayHaveLanded = false;
+    await giveBackReservation();
     failCallers(callers, error, 0, settings.maxReceiveCount, log, nowIso);
     return;
   }
+  // Only the disassociate call's own failures say whether it may have landed.
+  mayHaveLanded = false;
   const [leader] = callers;
-  if (!leader) return;
+  if (!leader) {
+    await giveBackReservation();
+    return;
+  }
   try {
     const {
       result,
@@ -175,6 +196,7 @@ const resolveTarget = async (
             },
       };
     }
+    if (satisfiedBy || result.outcome !== Outcome.Revoked) await giveBackReservation();
     // A confirmation read from the store is not ours to record again.
     if (satisfiedBy) return;
     await storeCall(deadline, (signal) =>
@@ -183,6 +205,10 @@ const resolveTarget = async (
       log.warn({ err: toError(error) }, 'could not record the target confirmation');
     });
   } catch (error) {
+    const last = error instanceof DisassociationFailedError ? error.cause : error;
+    if (!(last instanceof RedshiftCallError) || last.kind === FailureKind.Transient)
+      mayHaveLanded ||= !(last instanceof DeadlineExceededError);
+    await giveBackReservation();
     failCallers(callers, error, checkAttempts, settings.maxReceiveCount, log, nowIso);
   }
 };

@@ -16,6 +16,7 @@ import type {
   MessageQueue,
   MetricName,
   Metrics,
+  RequeueCopy,
   SendResult,
   VisibilityChange,
 } from '../../src/worker/ports.js';
@@ -273,6 +274,20 @@ export class FakeMessageQueue implements MessageQueue {
   async changeVisibility(changes: readonly VisibilityChange[]): Promise<SendResult[]> {
     this.visibilityChanges.push(...changes);
     return changes.map(() => ({ ok: true }));
+  }
+
+  /** Copies sent back to their queue (the breaker's hold). */
+  readonly requeued: RequeueCopy[] = [];
+  failRequeue = false;
+
+  async requeue(copies: readonly RequeueCopy[]): Promise<SendResult[]> {
+    if (this.failRequeue)
+      throw new AwsCallError('SendMessageBatch failed', {
+        kind: FailureKind.Transient,
+        code: 'ServiceUnavailable',
+      });
+    this.requeued.push(...copies);
+    return copies.map(() => ({ ok: true }));
   }
 }
 

@@ -193,6 +193,9 @@ describe('loadConfig — defaults', () => {
       'CONSUMER_ROLE_SESSION_SECONDS',
       'AWS_LAMBDA_FUNCTION_NAME',
       'WORKER_ROLE_ARN',
+      'BREAKER_MAX_REVOCATIONS',
+      'BREAKER_WINDOW_SECONDS',
+      'SOURCE_QUEUE_ARN',
       'LOG_LEVEL',
     ]);
   });
@@ -340,6 +343,18 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       WORKER_ROLE_ARN: [
         "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
       ],
+      BREAKER_MAX_REVOCATIONS: [
+        'a whole number from 1 to 5000',
+        'a whole number from 1 to 5000 when BREAKER_WINDOW_SECONDS is set (unset both to turn the breaker off)',
+      ],
+      BREAKER_WINDOW_SECONDS: [
+        'a whole number from 1 to 86400',
+        'a whole number from 1 to 86400 when BREAKER_MAX_REVOCATIONS is set',
+      ],
+      SOURCE_QUEUE_ARN: [
+        'an SQS queue ARN, arn:<partition>:sqs:<region>:<account>:<name>',
+        "the source queue's ARN when BREAKER_MAX_REVOCATIONS is set (the breaker disables the function's event source mapping on it)",
+      ],
       LOG_LEVEL: ['one of fatal, error, warn, info, debug, trace, silent'],
     };
     expect(Object.keys(expectations)).toEqual(CONFIG_VARIABLES);
@@ -354,6 +369,8 @@ describe('loadConfig — bad values fail with the variable, the value given and 
         const partner: Record<string, Record<string, string>> = {
           CONSUMER_ROLE_NAME: { CONSUMER_ACCOUNTS: '*' },
           CONSUMER_ACCOUNTS: { CONSUMER_ROLE_NAME: 'spoke' },
+          BREAKER_MAX_REVOCATIONS: { BREAKER_WINDOW_SECONDS: '60', SOURCE_QUEUE_ARN: QUEUE_ARN },
+          BREAKER_WINDOW_SECONDS: { BREAKER_MAX_REVOCATIONS: '10', SOURCE_QUEUE_ARN: QUEUE_ARN },
         };
         const env = { ...required(), ...partner[name], [name]: given };
         let message: string;
@@ -412,4 +429,50 @@ describe('loadConfig — hub and spoke', () => {
       );
     },
   );
+});
+
+const QUEUE_ARN = 'arn:aws:sqs:us-east-1:111122223333:revocations';
+
+describe('loadConfig — the breaker (BREAKER_MAX_REVOCATIONS, BREAKER_WINDOW_SECONDS, SOURCE_QUEUE_ARN)', () => {
+  it('is off when unset', () => {
+    expect(loadConfig(required()).breaker).toBeUndefined();
+  });
+
+  it('reads the limit, the window and the source queue', () => {
+    const config = loadConfig({
+      ...required(),
+      BREAKER_MAX_REVOCATIONS: '50',
+      BREAKER_WINDOW_SECONDS: '600',
+      SOURCE_QUEUE_ARN: QUEUE_ARN,
+    });
+    expect(config.breaker).toEqual({
+      maxRevocations: 50,
+      windowSeconds: 600,
+      sourceQueueArn: QUEUE_ARN,
+    });
+  });
+
+  it('fails closed when the limit comes without its window or its queue, or the window alone', () => {
+    expect(() =>
+      loadConfig({ ...required(), BREAKER_MAX_REVOCATIONS: '5', SOURCE_QUEUE_ARN: QUEUE_ARN }),
+    ).toThrow(
+      'BREAKER_WINDOW_SECONDS: expected a whole number from 1 to 86400 when BREAKER_MAX_REVOCATIONS is set; given nothing (unset)',
+    );
+    expect(() =>
+      loadConfig({ ...required(), BREAKER_MAX_REVOCATIONS: '5', BREAKER_WINDOW_SECONDS: '60' }),
+    ).toThrow(
+      "SOURCE_QUEUE_ARN: expected the source queue's ARN when BREAKER_MAX_REVOCATIONS is set",
+    );
+    expect(() => loadConfig({ ...required(), BREAKER_WINDOW_SECONDS: '60' })).toThrow(
+      'BREAKER_MAX_REVOCATIONS: expected a whole number from 1 to 5000 when BREAKER_WINDOW_SECONDS is set',
+    );
+    expect(() =>
+      loadConfig({
+        ...required(),
+        BREAKER_MAX_REVOCATIONS: '5001',
+        BREAKER_WINDOW_SECONDS: '60',
+        SOURCE_QUEUE_ARN: QUEUE_ARN,
+      }),
+    ).toThrow('BREAKER_MAX_REVOCATIONS: expected a whole number from 1 to 5000; given "5001"');
+  });
 });

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import type { BreakerLimit, BreakerOpening } from '../core/breaker.js';
+import type { Deadline } from '../core/deadline.js';
+import { toError } from '../core/errors.js';
+import { queueUrlFromArn } from '../core/sqs-arn.js';
+import { breakerOpenedDetail, SwitchDetailType } from '../core/switch-events.js';
+import { targetKey } from '../core/target.js';
+import {
+  BusyReason,
+  errorSummary,
+  type Invocation,
+  storeCall,
+  type Tracked,
+  type WorkerDependencies,
+} from './batch-state.js';
+import { type AuditEntry, type EventSourceSwitch, MetricName, type RequeueCopy } from './ports.js';
+import type { Delivery } from './prepare.js';
+import { originalAttributes } from './quarantine.js';
+
+// ── The breaker: at most N revocations in any window, across all containers (README, Guardrails) ──
+//
+// Each target's call is reserved in the store before it is made (one reservation per target,
+// whatever its retries) and given back when it did not revoke. The reservation that would be one
+// too many opens the breaker instead: no call, the decision is held, the mapping is disabled and
+// the opener announces it once. A lost answer on a reservation errs high (it may stand, unseen,
+// until it leaves the window); a store failure makes no call at all.
+
+/** The breaker's settings and what a container remembers of it across invocations. */
+export class Breaker {
+  /** Openings (by `openedAt`) whose mapping this container has disabled: once is enough. */
+  readonly #disabled = new Set<number>();
+
+  constructor(
+    readonly limit: BreakerLimit,
+    /** The source queue: with the function's name, finds the mapping to disable. */
+    readonly sourceQueueArn: string,
+    readonly mappings: EventSourceSwitch,
+  ) {}
+
+  /** One invocation's view. */
+  begin(worker: { functionName: string; awsRequestId: string }): BreakerRun {
+    return new BreakerRun(this, worker);
+  }
+
+  /** @internal */
+  disabled(opening: BreakerOpening): boolean {
+    return this.#disabled.has(opening.openedAt);
+  }
+
+  /** @internal */
+  markDisabled(opening: BreakerOpening): void {
+    this.#disabled.add(opening.openedAt);
+  }
+}
+
+/** What the breaker does within one invocation. */
+export class BreakerRun {
+  /** Set once a reservation found the breaker open. */
+  opening: BreakerOpening | undefined;
+  /** The `Breaker Opened` event, when this invocation opened it (published with the audit). */
+  readonly announcements: AuditEntry[] = [];
+  readonly #work: Promise<void>[] = [];
+
+  constructor(
+    readonly breaker: Breaker,
+    readonly worker: { functionName: string; awsRequestId: string },
+  ) {}
+
+  /**
+   * Reserves the call the target's callers would make. Returns the reservation's id when the call
+   * may go ahead; otherwise sets their state (held while the breaker is open, busy when the count
+   * could not be taken) and returns undefined.
+   */
+  async reserve(
+    callers: Tracked[],
+    deadline: Deadline,
+    finalDeadline: Deadline,
+    deps: WorkerDependencies,
+  ): Promise<string | undefined> {
+    const leader = callers[0] as Tracked;
+    const { decision } = leader;
+    const reservation = { id: randomBytes(8).toString('hex'), at: deps.clock() };
+    const result = await (this.opening
+      ? Promise.resolve({ status: 'open' as const, opening: this.opening, openedNow: false })
+      : storeCall(deadline, (signal) =>
+          deps.store.reserveRevocation(
+            reservation,
+            this.breaker.limit,
+            {
+              eventId: decision.eventId,
+              target: targetKey(decision.target),
+              dataShareArn: decision.request.dataShareArn,
+              policyId: decision.request.policyId,
+              messageId: decision.deliveries[0].record.messageId,
+            },
+            signal,
+          ),
+        ).catch((error: unknown) => ({ status: 'error' as const, error })));
+    if (result.status === 'reserved') return reservation.id;
+    if (result.status === 'error') {
+      // Not counted, so not called: the count must never run behind the calls.
+      const { message } = errorSummary(result.error);
+      for (const member of callers)
+        member.state = {
+          kind: 'busy',
+          why: BusyReason.StoreUnavailable,
+          detail: `could not count the call against the breaker: ${message}`,
+        };
+      decision.deliveries[0].log.warn(
+        { err: toError(result.error) },
+        'could not reserve the call against the breaker; it will come back',
+      );
+      return undefined;
+    }
+    for (const member of callers) member.state = { kind: 'held', opening: result.opening };
+    this.#opened(result.opening, result.openedNow, finalDeadline, deps);
+    return undefined;
+  }
+
+  /** Gives a reservation back when its call did not revoke. A failure leaves it counted (safe). */
+  async release(
+    reservationId: string,
+    deadline: Deadline,
+    deps: WorkerDependencies,
+  ): Promise<void> {
+    await storeCall(deadline, (signal) =>
+      deps.store.releaseRevocation(reservationId, signal),
+    ).catch((error: unknown) =>
+      deps.logger.warn(
+        { err: toError(error), reservationId },
+        'could not give back a breaker reservation; it counts until it leaves the window',
+      ),
+    );
+  }
+
+  #opened(
+    opening: BreakerOpening,
+    openedNow: boolean,
+    finalDeadline: Deadline,
+    deps: WorkerDependencies,
+  ): void {
+    const first = this.opening === undefined;
+    this.opening = opening;
+    if (!first) return;
+    if (openedNow) {
+      deps.metrics.add(MetricName.BreakerOpened, 1);
+      deps.logger.error(
+        { breaker: opening },
+        `breaker opened: more than ${opening.maxRevocations} revocations in ${opening.windowSeconds} s; no more Redshift calls until \`revoker resume\``,
+      );
+      this.announcements.push({
+        key: `breaker#${opening.openedAt}`,
+        detailType: SwitchDetailType.BreakerOpened,
+        detail: breakerOpenedDetail(opening, this.worker),
+        resources: [opening.trippedBy.dataShareArn],
+      });
+    }
+    if (this.breaker.disabled(opening)) return;
+    const target = {
+      functionName: this.worker.functionName,
+      queueArn: this.breaker.sourceQueueArn,
+    };
+    this.#work.push(
+      storeCall(finalDeadline, (signal) => this.breaker.mappings.setEnabled(false, target, signal))
+        .then((outcome) => {
+          this.breaker.markDisabled(opening);
+          deps.logger.warn(
+            { mappings: outcome.mappings },
+            'breaker open: event source mapping disabled',
+          );
+        })
+        .catch((error: unknown) =>
+          deps.logger.error(
+            { err: toError(error), ...target },
+            'breaker open, but the event source mapping could not be disabled; the next invocation tries again',
+          ),
+        ),
+    );
+  }
+
+  /** Waits for the mapping switch started by this invocation (each call bounded by the deadline). */
+  async finish(): Promise<void> {
+    await Promise.all(this.#work);
+  }
+}
+
+/**
+ * Gives back the messages of decisions held by the open breaker without burning a receive: each
+ * is sent again to its queue as a new message (receive count 0, after a delay of
+ * `RETRY_BACKOFF_BASE_SECONDS`), and acknowledged once SQS accepted the copy. With the mapping
+ * disabled the copies wait in the queue until `revoker resume`. A copy SQS refuses leaves its
+ * message to come back (a receive burned; at the last receive SQS may move it to the DLQ).
+ */
+export const holdForBreaker = async (
+  tracked: readonly Tracked[],
+  deps: WorkerDependencies,
+  invocation: Invocation,
+  fail: (deliveries: readonly Delivery[]) => void,
+): Promise<void> => {
+  const held = tracked.filter((t) => t.state.kind === 'held');
+  if (held.length === 0) return;
+  const delaySeconds = Math.min(900, deps.settings.retryBackoffBaseSeconds);
+  const copies: { delivery: Delivery; copy: RequeueCopy }[] = [];
+  for (const t of held)
+    for (const delivery of t.decision.deliveries) {
+      const queueArn = delivery.record.eventSourceARN;
+      if (!queueArn) {
+        fail([delivery]);
+        continue;
+      }
+      copies.push({
+        delivery,
+        copy: {
+          id: delivery.record.messageId,
+          queueUrl: queueUrlFromArn(queueArn),
+          delaySeconds,
+          body: delivery.record.body ?? '',
+          attributes: originalAttributes(delivery),
+        },
+      });
+    }
+  const { finalDeadline: deadline } = invocation;
+  const results = deadline.allows(1)
+    ? await deps.queue
+        .requeue(
+          copies.map(({ copy }) => copy),
+          deadline.signal(),
+        )
+        .catch((error: unknown) =>
+          copies.map(() => ({ ok: false as const, ...errorSummary(error) })),
+        )
+    : copies.map(() => ({ ok: false as const, code: 'DeadlineExceeded', message: 'no time left' }));
+  copies.forEach(({ delivery }, index) => {
+    const result = results[index];
+    if (result?.ok) {
+      delivery.log.info('breaker open: held; sent back to the queue as a new message');
+      return;
+    }
+    fail([delivery]);
+    delivery.log.error(
+      { code: result?.code, error: result?.message },
+      'breaker open: could not send the held message back as a new one; it comes back as it is',
+    );
+  });
+};
