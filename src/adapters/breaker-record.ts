@@ -12,7 +12,12 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type BreakerState, parseBreakerState } from '../core/breaker.js';
+import {
+  type BreakerOpening,
+  type BreakerState,
+  closedBreakerState,
+  parseBreakerState,
+} from '../core/breaker.js';
 import { IdempotencyStoreError } from '../core/errors.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
 
@@ -130,3 +135,18 @@ export const updateBreakerRecord = async <T>(
     { table: table.tableName },
   );
 };
+
+/**
+ * Closes the breaker and starts a new window (what `revoker resume` does).
+ *
+ * @returns the opening it closed, or undefined when the breaker was not open.
+ * @throws {IdempotencyStoreError} when the table fails.
+ */
+export const closeBreakerRecord = (
+  table: BreakerTable,
+  signal: AbortSignal,
+): Promise<BreakerOpening | undefined> =>
+  updateBreakerRecord(table, signal, (current) => ({
+    next: current.open || current.reservations.length > 0 ? closedBreakerState() : undefined,
+    result: current.open,
+  }));

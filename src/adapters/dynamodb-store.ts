@@ -12,7 +12,6 @@ import {
   type BreakerOpening,
   type BreakerState,
   type BreakerTrigger,
-  closedBreakerState,
   decideReservation,
   type Reservation,
   withoutReservation,
@@ -29,7 +28,7 @@ import type {
   TargetConfirmation,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
-import { readBreakerState, updateBreakerRecord } from './breaker-record.js';
+import { closeBreakerRecord, readBreakerState, updateBreakerRecord } from './breaker-record.js';
 import { retentionUntil, type StoreRetention } from './retention.js';
 
 /** Decision item states. */
@@ -326,10 +325,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   }
 
   closeBreaker(signal: AbortSignal): Promise<BreakerOpening | undefined> {
-    return updateBreakerRecord(this.#breakerTable, signal, (current) => ({
-      next: closedBreakerState(),
-      result: current.open,
-    }));
+    return closeBreakerRecord(this.#breakerTable, signal);
   }
 
   get #breakerTable() {

@@ -7,7 +7,9 @@ import { registerDlqList } from './commands/dlq-list.js';
 import { registerDlqPurge } from './commands/dlq-purge.js';
 import { registerDlqRedrive } from './commands/dlq-redrive.js';
 import { registerDlqReplay } from './commands/dlq-replay.js';
+import { registerPause } from './commands/pause.js';
 import { loadWorkerHandler, registerPoll } from './commands/poll.js';
+import { registerResume } from './commands/resume.js';
 import { registerSend } from './commands/send.js';
 import { describeFailure, ExitCode } from './errors.js';
 import { osUserIdentity, withFallback } from './identity.js';
@@ -57,6 +59,8 @@ Runbook: docs/operator-runbook.md`,
   registerDlqPurge(dlq, run);
   registerSend(program, run, options.stdin);
   registerPoll(program, run, () => loadWorkerHandler(options.environment.env));
+  registerPause(program, run);
+  registerResume(program, run);
   for (const command of [...dlq.commands, ...program.commands]) {
     command
       .exitOverride()

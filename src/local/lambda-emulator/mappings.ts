@@ -172,7 +172,10 @@ export class MappingTable implements MappingOperations {
     mapping.stateTransitionReason = 'USER_INITIATED';
     if (typeof body.Enabled === 'boolean' && body.Enabled !== ENABLED_STATES.has(mapping.state)) {
       mapping.state = body.Enabled ? MappingState.Enabling : MappingState.Disabling;
+      // Answered in the transitional state (202), as Lambda does; it settles afterwards.
+      const answer = render(mapping);
       this.transition(mapping, body.Enabled);
+      return answer;
     }
     return render(mapping);
   }

@@ -1,0 +1,163 @@
+/**
+ * `revoker pause` / `revoker resume` through the real bin (a subprocess), against the local stack:
+ * the Lambda emulator's mapping, the audit bus, the breaker's record in the idempotency table and
+ * the STS emulator's GetCallerIdentity.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBreakerState } from '../../src/adapters/breaker-record.js';
+import { DynamoDbIdempotencyStore } from '../../src/adapters/dynamodb-store.js';
+import { MappingState } from '../../src/local/lambda-emulator/index.js';
+import { dynamoDbClientFor, type LocalStack, startLocalStack } from '../../src/local/stack.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'revoker.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const revoker = (args: string[], env: Record<string, string | undefined>): Promise<Run> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+
+const ourLines = (stderr: string): string[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line !== '' && !/ExperimentalWarning|--trace-warnings/.test(line));
+
+let stack: LocalStack;
+let env: Record<string, string | undefined>;
+let flags: string[];
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.env };
+  flags = [
+    '--function-name',
+    stack.workerMapping.functionName,
+    '--queue-arn',
+    stack.queues.source.arn,
+    '--event-bus',
+    stack.auditEventBus.name,
+  ];
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const switchEvents = () =>
+  stack.eventBridge
+    .eventsOn(stack.auditEventBus.name)
+    .filter((e) => e.detailType.startsWith('Datashare Revoker '));
+
+describe('revoker pause / resume', () => {
+  it('pause disables the mapping and publishes Paused with the caller and the reason; again, it says so', async () => {
+    // Act
+    const first = await revoker(['pause', '--reason', 'INC-42 runaway engine', ...flags], env);
+    await stack.lambda.waitForState(stack.workerMapping.uuid, MappingState.Disabled, 5_000);
+    const again = await revoker(['pause', '--reason', 'double check', '--json', ...flags], env);
+
+    // Assess
+    expect(ourLines(first.stderr)).toEqual([]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`event source mapping ${stack.workerMapping.uuid}: Disabling`);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ paused: true, changed: false });
+    const [paused] = switchEvents();
+    expect(paused?.detailType).toBe('Datashare Revoker Paused');
+    expect(paused?.source).toBe('governance.datashare-revoker');
+    expect(paused?.detail).toMatchObject({
+      reason: 'INC-42 runaway engine',
+      functionName: stack.workerMapping.functionName,
+      queueArn: stack.queues.source.arn,
+      caller: { account: stack.accountId },
+      mappings: [{ uuid: stack.workerMapping.uuid, state: 'Disabling', changed: true }],
+    });
+    expect((paused?.detail as { caller: { arn: string } }).caller.arn).toMatch(/^arn:aws:/);
+  });
+
+  it('resume closes an open breaker, enables the mapping and publishes Resumed with the opening it closed', async () => {
+    // Prepare: a breaker opened by the worker's store (one revocation allowed, two reserved)
+    const client = dynamoDbClientFor(stack);
+    const tableName = stack.idempotencyTable?.name ?? '';
+    const store = new DynamoDbIdempotencyStore({ client, tableName, ttlSeconds: 3600 });
+    const signal = AbortSignal.timeout(5_000);
+    const limit = { maxRevocations: 1, windowSeconds: 600 };
+    const trigger = {
+      eventId: 'evt-too-many',
+      target: 't',
+      dataShareArn: 'arn:aws:redshift:us-east-1:444455556666:datashare:p/s',
+      policyId: 'pol',
+      messageId: 'm',
+    };
+    await store.reserveRevocation({ id: 'a', at: Date.now() }, limit, trigger, signal);
+    await store.reserveRevocation({ id: 'b', at: Date.now() }, limit, trigger, signal);
+    expect((await readBreakerState({ client, tableName }, signal)).open).toBeDefined();
+
+    // Act
+    const resumed = await revoker(
+      ['resume', '--reason', 'engine fixed', '--table-name', tableName, ...flags],
+      env,
+    );
+    await stack.lambda.waitForState(stack.workerMapping.uuid, MappingState.Enabled, 5_000);
+
+    // Assess
+    expect(ourLines(resumed.stderr)).toEqual([]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('breaker closed:');
+    expect(resumed.stdout).toContain('tripped by eventId evt-too-many');
+    expect(await readBreakerState({ client, tableName }, AbortSignal.timeout(5_000))).toEqual({
+      reservations: [],
+    });
+    const event = switchEvents().at(-1);
+    expect(event?.detailType).toBe('Datashare Revoker Resumed');
+    expect(event?.detail).toMatchObject({
+      reason: 'engine fixed',
+      breakerClosed: { maxRevocations: 1, trippedBy: { eventId: 'evt-too-many' } },
+      mappings: [{ uuid: stack.workerMapping.uuid, changed: true }],
+    });
+    client.destroy();
+  });
+
+  it('exits 2 with one line: no mapping for the function, a malformed queue ARN, no reason', async () => {
+    // Act
+    const [unknown, badArn, noReason] = await Promise.all([
+      revoker(['pause', '--reason', 'x', ...flags.with(1, 'someone-else')], env),
+      revoker(['resume', ...flags.with(3, 'not-an-arn')], env),
+      revoker(['pause', ...flags], env),
+    ]);
+
+    // Assess
+    expect(unknown.code).toBe(2);
+    expect(ourLines(unknown.stderr)).toEqual([
+      `revoker: No event source mapping of function someone-else on ${stack.queues.source.arn} (ListEventSourceMappings found none): check --function-name and --queue-arn (and --region)`,
+    ]);
+    expect(badArn.code).toBe(2);
+    expect(ourLines(badArn.stderr)).toEqual([
+      "revoker: --queue-arn must be an SQS queue ARN, arn:<partition>:sqs:<region>:<account>:<name>; 'not-an-arn' given",
+    ]);
+    expect(noReason.code).toBe(2);
+    expect(ourLines(noReason.stderr)).toEqual([
+      "error: required option '--reason <text>' not specified",
+    ]);
+  });
+});
