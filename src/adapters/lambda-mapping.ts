@@ -25,7 +25,7 @@ const TOWARDS: Record<'true' | 'false', ReadonlySet<string>> = {
   false: new Set(['Disabled', 'Disabling']),
 };
 
-type LambdaSdk = typeof import('@aws-sdk/client-lambda');
+type LambdaSdk = typeof import('./lambda-sdk.js');
 
 /**
  * Finds the function's mapping on its queue and sets `Enabled`.
@@ -44,7 +44,7 @@ export class LambdaEventSourceSwitch implements EventSourceSwitch {
   }
 
   #load(): Promise<{ sdk: LambdaSdk; client: LambdaClient }> {
-    this.#loaded ??= import('@aws-sdk/client-lambda').then((sdk) => ({
+    this.#loaded ??= import('./lambda-sdk.js').then((sdk) => ({
       sdk,
       client: new sdk.LambdaClient(this.#config),
     }));

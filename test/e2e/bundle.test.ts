@@ -175,3 +175,46 @@ it('the bundle fails its cold start with the variable, the value and what is exp
     /DEAD_LETTER_QUEUE_URL: expected the URL of the dead-letter queue.*given "not a url"/,
   );
 });
+
+it('the bundled breaker opens at the N+1th call and disables the mapping through its dynamically imported Lambda client', async () => {
+  // Prepare: a breaker of one revocation; two new targets
+  const first: Target = {
+    dataShareArn: dataShareArn('bundle_b1'),
+    consumerArn: namespaceArn('b1'),
+  };
+  const second: Target = {
+    dataShareArn: dataShareArn('bundle_b2'),
+    consumerArn: namespaceArn('b2'),
+  };
+  e2e.stack.redshift.seed(seedOf([first, second]));
+  const code = await readFile(bundlePath, 'utf8');
+  const saved = { ...process.env };
+  Object.assign(process.env, { BREAKER_MAX_REVOCATIONS: '1', BREAKER_WINDOW_SECONDS: '60' });
+  const { handler } = await importBundle('breaker');
+  for (const name of ['BREAKER_MAX_REVOCATIONS', 'BREAKER_WINDOW_SECONDS'])
+    if (saved[name] === undefined) delete process.env[name];
+  const { uuid } = e2e.stack.workerMapping;
+
+  // Act
+  await e2e.send([
+    revocationRequest('bundle/breaker-1', first),
+    revocationRequest('bundle/breaker-2', second),
+  ]);
+  const worker = await e2e.startWorker(createLambdaService({ coldStart: () => handler }).handler, {
+    functionTimeoutMs: 8000,
+    batchSize: 2,
+  });
+  await e2e.stack.lambda.waitForState(uuid, 'Disabled', 20_000);
+  await worker.stop();
+
+  // Assess: the client's code is in the bundle, but behind the dynamic import
+  expect(code).toContain('UpdateEventSourceMappingCommand');
+  expect(e2e.stack.lambda.calls('UpdateEventSourceMapping')).toMatchObject([
+    { uuid, input: { Enabled: false } },
+  ]);
+  const calls = [first, second].map((t) => e2e.stack.redshift.countCalls(callFilter(t)).total);
+  expect(calls.sort()).toEqual([0, 1]);
+  expect(
+    e2e.auditEvents().filter((e) => e.detailType === 'Datashare Revoker Breaker Opened'),
+  ).toHaveLength(1);
+});
