@@ -9,8 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBreakerState } from '../../src/adapters/breaker-record.js';
 import { DynamoDbIdempotencyStore } from '../../src/adapters/dynamodb-store.js';
+import { pauseWorker } from '../../src/cli/commands/pause.js';
+import { resumeWorker } from '../../src/cli/commands/resume.js';
+import { createSwitchDependencies, type SwitchFlags } from '../../src/cli/switch.js';
 import { MappingState } from '../../src/local/lambda-emulator/index.js';
-import { dynamoDbClientFor, type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import {
+  dynamoDbClientFor,
+  type LocalStack,
+  sqsClientFor,
+  startLocalStack,
+} from '../../src/local/stack.js';
+import { testContext } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'revoker.js');
@@ -159,5 +168,95 @@ describe('revoker pause / resume', () => {
     expect(ourLines(noReason.stderr)).toEqual([
       "error: required option '--reason <text>' not specified",
     ]);
+  });
+});
+
+describe('pauseWorker / resumeWorker in process (the clients against the local stack)', () => {
+  const saved = { ...process.env };
+  let clients: ReturnType<typeof createSwitchDependencies>;
+  let switchFlags: SwitchFlags;
+  beforeAll(() => {
+    // The SDK reads AWS_ENDPOINT_URL_* and the credentials at each request.
+    Object.assign(process.env, stack.env);
+    switchFlags = {
+      functionName: stack.workerMapping.functionName,
+      queueArn: stack.queues.source.arn,
+      eventBus: stack.auditEventBus.name,
+      eventSource: 'governance.datashare-revoker',
+      tableName: stack.idempotencyTable?.name ?? '',
+    };
+    clients = createSwitchDependencies(switchFlags);
+  });
+  afterAll(() => {
+    clients?.destroy();
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it('pause then resume: Paused and Resumed with the caller; resume finds no breaker open and says so', async () => {
+    // Prepare
+    const sqs = sqsClientFor(stack);
+    const paused = testContext(sqs, { json: true });
+    const resumed = testContext(sqs);
+    // Act
+    const pauseCode = await pauseWorker(
+      paused.context,
+      { ...switchFlags, reason: 'drill' },
+      clients,
+    );
+    await stack.lambda.waitForState(stack.workerMapping.uuid, MappingState.Disabled, 5_000);
+    const resumeCode = await resumeWorker(resumed.context, switchFlags, clients);
+    sqs.destroy();
+    // Assess
+    expect([pauseCode, resumeCode]).toEqual([0, 0]);
+    expect(paused.json()).toMatchObject({ paused: true, changed: true, caller: { arn: 'alice' } });
+    expect(resumed.stdout).toContain('breaker: closed (it was not open)');
+    expect(
+      switchEvents()
+        .slice(-2)
+        .map((e) => e.detailType),
+    ).toEqual(['Datashare Revoker Paused', 'Datashare Revoker Resumed']);
+    expect(switchEvents().at(-1)?.detail).toMatchObject({ reason: null, breakerClosed: null });
+  });
+
+  it('waits while the mapping is between states, then switches it', async () => {
+    // Prepare: every change takes 1.5 s; a pause is still Disabling when resume comes
+    stack.lambda.setFaults({ transitionMs: 1500 });
+    const sqs = sqsClientFor(stack);
+    const { context } = testContext(sqs);
+    const before = stack.lambda.calls('UpdateEventSourceMapping').length;
+    await pauseWorker(context, { ...switchFlags, reason: 'drill' }, clients);
+    // Act
+    const code = await resumeWorker(context, switchFlags, clients);
+    sqs.destroy();
+    stack.lambda.setFaults({ transitionMs: 0 });
+    // Assess: refused while Disabling, then done
+    expect(code).toBe(0);
+    const updates = stack.lambda
+      .calls('UpdateEventSourceMapping')
+      .slice(before)
+      .map((c) => `${String(c.input.Enabled)} ${c.errorType ?? 'ok'}`);
+    expect(updates[0]).toBe('false ok');
+    expect(updates.at(-1)).toBe('true ok');
+    expect(updates.slice(1, -1).length).toBeGreaterThan(0);
+    expect(new Set(updates.slice(1, -1))).toEqual(new Set(['true ResourceInUseException']));
+    await stack.lambda.waitForState(stack.workerMapping.uuid, MappingState.Enabled, 5_000);
+  });
+
+  it('fails with one line naming the operation when the event is not accepted, after switching', async () => {
+    // Prepare
+    // Every attempt the SDK makes (its default of 3) fails.
+    stack.eventBridge.setFaults({ failNextCalls: [{ kind: 'error', count: 3 }] });
+    const sqs = sqsClientFor(stack);
+    const { context } = testContext(sqs);
+    // Act
+    const error = await pauseWorker(context, { ...switchFlags, reason: 'drill' }, clients).catch(
+      (e: unknown) => e,
+    );
+    sqs.destroy();
+    await stack.lambda.waitForState(stack.workerMapping.uuid, MappingState.Disabled, 5_000);
+    // Assess
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/^PutEvents failed/);
   });
 });

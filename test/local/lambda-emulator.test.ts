@@ -9,6 +9,11 @@ import {
 } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  EventSourceMappingNotFoundError,
+  LambdaEventSourceSwitch,
+} from '../../src/adapters/lambda-mapping.js';
+import { AwsCallError } from '../../src/core/errors.js';
 import { createEventSourceMapping } from '../../src/local/event-source-mapping.js';
 import {
   functionNameMatches,
@@ -261,5 +266,60 @@ describe('the local event source mapping honours the Lambda API switch', () => {
     expect(whileDisabled).toEqual(['first']);
     expect(mapping.stats.messagesDeleted).toBe(3);
     expect(received.sort()).toEqual(['first', 'second', 'third']);
+  });
+});
+
+describe('LambdaEventSourceSwitch (the worker’s and the CLI’s adapter) against the emulator', () => {
+  let lambda: LambdaEmulator;
+  const target = { functionName: 'revoker-test', queueArn: QUEUE_ARN };
+  const signal = () => AbortSignal.timeout(5_000);
+  const switchFor = (endpoint: string) =>
+    new LambdaEventSourceSwitch({
+      endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+
+  beforeAll(async () => {
+    lambda = await startLambdaEmulator({
+      mappings: [{ functionArn: FUNCTION_ARN, eventSourceArn: QUEUE_ARN, uuid: 'own' }],
+    });
+  });
+  afterAll(() => lambda.stop());
+
+  it('disables once: a second call (or a retry after a lost answer) changes nothing', async () => {
+    // Prepare: the first update applies but its answer is lost
+    const mappings = switchFor(lambda.endpoint);
+    lambda.setFaults({ failNext: [{ kind: 'lostAnswer', operation: 'UpdateEventSourceMapping' }] });
+    // Act
+    const lost = await mappings.setEnabled(false, target, signal()).catch((e: unknown) => e);
+    await lambda.waitForState('own', MappingState.Disabled, 5_000);
+    const retried = await mappings.setEnabled(false, target, signal());
+    // Assess
+    expect(lost).toBeInstanceOf(AwsCallError);
+    expect((lost as AwsCallError).kind).toBe('transient');
+    expect(retried).toEqual({ mappings: [{ uuid: 'own', state: 'Disabled', changed: false }] });
+    expect(lambda.calls('UpdateEventSourceMapping')).toHaveLength(1);
+    await mappings.setEnabled(true, target, signal());
+  });
+
+  it('names the function and the queue when it has no mapping there', async () => {
+    const error = await switchFor(lambda.endpoint)
+      .setEnabled(false, { ...target, functionName: 'other' }, signal())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventSourceMappingNotFoundError);
+    expect((error as Error).message).toBe(
+      `No event source mapping of function other on ${QUEUE_ARN} (ListEventSourceMappings found none)`,
+    );
+  });
+
+  it('classifies a throttle of the list as throttled (the caller retries later)', async () => {
+    lambda.setFaults({ failNext: [{ kind: 'throttle', operation: 'ListEventSourceMappings' }] });
+    const error = await switchFor(lambda.endpoint)
+      .setEnabled(false, target, signal())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as AwsCallError).code).toBe('TooManyRequestsException');
   });
 });
