@@ -27,6 +27,18 @@ export const BREAKER_ITEM_ID = 'breaker#revocations';
 /** Rounds of read → conditional write before a contended update gives up (and errs safe). */
 const UPDATE_ROUNDS = 8;
 
+const jitter = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+
 /** Where the record lives. */
 export interface BreakerTable {
   client: DynamoDBClient;
@@ -126,6 +138,9 @@ export const updateBreakerRecord = async <T>(
       return result;
     } catch (error) {
       if (!isConditionalFailure(error)) throw storeError(table, 'write', error);
+      // Another container wrote first: back off a little (full jitter), so that racing writers
+      // spread out rather than collide again.
+      await jitter(Math.random() * 10 * 2 ** Math.min(round, 4), signal);
       current = error.Item ? fromItem(error.Item) : await read(table, signal);
     }
   }

@@ -11,9 +11,8 @@ import {
   type BreakerLimit,
   type BreakerOpening,
   type BreakerState,
-  type BreakerTrigger,
-  decideReservation,
-  type Reservation,
+  decideReservations,
+  type ReservationRequest,
   withoutReservation,
 } from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
@@ -288,28 +287,14 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return str(item, 'stage') === 'settled' ? 'settled' : 'copied';
   }
 
-  async reserveRevocation(
-    reservation: Reservation,
+  async reserveRevocations(
+    requests: readonly ReservationRequest[],
     limit: BreakerLimit,
-    trigger: BreakerTrigger,
     signal: AbortSignal,
-  ): Promise<ReserveResult> {
-    return updateBreakerRecord<ReserveResult>(this.#breakerTable, signal, (current) => {
-      const decision = decideReservation(current, reservation, limit, trigger);
-      if (decision.kind === 'open')
-        return {
-          next: undefined,
-          result: { status: 'open', opening: decision.opening, openedNow: false },
-        };
-      if (decision.kind === 'opened')
-        return {
-          next: decision.state,
-          result: { status: 'open', opening: decision.opening, openedNow: true },
-        };
-      return {
-        next: decision.changed ? decision.state : undefined,
-        result: { status: 'reserved', revocationsInWindow: decision.revocationsInWindow },
-      };
+  ): Promise<ReserveResult[]> {
+    return updateBreakerRecord(this.#breakerTable, signal, (current) => {
+      const { state, changed, outcomes } = decideReservations(current, requests, limit);
+      return { next: changed ? state : undefined, result: outcomes };
     });
   }
 

@@ -2,11 +2,10 @@ import {
   type BreakerLimit,
   type BreakerOpening,
   type BreakerState,
-  type BreakerTrigger,
   closedBreakerState,
-  decideReservation,
+  decideReservations,
   emptyBreakerState,
-  type Reservation,
+  type ReservationRequest,
   withoutReservation,
 } from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
@@ -139,19 +138,14 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return found && found.expiresAt >= this.#clock() ? found.stage : undefined;
   }
 
-  async reserveRevocation(
-    reservation: Reservation,
+  async reserveRevocations(
+    requests: readonly ReservationRequest[],
     limit: BreakerLimit,
-    trigger: BreakerTrigger,
     _signal?: AbortSignal,
-  ): Promise<ReserveResult> {
-    const decision = decideReservation(this.breaker, reservation, limit, trigger);
-    if (decision.kind === 'open')
-      return { status: 'open', opening: decision.opening, openedNow: false };
-    this.breaker = decision.state;
-    return decision.kind === 'opened'
-      ? { status: 'open', opening: decision.opening, openedNow: true }
-      : { status: 'reserved', revocationsInWindow: decision.revocationsInWindow };
+  ): Promise<ReserveResult[]> {
+    const { state, outcomes } = decideReservations(this.breaker, requests, limit);
+    this.breaker = state;
+    return outcomes;
   }
 
   async releaseRevocation(reservationId: string, _signal?: AbortSignal): Promise<void> {

@@ -108,6 +108,42 @@ export const decideReservation = (
   return { kind: 'opened', state: { reservations: recent, open: opening }, opening };
 };
 
+/** One call to count, and the decision it is for (named if it opens the breaker). */
+export interface ReservationRequest {
+  reservation: Reservation;
+  trigger: BreakerTrigger;
+}
+
+export type ReservationOutcome =
+  | { status: 'reserved'; revocationsInWindow: number }
+  | { status: 'open'; opening: BreakerOpening; openedNow: boolean };
+
+/**
+ * Decides several reservations in order against one record (one write for all): the first that
+ * would be one too many opens the breaker, and every later one finds it open.
+ */
+export const decideReservations = (
+  current: BreakerState,
+  requests: readonly ReservationRequest[],
+  limit: BreakerLimit,
+): { state: BreakerState; changed: boolean; outcomes: ReservationOutcome[] } => {
+  let state = current;
+  let changed = false;
+  const outcomes = requests.map(({ reservation, trigger }): ReservationOutcome => {
+    const decision = decideReservation(state, reservation, limit, trigger);
+    if (decision.kind === 'open')
+      return { status: 'open', opening: decision.opening, openedNow: false };
+    state = decision.state;
+    if (decision.kind === 'opened') {
+      changed = true;
+      return { status: 'open', opening: decision.opening, openedNow: true };
+    }
+    changed ||= decision.changed;
+    return { status: 'reserved', revocationsInWindow: decision.revocationsInWindow };
+  });
+  return { state, changed, outcomes };
+};
+
 /** The record without one reservation (its call did not revoke); undefined when it is not there. */
 export const withoutReservation = (current: BreakerState, id: string): BreakerState | undefined =>
   current.reservations.some((r) => r.id === id)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { BreakerLimit, BreakerOpening } from '../core/breaker.js';
+import type { BreakerLimit, BreakerOpening, ReservationRequest } from '../core/breaker.js';
 import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import { queueUrlFromArn } from '../core/sqs-arn.js';
@@ -13,7 +13,13 @@ import {
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
-import { type AuditEntry, type EventSourceSwitch, MetricName, type RequeueCopy } from './ports.js';
+import {
+  type AuditEntry,
+  type EventSourceSwitch,
+  MetricName,
+  type RequeueCopy,
+  type ReserveResult,
+} from './ports.js';
 import type { Delivery } from './prepare.js';
 import { originalAttributes } from './quarantine.js';
 
@@ -24,6 +30,9 @@ import { originalAttributes } from './quarantine.js';
 // too many opens the breaker instead: no call, the decision is held, the mapping is disabled and
 // the opener announces it once. A lost answer on a reservation errs high (it may stand, unseen,
 // until it leaves the window); a store failure makes no call at all.
+
+/** Reservations carried by one write at most (the record's size grows with each). */
+const MAX_RESERVATIONS_PER_WRITE = 100;
 
 /** The breaker's settings and what a container remembers of it across invocations. */
 export class Breaker {
@@ -60,6 +69,12 @@ export class BreakerRun {
   /** The `Breaker Opened` event, when this invocation opened it (published with the audit). */
   readonly announcements: AuditEntry[] = [];
   readonly #work: Promise<void>[] = [];
+  readonly #waiting: {
+    request: ReservationRequest;
+    resolve: (result: ReserveResult) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  #writing = false;
 
   constructor(
     readonly breaker: Breaker,
@@ -80,22 +95,20 @@ export class BreakerRun {
     const leader = callers[0] as Tracked;
     const { decision } = leader;
     const reservation = { id: randomBytes(8).toString('hex'), at: deps.clock() };
-    const result = await (this.opening
-      ? Promise.resolve({ status: 'open' as const, opening: this.opening, openedNow: false })
-      : storeCall(deadline, (signal) =>
-          deps.store.reserveRevocation(
-            reservation,
-            this.breaker.limit,
-            {
-              eventId: decision.eventId,
-              target: targetKey(decision.target),
-              dataShareArn: decision.request.dataShareArn,
-              policyId: decision.request.policyId,
-              messageId: decision.deliveries[0].record.messageId,
-            },
-            signal,
-          ),
-        ).catch((error: unknown) => ({ status: 'error' as const, error })));
+    const result = await this.#reserve(
+      {
+        reservation,
+        trigger: {
+          eventId: decision.eventId,
+          target: targetKey(decision.target),
+          dataShareArn: decision.request.dataShareArn,
+          policyId: decision.request.policyId,
+          messageId: decision.deliveries[0].record.messageId,
+        },
+      },
+      deadline,
+      deps,
+    ).catch((error: unknown) => ({ status: 'error' as const, error }));
     if (result.status === 'reserved') return reservation.id;
     if (result.status === 'error') {
       // Not counted, so not called: the count must never run behind the calls.
@@ -115,6 +128,51 @@ export class BreakerRun {
     for (const member of callers) member.state = { kind: 'held', opening: result.opening };
     this.#opened(result.opening, result.openedNow, finalDeadline, deps);
     return undefined;
+  }
+
+  /**
+   * Group commit: one store write at a time per invocation, carrying every reservation asked for
+   * meanwhile. The targets of a batch then never race each other for the record (only other
+   * containers do), and a batch of ten targets costs one or two writes, not ten.
+   */
+  #reserve(
+    request: ReservationRequest,
+    deadline: Deadline,
+    deps: WorkerDependencies,
+  ): Promise<ReserveResult> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ request, resolve, reject });
+      if (!this.#writing) void this.#write(deadline, deps);
+    });
+  }
+
+  async #write(deadline: Deadline, deps: WorkerDependencies): Promise<void> {
+    this.#writing = true;
+    while (this.#waiting.length > 0) {
+      const group = this.#waiting.splice(0, MAX_RESERVATIONS_PER_WRITE);
+      const { opening } = this;
+      if (opening) {
+        for (const waiter of group) waiter.resolve({ status: 'open', opening, openedNow: false });
+        continue;
+      }
+      try {
+        const results = await storeCall(deadline, (signal) =>
+          deps.store.reserveRevocations(
+            group.map((waiter) => waiter.request),
+            this.breaker.limit,
+            signal,
+          ),
+        );
+        group.forEach((waiter, index) => {
+          const result = results[index];
+          if (result) waiter.resolve(result);
+          else waiter.reject(new Error('the store returned no result for a reservation'));
+        });
+      } catch (error) {
+        for (const waiter of group) waiter.reject(error);
+      }
+    }
+    this.#writing = false;
   }
 
   /** Gives a reservation back when its call did not revoke. A failure leaves it counted (safe). */

@@ -7,8 +7,8 @@ import type {
   BreakerLimit,
   BreakerOpening,
   BreakerState,
-  BreakerTrigger,
-  Reservation,
+  ReservationOutcome,
+  ReservationRequest,
 } from '../core/breaker.js';
 import type { MessageAttribute } from '../core/dead-letter.js';
 import type { Outcome } from '../core/outcome.js';
@@ -262,16 +262,16 @@ export interface IdempotencyStore {
 
   // The breaker's one record, shared by every container (see `src/core/breaker.ts`).
   /**
-   * Atomically counts one disassociate call against the window, or opens the breaker when it
-   * would be one more than `limit.maxRevocations` (then `openedNow`: this caller opened it and
-   * announces it). A reservation retried with the same id is counted once.
+   * Atomically counts disassociate calls against the window, in order, in one write: each is
+   * reserved, or — the first that would be one more than `limit.maxRevocations` — opens the
+   * breaker (`openedNow`: this caller opened it and announces it), or finds it open. A
+   * reservation retried with the same id is counted once.
    */
-  reserveRevocation(
-    reservation: Reservation,
+  reserveRevocations(
+    requests: readonly ReservationRequest[],
     limit: BreakerLimit,
-    trigger: BreakerTrigger,
     signal: AbortSignal,
-  ): Promise<ReserveResult>;
+  ): Promise<ReserveResult[]>;
   /** Gives a reservation back: its call did not revoke. A no-op when it is not there. */
   releaseRevocation(reservationId: string, signal: AbortSignal): Promise<void>;
   readBreaker(signal: AbortSignal): Promise<BreakerState>;
@@ -279,9 +279,7 @@ export interface IdempotencyStore {
   closeBreaker(signal: AbortSignal): Promise<BreakerOpening | undefined>;
 }
 
-export type ReserveResult =
-  | { status: 'reserved'; revocationsInWindow: number }
-  | { status: 'open'; opening: BreakerOpening; openedNow: boolean };
+export type ReserveResult = ReservationOutcome;
 
 // ── Observability ─────────────────────────────────────────────────────────────────────────────
 

@@ -118,8 +118,11 @@ describe('revoker pause / resume', () => {
       policyId: 'pol',
       messageId: 'm',
     };
-    await store.reserveRevocation({ id: 'a', at: Date.now() }, limit, trigger, signal);
-    await store.reserveRevocation({ id: 'b', at: Date.now() }, limit, trigger, signal);
+    await store.reserveRevocations(
+      ['a', 'b'].map((id) => ({ reservation: { id, at: Date.now() }, trigger })),
+      limit,
+      signal,
+    );
     expect((await readBreakerState({ client, tableName }, signal)).open).toBeDefined();
 
     // Act

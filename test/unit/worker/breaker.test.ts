@@ -178,7 +178,7 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
   it('makes no call when the count cannot be taken (store down): the message comes back', async () => {
     // Prepare
     const { worker } = withBreaker(5);
-    worker.store.reserveRevocation = async () => {
+    worker.store.reserveRevocations = async () => {
       throw new IdempotencyStoreError('DynamoDB write of the breaker failed', {
         kind: FailureKind.Transient,
         code: 'ECONNRESET',
@@ -201,6 +201,30 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
     await run(worker, records(3, 3));
     // Assess
     expect(mappings.calls.map((c) => c.enabled)).toEqual([false, false]);
+  });
+
+  it('reserves a batch’s targets in few writes, one at a time (group commit): they never race each other', async () => {
+    // Prepare
+    const { worker } = withBreaker(100);
+    const writes: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const original = worker.store.reserveRevocations.bind(worker.store);
+    worker.store.reserveRevocations = async (requests, limit, signal) => {
+      writes.push(requests.length);
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      return original(requests, limit, signal);
+    };
+    // Act
+    await run(worker, records(1, 10));
+    // Assess
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(maxInFlight).toBe(1);
   });
 
   it('is off without BREAKER_MAX_REVOCATIONS: no reservation, no hold', async () => {
