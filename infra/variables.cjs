@@ -73,6 +73,16 @@ const optionalIntegerParam = async (resolveVariable, name, min, max) => {
 // that a redriven message, which keeps its original enqueue time, never expires there first.
 const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 const BREAKER_MAX_REVOCATIONS_LIMIT = 5000;
+
+/** Whether the breaker is on: its held decisions go back to the source queue as the function. */
+const breakerOn = async (resolveVariable) =>
+  (await optionalIntegerParam(
+    resolveVariable,
+    'breakerMaxRevocations',
+    1,
+    BREAKER_MAX_REVOCATIONS_LIMIT,
+  )) !== null;
+
 /** CloudFormation's "leave this property out". */
 const NO_VALUE = { Ref: 'AWS::NoValue' };
 // AWS::KMS::Key ARNs (single- or multi-Region keys); log groups take a key ARN, not an alias.
@@ -225,6 +235,17 @@ module.exports = {
     const kms = await kmsKeyMode(resolveVariable);
     return [
       ...statements,
+      // The breaker's hold: held decisions go back to the source queue as new messages.
+      ...((await breakerOn(resolveVariable))
+        ? [
+            {
+              Sid: 'RequeueHeldDecisions',
+              Effect: 'Allow',
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': ['SourceQueue', 'Arn'] },
+            },
+          ]
+        : []),
       ...(roleName === ''
         ? []
         : [
@@ -515,7 +536,12 @@ module.exports = {
     const producers = await producerPrincipals(resolveVariable);
     const replayers = await replayPrincipals(resolveVariable);
     const intake = (await booleanParam(resolveVariable, 'intakeEnabled')) === 'true';
-    const arns = [...producers.filter((p) => !ACCOUNT_ID.test(p)), ...replayers];
+    // With the breaker on, the function sends the decisions it held back to this queue as new
+    // messages (README, Guardrails: held, not burned), so its own role is spared too.
+    const worker = (await breakerOn(resolveVariable))
+      ? [{ 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] }]
+      : [];
+    const arns = [...producers.filter((p) => !ACCOUNT_ID.test(p)), ...replayers, ...worker];
     const accounts = producers.filter((p) => ACCOUNT_ID.test(p));
     const condition = {
       ...(arns.length > 0 && { ArnNotLike: { 'aws:PrincipalArn': arns } }),

@@ -206,6 +206,10 @@ export const processBatch = async (
         random: deps.random,
       },
     );
+    // Every audit event not accepted counts (the AuditPublishFailures alarm): a result's comes
+    // back or is dead-lettered with AuditUnavailable, but an operator should hear of it now.
+    const auditFailures = auditable.filter((t) => published.get(t.key)?.ok !== true).length;
+    if (auditFailures > 0) metrics.add(MetricName.AuditPublishFailures, auditFailures);
     for (const entry of announcements)
       if (published.get(entry.key)?.ok !== true) {
         metrics.add(MetricName.AuditPublishFailures, 1);

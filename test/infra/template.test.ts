@@ -398,6 +398,8 @@ describe('queues', () => {
         'aws:PrincipalArn': [
           'arn:aws:iam::111122223333:role/policy-engine',
           'arn:aws:iam::123456789012:role/revoker-operator',
+          // The breaker is on in CUSTOM_PARAMS: the function's own role requeues what it held.
+          getAtt('IamRoleLambdaExecution', 'Arn'),
         ],
       },
       StringNotEquals: { 'aws:PrincipalAccount': ['444455556666'] },
@@ -612,6 +614,7 @@ describe('IAM', () => {
     const {
       AssumeConsumerAccountRoles: _,
       UseKeyThroughSqsAndDynamoDb: __,
+      RequeueHeldDecisions: ___,
       ...others
     } = normalised(ours(deployedCustom));
     expect(others).toEqual(
@@ -636,6 +639,7 @@ describe('IAM', () => {
     const {
       AssumeConsumerAccountRoles,
       UseKeyThroughSqsAndDynamoDb: _,
+      RequeueHeldDecisions: __,
       ...others
     } = ours(deployedCustom);
     expect(AssumeConsumerAccountRoles).toEqual({
@@ -652,6 +656,19 @@ describe('IAM', () => {
       ],
     });
     expect(Object.keys(others)).toEqual(Object.keys(ours(deployed)));
+  });
+
+  it('lets the function send to its source queue only with the breaker on (its hold requeues)', () => {
+    expect(ours(deployedCustom).RequeueHeldDecisions).toEqual({
+      Sid: 'RequeueHeldDecisions',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage'],
+      Resource: getAtt('SourceQueue', 'Arn'),
+    });
+    expect(ours(deployed).RequeueHeldDecisions).toBeUndefined();
+    const deny = statementsBySid(queuePolicyStatements(deployed, 'SourceQueuePolicy'))
+      .DenySendExceptProducersReplayersAndIntake;
+    expect(JSON.stringify(deny)).not.toContain('IamRoleLambdaExecution');
   });
 
   it("allows the consumer role in any account only when consumerAccounts is '*'", () => {

@@ -147,6 +147,40 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
     expect(worker.queue.deadLetters).toEqual([]);
   });
 
+  it('a held message whose copy SQS refuses at its last receive is dead-lettered with the reason, not left to SQS', async () => {
+    // Prepare
+    const { worker } = withBreaker(1);
+    await run(worker, records(1, 1));
+    worker.queue.failRequeue = true;
+    const batch = records(2, 2, 5);
+    // Act
+    const response = await run(worker, batch);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.queue.deadLetters).toHaveLength(1);
+    expect(worker.queue.deadLetters[0]).toMatchObject({
+      id: batch[0]?.messageId,
+      attributes: {
+        'revoker.outcome': { stringValue: Outcome.Failed },
+        'revoker.errorCode': { stringValue: 'BreakerOpen' },
+      },
+    });
+    expect(worker.revoker.calls).toHaveLength(1);
+  });
+
+  it('a held message at its last receive whose copies are both refused comes back (SQS redrives it)', async () => {
+    // Prepare
+    const { worker } = withBreaker(1);
+    await run(worker, records(1, 1));
+    worker.queue.failRequeue = true;
+    worker.queue.failAllSends = true;
+    const batch = records(2, 2, 5);
+    // Act
+    const response = await run(worker, batch);
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: batch[0]?.messageId }]);
+  });
+
   it('gives back the reservation of a call that did not revoke (ALREADY_REVOKED, permanent failure)', async () => {
     // Prepare
     const { worker } = withBreaker(2);

@@ -8,7 +8,7 @@ import { FailureKind, IdempotencyStoreError } from '../../../src/core/errors.js'
 import { Outcome } from '../../../src/core/outcome.js';
 import type { RevocationRequest } from '../../../src/core/request.js';
 import { targetKey, targetOf } from '../../../src/core/target.js';
-import type { IdempotencyStore } from '../../../src/worker/ports.js';
+import { type IdempotencyStore, MetricName } from '../../../src/worker/ports.js';
 import { processBatch } from '../../../src/worker/process-batch.js';
 import {
   entryFailure,
@@ -124,6 +124,7 @@ describe('defect 2: no message ever reaches the DLQ by SQS’s own redrive', () 
     const [copy] = worker.queue.deadLetters;
     expect(attribute(copy, DeadLetterAttribute.Outcome)).toBe(Outcome.Revoked);
     expect(attribute(copy, DeadLetterAttribute.ErrorCode)).toBe('AuditUnavailable');
+    expect(worker.metrics.count(MetricName.AuditPublishFailures)).toBe(1);
     expect(replay.batchItemFailures).toEqual([]);
     expect(worker.revoker.calls).toHaveLength(1);
     expect(worker.audit.details()).toEqual([
