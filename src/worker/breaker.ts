@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { BreakerLimit, BreakerOpening, ReservationRequest } from '../core/breaker.js';
 import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
+import { Outcome } from '../core/outcome.js';
 import { queueUrlFromArn } from '../core/sqs-arn.js';
 import { breakerOpenedDetail, SwitchDetailType } from '../core/switch-events.js';
 import { targetKey } from '../core/target.js';
-import { Outcome } from '../core/outcome.js';
 import {
   atLastReceive,
   BusyReason,

@@ -666,8 +666,9 @@ describe('IAM', () => {
       Resource: getAtt('SourceQueue', 'Arn'),
     });
     expect(ours(deployed).RequeueHeldDecisions).toBeUndefined();
-    const deny = statementsBySid(queuePolicyStatements(deployed, 'SourceQueuePolicy'))
-      .DenySendExceptProducersReplayersAndIntake;
+    const deny = statementsBySid(
+      queuePolicyStatements(deployed, 'SourceQueuePolicy'),
+    ).DenySendExceptProducersReplayersAndIntake;
     expect(JSON.stringify(deny)).not.toContain('IamRoleLambdaExecution');
   });
 
