@@ -107,7 +107,8 @@ export const createWorkerDependencies = (
     gate: new RedshiftGates({ maxConcurrency: config.redshiftMaxConcurrency }),
     metrics: new EmfMetrics({
       namespace: 'DatashareRevoker',
-      dimensions: { service: 'datashare-revoker' },
+      // Per function, so two stages in one account and region never share a metric (or an alarm).
+      dimensions: { FunctionName: config.functionName },
     }),
     logger,
     clock: systemClock,

@@ -1037,7 +1037,7 @@ describe('alarms', () => {
     MetricName: metric,
     // The worker's EMF lines carry exactly this dimension (src/wiring.ts): an alarm with another
     // set of dimensions would watch a metric that never receives data.
-    Dimensions: [{ Name: 'service', Value: 'datashare-revoker' }],
+    Dimensions: [{ Name: 'FunctionName', Value: ref('RevokerLambdaFunction') }],
     Statistic: 'Sum',
     ComparisonOperator: 'GreaterThanThreshold',
     AlarmActions: topic,
@@ -1046,7 +1046,7 @@ describe('alarms', () => {
   it('watches the namespace and dimension the worker writes its metrics with (src/wiring.ts)', async () => {
     const wiring = await readFile(join(REPO_ROOT, 'src/wiring.ts'), 'utf8');
     expect(wiring).toMatch(
-      /new EmfMetrics\(\{\s*namespace: 'DatashareRevoker',\s*dimensions: \{ service: 'datashare-revoker' \}/,
+      /new EmfMetrics\(\{\s*namespace: 'DatashareRevoker',\s*(\/\/[^\n]*\n\s*)*dimensions: \{ FunctionName: config\.functionName \}/,
     );
   });
 
