@@ -1,4 +1,4 @@
-import { escapeXml } from '../redshift-emulator/xml.js';
+import { escapeXml } from '../aws-query.js';
 
 /** The services a fault proxy can stand in front of. */
 export const PROXIED_SERVICES = ['dynamodb', 'sqs'] as const;

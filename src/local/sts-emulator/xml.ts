@@ -1,4 +1,4 @@
-import { element } from '../redshift-emulator/xml.js';
+import { element, queryErrorXml, querySuccessXml } from '../aws-query.js';
 import type { StsApiError } from './errors.js';
 import { STS_XML_NAMESPACE } from './types.js';
 
@@ -6,16 +6,8 @@ export { element };
 
 /** `<XResponse><XResult>..</XResult><ResponseMetadata>..</ResponseMetadata></XResponse>`. */
 export const successXml = (action: string, result: string, requestId: string): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n` +
-  `<${action}Response xmlns="${STS_XML_NAMESPACE}">` +
-  `<${action}Result>${result}</${action}Result>` +
-  `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
-  `</${action}Response>`;
+  querySuccessXml(STS_XML_NAMESPACE, action, result, requestId);
 
 /** `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`. */
 export const errorXml = (error: StsApiError, requestId: string): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n` +
-  `<ErrorResponse xmlns="${STS_XML_NAMESPACE}">` +
-  `<Error>${element('Type', error.type)}${element('Code', error.code)}${element('Message', error.message)}</Error>` +
-  `<RequestId>${requestId}</RequestId>` +
-  `</ErrorResponse>`;
+  queryErrorXml(STS_XML_NAMESPACE, error, requestId);
