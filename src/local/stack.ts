@@ -8,6 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import {
+  type CloudFormationEmulator,
+  startCloudFormationEmulator,
+} from './cloudformation-emulator/index.js';
 import { DEFAULTS as MAPPING_DEFAULTS } from './esm/options.js';
 import {
   type EventBridgeEmulator,
@@ -20,6 +24,7 @@ import {
   type LambdaFaultsPatch,
   startLambdaEmulator,
 } from './lambda-emulator/index.js';
+import { type LogsEmulator, startLogsEmulator } from './logs-emulator/index.js';
 import {
   type CrossAccountAnswer,
   DEFAULT_CONSUMER_ACCOUNT_ID,
@@ -46,6 +51,20 @@ export const LOCAL_STACK_NAMES = {
 
 /** The UUID of the worker's event source mapping in the local Lambda emulator. */
 export const LOCAL_WORKER_MAPPING_UUID = '00000000-0000-4000-8000-0000000e5a11';
+/**
+ * The local stack as a stage: `revoker --stage local` reads the CloudFormation stack of this name
+ * (serverless names stacks `<service>-<stage>`), whose outputs the CloudFormation emulator serves.
+ */
+export const LOCAL_STAGE = {
+  stage: 'local',
+  stackName: 'datashare-revoker-local',
+  /** As infra/audit.yml names it: `/aws/events/<service>-<stage>-audit`. */
+  auditLogGroup: '/aws/events/datashare-revoker-local-audit',
+  /** The worker's function in the local Lambda emulator (the local mapping's default name). */
+  functionName: 'datashare-revoker-local',
+  /** The worker's default `AUDIT_EVENT_SOURCE`, which the audit rule matches. */
+  auditEventSource: 'governance.datashare-revoker',
+} as const;
 
 /** Dummy credentials: no emulator checks signatures, but the SDK insists on having some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
@@ -115,6 +134,8 @@ export interface LocalStack {
     eventBridge: string;
     sts: string;
     lambda: string;
+    logs: string;
+    cloudFormation: string;
     dynamoDb?: string;
     dynamoDbDirect?: string;
   };
@@ -139,6 +160,15 @@ export interface LocalStack {
    * mapping's `control` so that disabling it stops the poller.
    */
   workerMapping: { uuid: string; functionName: string; functionArn: string };
+  /**
+   * CloudWatch Logs: the audit log group, fed by an EventBridge rule as infra/audit.yml's
+   * AuditLogRule feeds the deployed one.
+   */
+  logs: LogsEmulator;
+  /** Serves the stack `datashare-revoker-local` and its outputs (`revoker --stage local`). */
+  cloudFormation: CloudFormationEmulator;
+  /** The outputs `revoker --stage local` reads, as infra/outputs.yml declares them. */
+  outputs: Record<string, string>;
   /** The worker's environment against this stack (see `src/config.ts`). */
   env: Record<string, string>;
   /** Stops every server; nothing is left holding the event loop. */
@@ -356,6 +386,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     stops.push(() => redshift.stop());
     const eventBridge = await startEventBridgeEmulator({
       eventBuses: [LOCAL_STACK_NAMES.auditEventBus],
+      accountId: consumerAccountId,
+      region,
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.eventBridgeFaults === undefined ? {} : { faults: options.eventBridgeFaults }),
     });
@@ -368,6 +400,22 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       ...(options.lambdaFaults === undefined ? {} : { faults: options.lambdaFaults }),
     });
     stops.push(() => lambda.stop());
+    // infra/audit.yml's AuditLogRule: every audit event on the bus, as its JSON envelope, into
+    // the audit log group (the event's own time is the log event's timestamp).
+    const logs = await startLogsEmulator({ logGroups: [LOCAL_STAGE.auditLogGroup] });
+    stops.push(() => logs.stop());
+    eventBridge.addRule({
+      name: 'datashare-revoker-local-audit-to-logs',
+      eventBusName: LOCAL_STACK_NAMES.auditEventBus,
+      sources: [LOCAL_STAGE.auditEventSource],
+      deliver: (envelope) => {
+        logs.putLogEvent(LOCAL_STAGE.auditLogGroup, {
+          logStreamName: envelope.id,
+          timestamp: Date.parse(envelope.time),
+          message: JSON.stringify(envelope),
+        });
+      },
+    });
 
     let dynamo:
       | { direct: string; proxy: FaultProxy; table: { name: string; ttlEnabled: boolean } }
@@ -401,6 +449,24 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       );
     }
 
+    const outputs: Record<string, string> = {
+      SourceQueueUrl: source.url,
+      SourceQueueArn: source.arn,
+      DeadLetterQueueUrl: deadLetter.url,
+      AuditEventBusName: LOCAL_STACK_NAMES.auditEventBus,
+      AuditEventSource: LOCAL_STAGE.auditEventSource,
+      AuditLogGroupName: LOCAL_STAGE.auditLogGroup,
+      WorkerFunctionName: functionName,
+      WorkerFunctionArn: functionArn,
+      ...(dynamo ? { IdempotencyTableName: dynamo.table.name } : {}),
+    };
+    const cloudFormation = await startCloudFormationEmulator({
+      region,
+      accountId: consumerAccountId,
+      stacks: [{ stackName: LOCAL_STAGE.stackName, outputs }],
+    });
+    stops.push(() => cloudFormation.stop());
+
     const env: Record<string, string> = {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -411,6 +477,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_STS: sts.endpoint,
       AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
       SOURCE_QUEUE_ARN: source.arn,
+      // Not the worker's: the operator CLI's (`revoker --stage local`).
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
@@ -433,6 +502,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         eventBridge: eventBridge.endpoint,
         sts: sts.endpoint,
         lambda: lambda.endpoint,
+        logs: logs.endpoint,
+        cloudFormation: cloudFormation.endpoint,
         ...(dynamo ? { dynamoDb: dynamo.proxy.endpoint, dynamoDbDirect: dynamo.direct } : {}),
       },
       queues: { source, deadLetter },
@@ -449,6 +520,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       sts,
       lambda,
       workerMapping: { uuid: LOCAL_WORKER_MAPPING_UUID, functionName, functionArn },
+      logs,
+      cloudFormation,
+      outputs,
       env,
       stop: stopAll,
     };

@@ -40,6 +40,13 @@ const bump = (counts: Record<string, number>, key: string): void => {
 export class EventLog {
   readonly events: AcceptedEvent[] = [];
   private counters = emptyStats();
+  readonly #listeners = new Set<(event: AcceptedEvent) => void>();
+
+  /** Calls `listener` with every event accepted from now on; returns the unsubscribe. */
+  onAccepted(listener: (event: AcceptedEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
 
   startCall(): number {
     this.counters.calls += 1;
@@ -61,6 +68,7 @@ export class EventLog {
     this.counters.entries += 1;
     this.counters.acceptedEntries += 1;
     this.events.push(event);
+    for (const listener of this.#listeners) listener(event);
   }
 
   entryFailed(code: string, injected: boolean): void {

@@ -14,7 +14,7 @@ import {
   type EventBridgeFaultsPatch,
 } from './faults.js';
 import { createPutEventsHandler } from './put-events-handler.js';
-import type { AcceptedEvent } from './types.js';
+import type { AcceptedEvent, EventEnvelope, EventRule } from './types.js';
 
 export interface EventBridgeEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -34,6 +34,10 @@ export interface EventBridgeEmulatorOptions {
   maxEntryBytes?: number;
   /** Limit on the summed entry sizes of one call (default 256 KiB). */
   maxRequestBytes?: number;
+  /** The envelope's `account` of delivered events (default 000000000000). */
+  accountId?: string;
+  /** The envelope's `region` of delivered events (default us-east-1). */
+  region?: string;
 }
 
 /** A running EventBridge PutEvents emulator. */
@@ -48,6 +52,11 @@ export interface EventBridgeEmulator {
   readonly faults: EventBridgeFaults;
   /** Accepted events of one bus. */
   eventsOn(eventBusName: string): AcceptedEvent[];
+  /**
+   * Adds a rule: every event accepted on its bus from now on whose source it lists is delivered
+   * to its target, as EventBridge would (synchronously here). Returns the rule's removal.
+   */
+  addRule(rule: EventRule): () => void;
   /** Changes faults while running; a given list replaces the list. */
   setFaults(patch: EventBridgeFaultsPatch): EventBridgeFaults;
   stats(): EventBridgeStats;
@@ -99,6 +108,18 @@ export const startEventBridgeEmulator = async (
     options.port ?? 0,
   );
 
+  const envelopeOf = (event: AcceptedEvent): EventEnvelope => ({
+    version: '0',
+    id: event.eventId,
+    'detail-type': event.detailType,
+    source: event.source,
+    account: options.accountId ?? '000000000000',
+    time: event.time,
+    region: options.region ?? 'us-east-1',
+    resources: event.resources,
+    detail: event.detail,
+  });
+
   const emulator: EventBridgeEmulator = {
     endpoint: server.endpoint,
     port: server.port,
@@ -111,6 +132,12 @@ export const startEventBridgeEmulator = async (
       return faults.current;
     },
     eventsOn: (name) => log.events.filter((e) => e.eventBusName === name),
+    addRule: (rule) =>
+      log.onAccepted((event) => {
+        if (event.eventBusName === rule.eventBusName && rule.sources.includes(event.source)) {
+          rule.deliver(envelopeOf(event));
+        }
+      }),
     setFaults: (patch) => faults.update(patch),
     stats: () => log.stats(),
     clear: () => log.clear(),

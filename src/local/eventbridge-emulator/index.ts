@@ -15,4 +15,4 @@ export {
   RETRYABLE_ENTRY_CODES,
 } from './faults.js';
 export { MAX_ENTRIES } from './put-events-handler.js';
-export type { AcceptedEvent } from './types.js';
+export type { AcceptedEvent, EventEnvelope, EventRule } from './types.js';

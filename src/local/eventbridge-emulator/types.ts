@@ -54,3 +54,25 @@ export class EventBridgeApiError extends Error {
     super(message);
   }
 }
+
+/** An event as EventBridge delivers it to a rule's target (the JSON a log group target stores). */
+export interface EventEnvelope {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+/** A rule on one bus: events whose `source` is listed are delivered to `deliver`. */
+export interface EventRule {
+  name: string;
+  eventBusName: string;
+  /** The event pattern's `source` list (the only pattern field the emulator matches). */
+  sources: readonly string[];
+  deliver(envelope: EventEnvelope): void;
+}
