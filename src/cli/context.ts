@@ -1,7 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsClientFactory, AwsConnection } from './aws-clients.js';
 import type { IdentityResolver } from './identity.js';
 import type { Output } from './output.js';
 import type { Sleep } from './rate.js';
+import type { ResolvedStage } from './stage.js';
 
 /** Asks the operator a yes/no question; resolves false for "no". */
 export type Confirm = (question: string) => Promise<boolean>;
@@ -19,6 +21,14 @@ export interface CommandContext {
   identity: IdentityResolver;
   /** Aborted on SIGINT/SIGTERM: commands stop between batches and clean up. */
   signal?: AbortSignal;
+  /** Builds the clients beyond SQS; absent in tests of SQS-only commands. */
+  aws?: AwsClientFactory;
+  /** `--region` and `--profile`, for the clients `aws` builds. */
+  connection?: AwsConnection;
+  /** The CLI's environment (endpoints, `REVOKER_STAGE`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The stage the command's resources were read from, when one was used. */
+  stage?: ResolvedStage;
 }
 
 /** How long held DLQ messages stay invisible while a command scans (released at the end). */

@@ -119,7 +119,12 @@ const firstLine = (text: string): string => text.split('\n')[0]?.trim() ?? '';
  * @example
  * try { await sqs.send(cmd) } catch (error) { throw toCliError(error, 'ReceiveMessage', url) }
  */
-export const toCliError = (error: unknown, operation: string, queueUrl?: string): CliError => {
+export const toCliError = (
+  error: unknown,
+  operation: string,
+  queueUrl?: string,
+  service = 'SQS',
+): CliError => {
   if (error instanceof CliError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorLike;
   const name = e.name ?? 'Error';
@@ -157,7 +162,7 @@ export const toCliError = (error: unknown, operation: string, queueUrl?: string)
     return access('no AWS region: pass --region or set AWS_REGION', 'RegionMissing');
   }
   if (UNREACHABLE.has(code)) {
-    return access(`cannot reach the SQS endpoint${where}: ${code}: ${message}`, code);
+    return access(`cannot reach the ${service} endpoint${where}: ${code}: ${message}`, code);
   }
   return new AwsCallFailedError(
     `${operation} failed${queueUrl ? ` on ${queueUrl}` : ''}: ${name}: ${message}`,
@@ -167,6 +172,40 @@ export const toCliError = (error: unknown, operation: string, queueUrl?: string)
     },
     { cause: error },
   );
+};
+
+/** A stage could not be resolved: no such stack, or the stack lacks an output a command needs. */
+export class StageError extends CliError {
+  readonly stage: string;
+  readonly stackName: string;
+
+  constructor(
+    message: string,
+    details: { stage: string; stackName: string },
+    options?: ErrorOptions,
+  ) {
+    super(message, ExitCode.Unusable, options);
+    this.name = 'StageError';
+    this.stage = details.stage;
+    this.stackName = details.stackName;
+  }
+}
+
+/**
+ * Runs one call of any AWS service; whatever it throws becomes a one-line CLI error naming the
+ * service, the operation and the resource.
+ */
+export const awsCall = async <T>(
+  service: string,
+  operation: string,
+  resource: string,
+  call: () => Promise<T>,
+): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    throw toCliError(error, operation, resource, service);
+  }
 };
 
 /** The one line printed for an error that reached the top of the CLI, and its exit code. */

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { awsClients } from './aws-clients.js';
 import { createRunner, type RunnerEnvironment } from './commands/common.js';
 import { registerDlqList } from './commands/dlq-list.js';
 import { registerDlqPurge } from './commands/dlq-purge.js';
@@ -99,6 +100,7 @@ export const main = async (
       confirm: terminalConfirm(process.stdin, process.stderr),
       identity: withFallback(callerIdentity(env) ?? osUserIdentity),
       createSqs: (connection) => createSqsClient(connection, env),
+      aws: awsClients(env),
       now: Date.now,
       sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
       signal: controller.signal,

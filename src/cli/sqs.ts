@@ -10,6 +10,7 @@ import { toCliError } from './errors.js';
 /** What every command accepts to reach SQS. */
 export interface ConnectionOptions {
   region?: string;
+  profile?: string;
   endpointUrl?: string;
 }
 
@@ -50,6 +51,7 @@ export const createSqsClient = (
     options.region ?? (options.queueUrl ? regionOfQueueUrl(options.queueUrl) : undefined);
   return new SQSClient({
     ...(region && { region }),
+    ...(options.profile !== undefined && { profile: options.profile }),
     // Given explicitly even when it comes from the environment: the flag below depends on it.
     ...(endpoint && { endpoint, useQueueUrlAsEndpoint: false }),
     requestHandler: new NodeHttpHandler({

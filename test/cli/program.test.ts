@@ -175,7 +175,9 @@ describe('the revoker program', () => {
 
     // Assess
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('Usage: revoker dlq replay --dlq-url URL --queue-url URL');
+    expect(help.stdout).toContain(
+      'Usage: revoker dlq replay (--stage NAME | --dlq-url URL --queue-url URL)',
+    );
     expect(help.stdout).toContain('Examples:');
     expect(none.code).toBe(2);
     expect(unknown.code).toBe(2);

@@ -5,7 +5,7 @@ import { ExitCode } from '../errors.js';
 import { type Column, formatAge, printJson, renderTable } from '../output.js';
 import { collectDlq } from '../selection.js';
 import type { CommandRunner } from './common.js';
-import { commonOptions, parseCount } from './common.js';
+import { commonOptions, fromStage, parseCount } from './common.js';
 
 export interface ListOptions {
   dlqUrl: string;
@@ -88,8 +88,8 @@ export const registerDlqList = (dlq: Command, run: CommandRunner): void => {
     dlq
       .command('list')
       .summary('show what is in the DLQ and why, without consuming it')
-      .usage('--dlq-url URL [--max N] [--json]')
-      .requiredOption('--dlq-url <url>', 'the dead-letter queue URL')
+      .usage('(--stage NAME | --dlq-url URL) [--max N] [--json]')
+      .option('--dlq-url <url>', `the dead-letter queue URL ${fromStage('--dlq-url')}`)
       .option('--max <n>', 'show at most N messages', (v) => parseCount('--max', v)),
   )
     .addHelpText(

@@ -13,7 +13,13 @@ import {
 import { printJson, renderTable, startProgress } from '../output.js';
 import { collectDlq, scanDlq } from '../selection.js';
 import { getQueueAttributes, sqsCall } from '../sqs.js';
-import { type CommandRunner, commonOptions, filterOptions, parseCount } from './common.js';
+import {
+  type CommandRunner,
+  commonOptions,
+  filterOptions,
+  fromStage,
+  parseCount,
+} from './common.js';
 import { LIST_COLUMNS } from './dlq-list.js';
 
 export interface PurgeOptions {
@@ -183,9 +189,9 @@ export const registerDlqPurge = (dlq: Command, run: CommandRunner): void => {
         .command('purge')
         .summary('delete matching DLQ messages for good (all of them without a filter)')
         .usage(
-          '--dlq-url URL [--error CODE] [--datashare ARN] [--event-id ID] [--max N] [--dry-run] [--yes]',
+          '(--stage NAME | --dlq-url URL) [--error CODE] [--datashare ARN] [--event-id ID] [--max N] [--dry-run] [--yes]',
         )
-        .requiredOption('--dlq-url <url>', 'the dead-letter queue URL'),
+        .option('--dlq-url <url>', `the dead-letter queue URL ${fromStage('--dlq-url')}`),
     )
       .option('--max <n>', 'delete at most N matching messages', (v) => parseCount('--max', v))
       .option('--dry-run', 'show what would be deleted; change nothing')

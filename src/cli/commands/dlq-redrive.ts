@@ -9,7 +9,7 @@ import type { CommandContext } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 import { printJson } from '../output.js';
 import { getQueueAttributes, sqsCall } from '../sqs.js';
-import { type CommandRunner, commonOptions, parseCount } from './common.js';
+import { type CommandRunner, commonOptions, fromStage, parseCount } from './common.js';
 
 /** StartMessageMoveTask's ceiling for MaxNumberOfMessagesPerSecond. */
 export const MAX_MOVE_RATE = 500;
@@ -164,8 +164,8 @@ export const registerDlqRedrive = (dlq: Command, run: CommandRunner): void => {
     dlq
       .command('redrive')
       .summary("AWS's native bulk redrive (StartMessageMoveTask), with progress; --cancel stops it")
-      .usage('--dlq-url URL [--rate N] [--to-queue-url URL] [--cancel]')
-      .requiredOption('--dlq-url <url>', 'the dead-letter queue URL')
+      .usage('(--stage NAME | --dlq-url URL) [--rate N] [--to-queue-url URL] [--cancel]')
+      .option('--dlq-url <url>', `the dead-letter queue URL ${fromStage('--dlq-url')}`)
       .option(
         '--rate <n>',
         `messages per second, 1 to ${MAX_MOVE_RATE} (default: AWS decides)`,

@@ -20,6 +20,7 @@ import {
   type CommandRunner,
   commonOptions,
   filterOptions,
+  fromStage,
   parseCount,
   parseNonNegative,
   parseReason,
@@ -252,10 +253,13 @@ export const registerDlqReplay = (dlq: Command, run: CommandRunner): void => {
         .command('replay')
         .summary('move matching DLQ messages back to the source queue, with a trail')
         .usage(
-          '--dlq-url URL --queue-url URL [--error CODE] [--datashare ARN] [--event-id ID] [--max N] [--rate N/s] [--dry-run] [--yes] [--reason TEXT] [--max-replays N] [--force]',
+          '(--stage NAME | --dlq-url URL --queue-url URL) [--error CODE] [--datashare ARN] [--event-id ID] [--max N] [--rate N/s] [--dry-run] [--yes] [--reason TEXT] [--max-replays N] [--force]',
         )
-        .requiredOption('--dlq-url <url>', 'the dead-letter queue URL')
-        .requiredOption('--queue-url <url>', 'the source queue the worker reads'),
+        .option('--dlq-url <url>', `the dead-letter queue URL ${fromStage('--dlq-url')}`)
+        .option(
+          '--queue-url <url>',
+          `the source queue the worker reads ${fromStage('--queue-url')}`,
+        ),
     )
       .option('--max <n>', 'replay at most N matching messages', (v) => parseCount('--max', v))
       .option('--rate <n/s>', 'send at most N messages per second', (v) => parseRate('--rate', v))

@@ -9,7 +9,7 @@ import type {
 } from '../../local/event-source-mapping.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode, toCliError, UsageError } from '../errors.js';
-import { type CommandRunner, commonOptions, parseCount } from './common.js';
+import { type CommandRunner, commonOptions, fromStage, parseCount } from './common.js';
 
 export interface PollOptions {
   queueUrl: string;
@@ -143,9 +143,9 @@ export const registerPoll = (
       .command('poll')
       .summary('run the worker as a long-running SQS poller (graceful stop on SIGTERM/SIGINT)')
       .usage(
-        '--queue-url URL [--batch-size N] [--concurrency N] [--function-timeout SECONDS] [--account ID]',
+        '(--stage NAME | --queue-url URL) [--batch-size N] [--concurrency N] [--function-timeout SECONDS] [--account ID]',
       )
-      .requiredOption('--queue-url <url>', 'the source queue the worker reads')
+      .option('--queue-url <url>', `the source queue the worker reads ${fromStage('--queue-url')}`)
       .option('--batch-size <n>', 'records per invocation, 1 to 10 (default 10)', (v) =>
         parseCount('--batch-size', v, 10),
       )

@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { printJson, startProgress } from '../output.js';
 import { getQueueAttributes, sqsCall } from '../sqs.js';
-import { type CommandRunner, commonOptions } from './common.js';
+import { type CommandRunner, commonOptions, fromStage } from './common.js';
 
 export interface SendOptions {
   queueUrl: string;
@@ -180,9 +180,9 @@ export const registerSend = (
     program
       .command('send')
       .summary('validate a JSONL file of revocation requests and send it to the queue')
-      .usage('--queue-url URL FILE|-')
+      .usage('(--stage NAME | --queue-url URL) FILE|-')
       .argument('<file>', 'JSONL file, one request per line; - reads stdin')
-      .requiredOption('--queue-url <url>', 'the source queue the worker reads'),
+      .option('--queue-url <url>', `the source queue the worker reads ${fromStage('--queue-url')}`),
   )
     .addHelpText(
       'after',
