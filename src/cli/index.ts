@@ -10,6 +10,7 @@ import { registerDlqRedrive } from './commands/dlq-redrive.js';
 import { registerDlqReplay } from './commands/dlq-replay.js';
 import { registerPause } from './commands/pause.js';
 import { loadWorkerHandler, registerPoll } from './commands/poll.js';
+import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerSend } from './commands/send.js';
 import { describeFailure, ExitCode } from './errors.js';
@@ -62,6 +63,7 @@ Runbook: docs/operator-runbook.md`,
   registerPoll(program, run, () => loadWorkerHandler(options.environment.env));
   registerPause(program, run);
   registerResume(program, run);
+  registerReport(program, run);
   for (const command of [...dlq.commands, ...program.commands]) {
     command
       .exitOverride()

@@ -101,3 +101,31 @@ export const startProgress = (output: Output, label: string, total: number): Pro
     stop: () => {},
   };
 };
+
+/** Progress of a read of unknown length (pages), on stderr only. */
+export interface PageProgress {
+  update(text: string): void;
+  done(): void;
+}
+
+/**
+ * Page-by-page progress on stderr: redrawn in place when stderr is a terminal, one line per page
+ * when `force` (`--progress`) and stderr is not, nothing otherwise — stdout is never touched.
+ */
+export const pageProgress = (output: Output, label: string, force: boolean): PageProgress => {
+  const stream = output.progressStream;
+  if (stream) {
+    let drawn = false;
+    return {
+      update: (text) => {
+        drawn = true;
+        stream.write(`\r\u001b[2K${label}: ${text}`);
+      },
+      done: () => {
+        if (drawn) stream.write('\n');
+      },
+    };
+  }
+  if (force) return { update: (text) => output.note(`${label}: ${text}`), done: () => {} };
+  return { update: () => {}, done: () => {} };
+};

@@ -1,0 +1,11 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { startLocalStack, localClientConfig } from './src/local/stack.ts';
+import { main } from './src/cli/index.ts';
+const stack = await startLocalStack({ withDynamo: false });
+Object.assign(process.env, stack.env);
+const eb = new EventBridgeClient({ ...localClientConfig(stack), endpoint: stack.endpoints.eventBridge });
+const now = Date.now();
+const detail = (i: number, outcome: string, extra = {}) => JSON.stringify({ schemaVersion: 1, eventId: `e,${i}"`, outcome, dataShareArn: 'arn:aws:redshift:us-east-1:444455556666:datashare:x/sales', consumer: { arn: 'arn:aws:redshift:us-east-1:111122223333:namespace:abc' }, consumerAccountId: '111122223333', policyId: i % 2 ? 'pii<7>' : 'gdpr', issuedAt: new Date(now - 60000).toISOString(), processedAt: new Date(now - 60000 + i * 1000).toISOString(), latencyMs: i * 1000, attempts: 1, replayed: false, messageId: `m${i}`, ...extra });
+await eb.send(new PutEventsCommand({ Entries: [1,2,3,4].map(i => ({ EventBusName: 'revoker-audit', Source: 'governance.datashare-revoker', DetailType: 'Datashare Revocation Result', Detail: detail(i, i === 4 ? 'FAILED' : 'REVOKED') })) }));
+process.exitCode = await main(['node', 'revoker', ...process.argv.slice(2)]);
+await stack.stop();
