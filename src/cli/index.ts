@@ -13,6 +13,7 @@ import { loadWorkerHandler, registerPoll } from './commands/poll.js';
 import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerSend } from './commands/send.js';
+import { registerStatus } from './commands/status.js';
 import { describeFailure, ExitCode } from './errors.js';
 import { osUserIdentity, withFallback } from './identity.js';
 import { processOutput } from './output.js';
@@ -63,6 +64,7 @@ Runbook: docs/operator-runbook.md`,
   registerPoll(program, run, () => loadWorkerHandler(options.environment.env));
   registerPause(program, run);
   registerResume(program, run);
+  registerStatus(program, run);
   registerReport(program, run);
   for (const command of [...dlq.commands, ...program.commands]) {
     command

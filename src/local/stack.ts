@@ -12,6 +12,7 @@ import {
   type CloudFormationEmulator,
   startCloudFormationEmulator,
 } from './cloudformation-emulator/index.js';
+import { type CloudWatchEmulator, startCloudWatchEmulator } from './cloudwatch-emulator/index.js';
 import { DEFAULTS as MAPPING_DEFAULTS } from './esm/options.js';
 import {
   type EventBridgeEmulator,
@@ -135,6 +136,7 @@ export interface LocalStack {
     sts: string;
     lambda: string;
     logs: string;
+    cloudWatch: string;
     cloudFormation: string;
     dynamoDb?: string;
     dynamoDbDirect?: string;
@@ -165,6 +167,11 @@ export interface LocalStack {
    * AuditLogRule feeds the deployed one.
    */
   logs: LogsEmulator;
+  /**
+   * CloudWatch: the alarms of infra/alarms.yml on the queues (DLQ not empty, requests too old),
+   * evaluated on request from fauxqs, and the SQS metrics they read.
+   */
+  cloudWatch: CloudWatchEmulator;
   /** Serves the stack `datashare-revoker-local` and its outputs (`revoker --stage local`). */
   cloudFormation: CloudFormationEmulator;
   /** The outputs `revoker --stage local` reads, as infra/outputs.yml declares them. */
@@ -298,6 +305,27 @@ const reachableQueue = (
   url: `${fauxqs.address}${new URL(created.queueUrl).pathname}`,
   arn: created.queueArn,
 });
+
+/**
+ * An SQS metric of a fauxqs queue, now: `ApproximateNumberOfMessagesVisible` and
+ * `ApproximateAgeOfOldestMessage` (seconds since the oldest message still on the queue was sent).
+ */
+const sqsMetric = (
+  fauxqs: FauxqsServer,
+  metricName: string,
+  dimensions: readonly { Name?: string; Value?: string }[],
+): number | undefined => {
+  const name = dimensions.find((d) => d.Name === 'QueueName')?.Value;
+  const queue = name ? fauxqs.inspectQueue(name) : undefined;
+  if (!queue) return undefined;
+  const { ready, delayed, inflight } = queue.messages;
+  if (metricName === 'ApproximateNumberOfMessagesVisible') return ready.length;
+  if (metricName !== 'ApproximateAgeOfOldestMessage') return undefined;
+  const sent = [...ready, ...delayed, ...inflight.map((i) => i.message)].map(
+    (m) => m.sentTimestamp,
+  );
+  return sent.length === 0 ? 0 : Math.floor((Date.now() - Math.min(...sent)) / 1000);
+};
 
 /**
  * Starts the worker's AWS surroundings in-process on 127.0.0.1 (ephemeral ports): fauxqs with
@@ -449,6 +477,36 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       );
     }
 
+    // infra/alarms.yml's queue alarms, on fauxqs' live state (the function alarms need Lambda).
+    const alarmTopicArn = `arn:aws:sns:${region}:${consumerAccountId}:${LOCAL_STAGE.stackName}-alarms`;
+    const cloudWatch = await startCloudWatchEmulator({
+      metrics: (namespace, metricName, dimensions) =>
+        namespace === 'AWS/SQS' ? sqsMetric(fauxqs, metricName, dimensions) : undefined,
+      alarms: [
+        {
+          name: `${LOCAL_STAGE.stackName}-dlq-not-empty`,
+          description: 'Requests were quarantined in the DLQ; inspect and redrive or discard them.',
+          actions: [alarmTopicArn],
+          namespace: 'AWS/SQS',
+          metricName: 'ApproximateNumberOfMessagesVisible',
+          dimensions: [{ Name: 'QueueName', Value: deadLetter.name }],
+          threshold: 0,
+          comparisonOperator: 'GreaterThanThreshold',
+        },
+        {
+          name: `${LOCAL_STAGE.stackName}-requests-too-old`,
+          description: 'The oldest revocation request has waited longer than 900 s.',
+          actions: [alarmTopicArn],
+          namespace: 'AWS/SQS',
+          metricName: 'ApproximateAgeOfOldestMessage',
+          dimensions: [{ Name: 'QueueName', Value: source.name }],
+          threshold: 900,
+          comparisonOperator: 'GreaterThanThreshold',
+        },
+      ],
+    });
+    stops.push(() => cloudWatch.stop());
+
     const outputs: Record<string, string> = {
       SourceQueueUrl: source.url,
       SourceQueueArn: source.arn,
@@ -456,6 +514,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       AuditEventBusName: LOCAL_STACK_NAMES.auditEventBus,
       AuditEventSource: LOCAL_STAGE.auditEventSource,
       AuditLogGroupName: LOCAL_STAGE.auditLogGroup,
+      AlarmTopicArn: alarmTopicArn,
       WorkerFunctionName: functionName,
       WorkerFunctionArn: functionArn,
       ...(dynamo ? { IdempotencyTableName: dynamo.table.name } : {}),
@@ -480,6 +539,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // Not the worker's: the operator CLI's (`revoker --stage local`).
       AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
       AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
+      AWS_ENDPOINT_URL_CLOUDWATCH: cloudWatch.endpoint,
       AUDIT_EVENT_BUS_NAME: LOCAL_STACK_NAMES.auditEventBus,
       DEAD_LETTER_QUEUE_URL: deadLetter.url,
       MAX_RECEIVE_COUNT: String(maxReceiveCount),
@@ -503,6 +563,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         sts: sts.endpoint,
         lambda: lambda.endpoint,
         logs: logs.endpoint,
+        cloudWatch: cloudWatch.endpoint,
         cloudFormation: cloudFormation.endpoint,
         ...(dynamo ? { dynamoDb: dynamo.proxy.endpoint, dynamoDbDirect: dynamo.direct } : {}),
       },
@@ -521,6 +582,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       lambda,
       workerMapping: { uuid: LOCAL_WORKER_MAPPING_UUID, functionName, functionArn },
       logs,
+      cloudWatch,
       cloudFormation,
       outputs,
       env,

@@ -1,0 +1,10 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { startLocalStack, sqsClientFor } from './src/local/stack.ts';
+import { main } from './src/cli/index.ts';
+const stack = await startLocalStack({ withDynamo: false });
+Object.assign(process.env, stack.env);
+const sqs = sqsClientFor(stack);
+await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.source.url, MessageBody: '{}' }));
+await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.deadLetter.url, MessageBody: '{"eventId":"x"}' }));
+process.exitCode = await main(['node', 'revoker', ...process.argv.slice(2)]);
+await stack.stop();
