@@ -14,6 +14,7 @@ import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrace } from './commands/trace.js';
 import { describeFailure, ExitCode } from './errors.js';
 import { osUserIdentity, withFallback } from './identity.js';
 import { processOutput } from './output.js';
@@ -36,7 +37,7 @@ export const buildProgram = (options: ProgramOptions): Command => {
   const run = createRunner(options.environment);
   const program = new Command('revoker')
     .description(
-      'Operator tool for datashare-revoker: inspect and replay its dead-letter queue, send and process revocation requests.',
+      'Operator tool for datashare-revoker: status at a glance, trace one decision, compliance reports; inspect and replay the dead-letter queue, send and process revocation requests.',
     )
     .usage('<command> [options]')
     .configureOutput({ writeOut: options.writeOut, writeErr: options.writeErr })
@@ -65,6 +66,7 @@ Runbook: docs/operator-runbook.md`,
   registerPause(program, run);
   registerResume(program, run);
   registerStatus(program, run);
+  registerTrace(program, run);
   registerReport(program, run);
   for (const command of [...dlq.commands, ...program.commands]) {
     command

@@ -2,17 +2,14 @@
  * The real `revoker` bin (bin/revoker.js → tsx → src/cli/index.ts) as a subprocess: exit codes,
  * one-line errors, and the runbook end to end against the local stack with the real worker.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.js';
+import { finished, ourLines, ROOT, revoker, start } from './bin.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'revoker.js');
 const EXAMPLES = join(ROOT, 'examples', 'datashares.json');
 const SALES_DAILY =
   'arn:aws:redshift:us-east-1:444455556666:datashare:8a6b2c1e-3f4d-4e5a-9b7c-0d1e2f3a4b5c/sales_daily';
@@ -20,40 +17,6 @@ const SALES_PII =
   'arn:aws:redshift:us-east-1:444455556666:datashare:8a6b2c1e-3f4d-4e5a-9b7c-0d1e2f3a4b5c/sales_pii';
 const NAMESPACE =
   'arn:aws:redshift:us-east-1:111122223333:namespace:2f9c6e7a-1b3d-4c5e-8f9a-0b1c2d3e4f5a';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const start = (args: string[], env: Record<string, string | undefined>): ChildProcess =>
-  spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-
-const finished = (child: ChildProcess): Promise<Run> => {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-};
-
-const revoker = (args: string[], env: Record<string, string | undefined>): Promise<Run> =>
-  finished(start(args, env));
-
-/** stderr without Node's own warnings (fauxqs' SQLite is experimental on Node 22). */
-const ourLines = (stderr: string): string[] =>
-  stderr
-    .split('\n')
-    .filter((line) => line !== '' && !/ExperimentalWarning|--trace-warnings/.test(line));
 
 const request = (eventId: string, dataShareArn: string) =>
   JSON.stringify({
@@ -121,7 +84,7 @@ describe('the revoker bin', () => {
     expect(credentials.stderr).toMatch(/^revoker: no AWS credentials found/m);
     expect(usage.code).toBe(2);
     expect(ourLines(usage.stderr)).toEqual([
-      "error: required option '--queue-url <url>' not specified",
+      'revoker: --queue-url is required: give it, or --stage NAME (or REVOKER_STAGE) to read SourceQueueUrl from the stack',
     ]);
   });
 

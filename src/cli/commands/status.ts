@@ -29,6 +29,8 @@ export interface DlqStatus {
   queueUrl: string;
   /** ApproximateNumberOfMessages (visible). */
   visible: number;
+  /** ApproximateNumberOfMessagesNotVisible: held by a reader (another `dlq list`, a replay). */
+  inFlight: number;
   /** Messages read (without consuming them) and grouped by `revoker.errorCode`. */
   byErrorCode: Record<string, number>;
   /** The grouping read at most this many; more may remain. */
@@ -142,8 +144,10 @@ const readDeadLetterQueue = async (
 ): Promise<DlqStatus> => {
   const attributes = await getQueueAttributes(context.sqs, options.dlqUrl, [
     'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesNotVisible',
   ]);
   const visible = Number(attributes.ApproximateNumberOfMessages ?? 0);
+  const inFlight = Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   const limit = options.dlqMax ?? 1000;
   const byErrorCode: Record<string, number> = {};
   let read = 0;
@@ -162,7 +166,7 @@ const readDeadLetterQueue = async (
       byErrorCode[code] = (byErrorCode[code] ?? 0) + 1;
     }
   }
-  return { queueUrl: options.dlqUrl, visible, byErrorCode, truncated: read >= limit };
+  return { queueUrl: options.dlqUrl, visible, inFlight, byErrorCode, truncated: read >= limit };
 };
 
 const readAudit = async (context: CommandContext, options: StatusOptions): Promise<AuditStatus> => {
@@ -301,7 +305,7 @@ export const renderStatus = (status: StatusReport): string =>
       'DLQ',
       status.deadLetterQueue,
       (d) =>
-        `${d.visible} message(s)${d.visible > 0 ? `: ${counts(d.byErrorCode)}${d.truncated ? ' (first ones only)' : ''}` : ''}`,
+        `${d.visible} message(s)${d.visible > 0 ? `: ${counts(d.byErrorCode)}${d.truncated ? ' (first ones only)' : ''}` : ''}${d.inFlight > 0 ? `; ${d.inFlight} more held by a reader (a dlq list or replay running now)` : ''}`,
     ),
     line(
       'audit, 1 h',

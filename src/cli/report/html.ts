@@ -32,6 +32,10 @@ const cell = (
 ): string =>
   `<${tag}${attributes} data-json="${escapeHtml(pointer(...keys))}">${escapeHtml(value === null ? '' : String(value))}</${tag}>`;
 
+/** A key shown in the HTML (a policy, an outcome), tagged with the pointer of the JSON member it names. */
+const keyCell = (tag: string, keys: (string | number)[], attributes = ''): string =>
+  `<${tag}${attributes} data-json-key="${escapeHtml(pointer(...keys))}">${escapeHtml(String(keys.at(-1)))}</${tag}>`;
+
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1b1f24;background:#fff}
 h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
@@ -54,6 +58,8 @@ const barChart = (
     label: string;
     count: number;
     labelKeys: (string | number)[] | null;
+    /** For a label that is a JSON member's name: that member's pointer. */
+    keyOf?: (string | number)[];
     countKeys: (string | number)[];
   }[],
   barClass: string,
@@ -74,9 +80,13 @@ const barChart = (
             item.labelKeys,
             ` x="${x + slot / 2 - 4}" y="${BAR_MAX + 38}" text-anchor="middle"`,
           )
-        : `<text x="${x + slot / 2 - 4}" y="${BAR_MAX + 38}" text-anchor="middle">${escapeHtml(item.label)}</text>`;
+        : keyCell(
+            'text',
+            item.keyOf ?? [item.label],
+            ` x="${x + slot / 2 - 4}" y="${BAR_MAX + 38}" text-anchor="middle"`,
+          );
       return (
-        `<rect class="${barClass}" x="${x}" y="${y}" width="${slot - 8}" height="${h}"><title>${escapeHtml(item.label)}</title></rect>` +
+        `<rect class="${barClass}" x="${x}" y="${y}" width="${slot - 8}" height="${h}"/>` +
         cell(
           'text',
           item.count,
@@ -115,7 +125,7 @@ export const toHtml = (report: ComplianceReport): string => {
 <p class="meta">${filters.length === 0 ? 'no filter' : `filters: ${filters.map(([k, v]) => `${escapeHtml(k)} = ${cell('code', v, ['filters', k])}`).join(', ')}`}; audit events read: ${cell('b', report.auditEventsRead, ['auditEventsRead'])}; unreadable log events: ${cell('b', report.unreadableLogEvents, ['unreadableLogEvents'])}</p>
 <h2>Summary</h2>
 <table><tr><th>decisions</th>${cell('td', summary.decisions, ['summary', 'decisions'], ' class="n"')}</tr>
-${outcomes.map(([outcome, count]) => `<tr><th>${escapeHtml(outcome)}</th>${cell('td', count, ['summary', 'byOutcome', outcome], ' class="n"')}</tr>`).join('\n')}
+${outcomes.map(([outcome, count]) => `<tr>${keyCell('th', ['summary', 'byOutcome', outcome])}${cell('td', count, ['summary', 'byOutcome', outcome], ' class="n"')}</tr>`).join('\n')}
 </table>
 <h2>Time to enforce (issuedAt → processedAt, REVOKED and ALREADY_REVOKED), milliseconds</h2>
 <table><tr><th>decisions</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>
@@ -138,6 +148,7 @@ ${barChart(
     label: outcome,
     count,
     labelKeys: null,
+    keyOf: ['summary', 'byOutcome', outcome],
     countKeys: ['summary', 'byOutcome', outcome],
   })),
   'bar o',
@@ -148,7 +159,7 @@ ${barChart(
 ${Object.entries(summary.byPolicy)
   .map(
     ([policy, p]) =>
-      `<tr><td>${escapeHtml(policy)}</td>${cell('td', p.decisions, ['summary', 'byPolicy', policy, 'decisions'], ' class="n"')}${outcomeColumns
+      `<tr>${keyCell('td', ['summary', 'byPolicy', policy])}${cell('td', p.decisions, ['summary', 'byPolicy', policy, 'decisions'], ' class="n"')}${outcomeColumns
         .map((o) =>
           p.byOutcome[o] === undefined
             ? '<td class="n"></td>'
