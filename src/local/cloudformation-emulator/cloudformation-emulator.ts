@@ -73,7 +73,8 @@ export const startCloudFormationEmulator = async (
   const accountId = options.accountId ?? '000000000000';
   const stacks = new Map<string, StoredStack>();
   const calls: Record<string, number> = {};
-  let faults: CloudFormationFaults = { failNextCalls: 0, code: 'Throttling' };
+  // Changed in place: the handler holds this object.
+  const faults: CloudFormationFaults = { failNextCalls: 0, code: 'Throttling' };
   const putStack = (stack: EmulatedStack): StoredStack => {
     if (typeof stack?.stackName !== 'string' || stack.stackName === '') {
       throw new TypeError(
@@ -92,9 +93,7 @@ export const startCloudFormationEmulator = async (
   for (const stack of options.stacks ?? []) putStack(stack);
   const handler = createDescribeStacksHandler({
     stacks: () => [...stacks.values()],
-    get faults() {
-      return faults;
-    },
+    faults,
     onCall: (action, outcome) => {
       const key = `${action} ${outcome}`;
       calls[key] = (calls[key] ?? 0) + 1;
@@ -120,10 +119,7 @@ export const startCloudFormationEmulator = async (
     calls,
     putStack,
     deleteStack: (name) => stacks.delete(name),
-    setFaults: (patch) => {
-      faults = validFaults(patch, faults);
-      return faults;
-    },
+    setFaults: (patch) => Object.assign(faults, validFaults(patch, faults)),
     stop: () => server.close(),
   };
   routes = {
