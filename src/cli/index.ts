@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { readLocalStage } from '../local/stage-file.js';
 import { awsClients } from './aws-clients.js';
 import { createRunner, type RunnerEnvironment } from './commands/common.js';
 import { registerDlqList } from './commands/dlq-list.js';
@@ -98,6 +99,7 @@ export const main = async (
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (overrides.env === undefined) useLocalStack(argv, process.env);
   const env = overrides.env ?? process.env;
   const program = buildProgram({
     environment: {
@@ -139,6 +141,33 @@ export const main = async (
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+};
+
+/** `--stage NAME` / `--stage=NAME` on the command line, else REVOKER_STAGE. */
+const stageOf = (argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined => {
+  for (const [index, arg] of argv.entries()) {
+    if (arg === '--stage') return argv[index + 1];
+    if (arg.startsWith('--stage=')) return arg.slice('--stage='.length);
+  }
+  return env.REVOKER_STAGE;
+};
+
+/**
+ * Stage `local` is the local stack of `npm start -- --keep-running`, whose emulators listen on
+ * ephemeral ports: its published environment (endpoints, dummy credentials) fills in what the
+ * shell did not set, so the SDK clients — and the worker `poll` builds — reach it. A shell that
+ * exported the stack's variables itself keeps them.
+ */
+const useLocalStack = (argv: readonly string[], env: NodeJS.ProcessEnv): void => {
+  if (stageOf(argv, env) !== 'local' || env.AWS_ENDPOINT_URL_CLOUDFORMATION) return;
+  const local = readLocalStage();
+  if (!local) {
+    process.stderr.write(
+      'revoker: no local stack is running (start one with: npm start -- --keep-running); trying AWS\n',
+    );
+    return;
+  }
+  for (const [name, value] of Object.entries(local)) env[name] ??= value;
 };
 
 const isEntryPoint = (): boolean => {

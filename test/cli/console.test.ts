@@ -18,6 +18,7 @@ import {
   localClientConfig,
   startLocalStack,
 } from '../../src/local/stack.js';
+import { publishLocalStage } from '../../src/local/stage-file.js';
 import { finished, ourLines, ROOT, revoker, start } from './bin.js';
 
 const EXAMPLES = join(ROOT, 'examples', 'datashares.json');
@@ -185,6 +186,33 @@ describe('revoker --stage local', () => {
       timeToEnforceMs: expect.any(Number),
     });
   }, 90_000);
+
+  it('finds a running local stack from another terminal with nothing exported, and says when none runs', async () => {
+    // Prepare: what `npm start -- --keep-running` publishes while it runs
+    const shell = {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(join(tmpdir(), 'revoker-home-')),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const unpublish = publishLocalStage(stack.env);
+
+    // Act
+    let running: Awaited<ReturnType<typeof revoker>>;
+    try {
+      running = await revoker(['dlq', 'list', '--stage', 'local', '--json'], shell);
+    } finally {
+      unpublish();
+    }
+    const stopped = await revoker(['dlq', 'list', '--stage', 'local'], shell);
+
+    // Assess
+    expect(running.code).toBe(0);
+    expect(JSON.parse(running.stdout)).toMatchObject({ queueUrl: stack.queues.deadLetter.url });
+    expect(stopped.code).toBe(2);
+    expect(ourLines(stopped.stderr)[0]).toBe(
+      'revoker: no local stack is running (start one with: npm start -- --keep-running); trying AWS',
+    );
+  }, 60_000);
 
   it('says in one line, exit 2, when the stage has no stack, the stack lacks an output, or the name is bad', async () => {
     // Prepare: a stage whose stack predates the DLQ output

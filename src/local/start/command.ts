@@ -1,3 +1,4 @@
+import { publishLocalStage } from '../stage-file.js';
 import { type DemoOutput, startLocalDemo } from './demo.js';
 import { ExitCode, LocalDemoError } from './errors.js';
 import { renderKeepRunning, untilSignal, watchAuditEvents } from './keep-running.js';
@@ -41,7 +42,10 @@ export const runStartCommand = async (
       if (options.keepRunning) {
         io.writeErr(renderKeepRunning(demo.stack));
         const stopWatching = watchAuditEvents(demo.stack, io.writeErr);
+        // `revoker --stage local` in another terminal reads the endpoints from here.
+        const unpublish = publishLocalStage(demo.stack.env);
         const reason = await (io.untilStopped ?? untilSignal)();
+        unpublish();
         stopWatching();
         io.writeErr(`\n${reason}: stopping the worker and the stack…\n`);
       }
