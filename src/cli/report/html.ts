@@ -42,7 +42,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem}
 .meta{color:#57606a;margin:0 0 1rem}.meta span{margin-right:1.5rem}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.rows td{font-size:12px;word-break:break-all;max-width:28rem}
+.rows td{font-size:12px;overflow-wrap:anywhere;min-width:5rem;max-width:24rem}
 .charts{display:flex;flex-wrap:wrap;gap:2rem}
 svg text{font:11px system-ui,sans-serif;fill:#1b1f24}svg .bar{fill:#0969da}svg .bar.o{fill:#8250df}
 .note{color:#57606a;font-size:12px}
@@ -65,7 +65,8 @@ const barChart = (
   barClass: string,
 ): string => {
   const max = Math.max(1, ...items.map((i) => i.count));
-  const slot = 64;
+  // Wide enough for the longest label (about 7 px a character at 11 px).
+  const slot = Math.max(64, ...items.map((i) => i.label.length * 7 + 12));
   const width = Math.max(200, items.length * slot + 20);
   const height = BAR_MAX + 70;
   const bars = items
