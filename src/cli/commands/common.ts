@@ -109,15 +109,40 @@ export const STAGE_RESOURCES: Readonly<Record<string, StageResource>> = {
     output: 'AlarmTopicArn',
     required: false,
   },
+  '--queue-arn': { key: 'queueArn', flag: '--queue-arn', output: 'SourceQueueArn', required: true },
+  '--event-bus': {
+    key: 'eventBus',
+    flag: '--event-bus',
+    output: 'AuditEventBusName',
+    required: true,
+  },
+  '--event-source': {
+    key: 'eventSource',
+    flag: '--event-source',
+    output: 'AuditEventSource',
+    required: false,
+  },
+};
+
+const REQUIRED_HERE = new WeakMap<Command, ReadonlySet<string>>();
+
+/**
+ * Makes resource flags required for one command that the others may go without (`pause` cannot
+ * run without `--function-name`; `status` shows what it can).
+ */
+export const requireResources = (command: Command, ...flags: string[]): Command => {
+  REQUIRED_HERE.set(command, new Set([...(REQUIRED_HERE.get(command) ?? []), ...flags]));
+  return command;
 };
 
 /** The resource flags a command declares. */
 const resourcesOf = (command: Command): StageResource[] =>
-  command.options.flatMap((option) =>
-    option.long && STAGE_RESOURCES[option.long]
-      ? [STAGE_RESOURCES[option.long] as StageResource]
-      : [],
-  );
+  command.options.flatMap((option) => {
+    const resource = option.long ? STAGE_RESOURCES[option.long] : undefined;
+    if (!resource) return [];
+    const required = resource.required || REQUIRED_HERE.get(command)?.has(resource.flag) === true;
+    return [{ ...resource, required }];
+  });
 
 /** `(default: the stage's <Output>)`: the help text's note on a resource flag. */
 export const fromStage = (flag: keyof typeof STAGE_RESOURCES): string =>
