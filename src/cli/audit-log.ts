@@ -24,7 +24,8 @@ export interface AuditDetailView {
   dryRun?: boolean;
   error?: { code?: string; message?: string };
   satisfiedBy?: string;
-  supersededBy?: string;
+  /** SUPERSEDED: the newer grant (the association's change) that overtook the decision. */
+  supersededBy?: { associationChangedAt?: string; status?: string } | null;
   actor?: { accountId?: string; roleArn?: string | null } | null;
   redshiftRequestId?: string | null;
   messageId?: string;
@@ -61,6 +62,10 @@ export interface AuditLogRead {
   /** Log events that were not an EventBridge envelope (not JSON, no detail). */
   unreadable: number;
 }
+
+/** `ACTIVE since 2026-11-27T10:14:03.000Z`: a SUPERSEDED decision's newer grant, in one line. */
+export const supersededText = (value: AuditDetailView['supersededBy']): string | null =>
+  value ? `${value.status ?? 'changed'} since ${value.associationChangedAt ?? '?'}` : null;
 
 /** `{ $.detail.policyId = "p" && ... }`: the values JSON-quoted, as the pattern syntax wants. */
 export const detailFilterPattern = (equals: Readonly<Record<string, string>> = {}): string => {

@@ -59,6 +59,11 @@ beforeAll(async () => {
     detail('evt-1', 'FAILED', 20, { error: { code: 'AccessDenied', message: 'denied' } }),
     detail('evt-1', 'REVOKED', 10, { replayed: true, attempts: 1 }),
     detail('evt-2', 'ALREADY_REVOKED', 5, { satisfiedBy: 'evt-1', attempts: 0, actor: null }),
+    detail('evt-4', 'SUPERSEDED', 3, {
+      attempts: 0,
+      actor: null,
+      supersededBy: { associationChangedAt: '2026-11-27T10:14:03.000Z', status: 'ACTIVE' },
+    }),
     {
       ...detail('unreadable', 'REJECTED', 4),
       eventId: null,
@@ -186,7 +191,7 @@ describe('revoker status', () => {
     expect(text.stdout).toMatch(/^source queue {2}0 visible, 0 in flight, 0 delayed; oldest 0s$/m);
     expect(text.stdout).toMatch(/^DLQ {11}1 message\(s\): InvalidNamespaceFault 1$/m);
     expect(text.stdout).toMatch(
-      /^audit, 1 h {4}(REVOKED 1, FAILED 1, ALREADY_REVOKED 1, REJECTED 1|.*); last .* REJECTED \(no eventId\); last control event .* Datashare Revoker Paused$/m,
+      /^audit, 1 h {4}.*; last .* SUPERSEDED evt-4; last control event .* Datashare Revoker Paused$/m,
     );
     expect(text.stdout).toMatch(/^alarms {8}datashare-revoker-local-dlq-not-empty \(since /m);
     const status = JSON.parse(json.stdout);
@@ -194,6 +199,7 @@ describe('revoker status', () => {
       FAILED: 1,
       REVOKED: 1,
       ALREADY_REVOKED: 1,
+      SUPERSEDED: 1,
       REJECTED: 1,
     });
   });
@@ -277,6 +283,7 @@ describe('revoker trace', () => {
     // Act
     const copy = await revoker(['trace', 'evt-3', '--stage', 'local']);
     const none = await revoker(['trace', 'no-such', '--stage', 'local', '--since', '2026-01-01']);
+    const superseded = await revoker(['trace', 'evt-4', '--stage', 'local']);
     const noTable = await revoker([
       'trace',
       'evt-2',
@@ -297,6 +304,9 @@ describe('revoker trace', () => {
     expect(none.stdout).toContain('nothing found: check the eventId, --since and the stage');
     expect(noTable.code).toBe(0);
     expect(noTable.stdout).toContain('satisfied by evt-1');
+    expect(superseded.stdout).toContain(
+      'audited SUPERSEDED; attempts 0, receive 1; superseded: the grant is ACTIVE since 2026-11-27T10:14:03.000Z',
+    );
     expect(noTable.stdout).toContain(
       'store: not read (no IdempotencyTableName output, no --table-name)',
     );
@@ -343,14 +353,14 @@ describe('revoker report', () => {
 
     // Assess
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/: 3 — REVOKED 1, ALREADY_REVOKED 1, REJECTED 1$/m);
+    expect(table.stdout).toMatch(/: 4 — REVOKED 1, ALREADY_REVOKED 1, REJECTED 1, SUPERSEDED 1$/m);
     expect(table.stdout).toContain(
       'Time to enforce (2 enforced): p50 4.0 s, p95 4.0 s, p99 4.0 s, max 4.0 s (nearest rank)',
     );
     expect(table.stderr).toContain(
       'warning: 1 log event(s) in /aws/events/datashare-revoker-local-audit were not audit events',
     );
-    expect(json.stderr).toContain(`wrote ${join(dir, 'r.json')}: 3 decision(s), json`);
+    expect(json.stderr).toContain(`wrote ${join(dir, 'r.json')}: 4 decision(s), json`);
     const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
     expect(report.rows.find((r: { eventId: string }) => r.eventId === 'evt-1')).toMatchObject({
       replays: 1,
@@ -362,6 +372,11 @@ describe('revoker report', () => {
     expect(report.rows.find((r: { eventId: string }) => r.eventId === 'evt-2')).toMatchObject({
       satisfiedBy: 'evt-1',
       actor: null,
+    });
+    expect(report.rows.find((r: { eventId: string }) => r.eventId === 'evt-4')).toMatchObject({
+      outcome: 'SUPERSEDED',
+      supersededBy: 'ACTIVE since 2026-11-27T10:14:03.000Z',
+      timeToEnforceMs: null,
     });
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('<svg');
     expect(html.code).toBe(0);

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { Outcome } from '../../core/outcome.js';
 import { type AuditLogEvent, parseTime, RESULT_DETAIL_TYPE, readAuditLog } from '../audit-log.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -12,15 +13,8 @@ import { formatDuration, summarize } from '../report/summary.js';
 import { type CommandRunner, commonOptions, fromStage } from './common.js';
 import { requireAws } from './console.js';
 
-/** The outcomes a decision can end with (SUPERSEDED: the breaker's guardrails). */
-export const KNOWN_OUTCOMES = [
-  'REVOKED',
-  'ALREADY_REVOKED',
-  'DRY_RUN',
-  'REJECTED',
-  'FAILED',
-  'SUPERSEDED',
-] as const;
+/** The outcomes a decision can end with (src/core/outcome.ts). */
+export const KNOWN_OUTCOMES: readonly string[] = Object.values(Outcome);
 
 export const REPORT_FORMATS = ['table', 'csv', 'json', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -179,7 +173,7 @@ interface ReportFlags {
 const parseOutcomes = (value: string): string[] => {
   const outcomes = value.split(',').map((o) => o.trim().toUpperCase());
   for (const outcome of outcomes) {
-    if (!(KNOWN_OUTCOMES as readonly string[]).includes(outcome)) {
+    if (!KNOWN_OUTCOMES.includes(outcome)) {
       throw new UsageError(
         `--outcome must be one or more of ${KNOWN_OUTCOMES.join(', ')} (comma-separated), '${value}' given`,
       );

@@ -1,7 +1,13 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { type Consumer, targetKey } from '../../core/target.js';
-import { type AuditLogEvent, parseTime, RESULT_DETAIL_TYPE, readAuditLog } from '../audit-log.js';
+import {
+  type AuditLogEvent,
+  parseTime,
+  RESULT_DETAIL_TYPE,
+  readAuditLog,
+  supersededText,
+} from '../audit-log.js';
 import { type CommandContext, DEFAULT_WAIT_TIME_SECONDS, HOLD_SECONDS } from '../context.js';
 import type { DescribedMessage } from '../dlq-entry.js';
 import { awsCall, ExitCode, UsageError } from '../errors.js';
@@ -162,7 +168,7 @@ const auditText = (d: AuditLogEvent['detail']): string =>
     `attempts ${d.attempts ?? 0}, receive ${d.receiveCount ?? '?'}`,
     d.replayed ? 'replayed' : '',
     d.satisfiedBy ? `satisfied by ${d.satisfiedBy}` : '',
-    d.supersededBy ? `superseded by ${d.supersededBy}` : '',
+    d.supersededBy ? `superseded: the grant is ${supersededText(d.supersededBy)}` : '',
     d.consumerAccountId ? `account ${d.consumerAccountId}` : '',
     d.actor ? `as ${d.actor.roleArn ?? d.actor.accountId}` : '',
     d.redshiftRequestId ? `Redshift request ${d.redshiftRequestId}` : '',

@@ -1,4 +1,4 @@
-import type { AuditLogEvent } from '../audit-log.js';
+import { type AuditLogEvent, supersededText } from '../audit-log.js';
 
 /** Outcomes that mean the consumer has no access any more: they have a time to enforce. */
 export const ENFORCED_OUTCOMES: ReadonlySet<string> = new Set(['REVOKED', 'ALREADY_REVOKED']);
@@ -21,6 +21,7 @@ export interface DecisionRow {
   /** Redshift calls, summed over its audit events. */
   attempts: number;
   satisfiedBy: string | null;
+  /** SUPERSEDED: the newer grant, `<status> since <association change>`. */
   supersededBy: string | null;
   /** Audit events of the decision that came from an operator's replay. */
   replays: number;
@@ -101,7 +102,7 @@ export const decisionsOf = (events: readonly AuditLogEvent[]): DecisionRow[] => 
       timeToEnforceMs: ENFORCED_OUTCOMES.has(outcome) ? latency : null,
       attempts: group.reduce((sum, e) => sum + (e.detail.attempts ?? 0), 0),
       satisfiedBy: lastDefined(group, (e) => e.detail.satisfiedBy),
-      supersededBy: lastDefined(group, (e) => e.detail.supersededBy),
+      supersededBy: lastDefined(group, (e) => supersededText(e.detail.supersededBy)),
       replays: group.filter((e) => e.detail.replayed === true).length,
       actor: d.actor ? (d.actor.roleArn ?? d.actor.accountId ?? null) : null,
       redshiftRequestId: lastDefined(group, (e) => e.detail.redshiftRequestId),
