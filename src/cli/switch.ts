@@ -15,14 +15,16 @@ import type { BreakerOpening, BreakerState } from '../core/breaker.js';
 import { AwsCallError } from '../core/errors.js';
 import type { Caller, SwitchDetailType } from '../core/switch-events.js';
 import type { EventSourceSwitch, MappingTarget, SwitchOutcome } from '../worker/ports.js';
+import { fromStage, requireResources } from './commands/common.js';
 import { AwsCallFailedError, CliError, ExitCode, toCliError, UsageError } from './errors.js';
 
-/** The flags of both commands (`--stage` fills them from the stack's outputs once wired). */
+/** The flags of both commands (`--stage` fills them from the stack's outputs). */
 export interface SwitchFlags {
   functionName: string;
   queueArn: string;
   eventBus: string;
-  eventSource: string;
+  /** Default: the stage's AuditEventSource, else the worker's default source. */
+  eventSource?: string;
   tableName?: string;
   region?: string;
 }
@@ -43,14 +45,36 @@ export interface SwitchDependencies {
 
 const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):[\w-]{1,80}(\.fifo)?$/;
 
-/** Adds the flags that name the worker's mapping, bus and table. */
+/** The worker's default `AUDIT_EVENT_SOURCE` (src/config.ts). */
+const DEFAULT_EVENT_SOURCE = 'governance.datashare-revoker';
+
+/**
+ * Adds the flags that name the worker's mapping, bus and table; `--stage` fills those not given
+ * from the stack's outputs (WorkerFunctionName, SourceQueueArn, AuditEventBusName,
+ * AuditEventSource, IdempotencyTableName).
+ */
 export const switchOptions = (command: Command): Command =>
-  command
-    .requiredOption('--function-name <name>', "the worker's Lambda function (name or ARN)")
-    .requiredOption('--queue-arn <arn>', "the worker's source queue ARN (its event source)")
-    .requiredOption('--event-bus <name>', 'the audit event bus (name or ARN)')
-    .option('--event-source <source>', 'the audit events’ Source', 'governance.datashare-revoker')
-    .option('--table-name <name>', 'the idempotency table, where the breaker is kept');
+  requireResources(
+    command
+      .option(
+        '--function-name <name>',
+        `the worker's Lambda function, name or ARN ${fromStage('--function-name')}`,
+      )
+      .option(
+        '--queue-arn <arn>',
+        `the worker's source queue ARN, its event source ${fromStage('--queue-arn')}`,
+      )
+      .option('--event-bus <name>', `the audit event bus, name or ARN ${fromStage('--event-bus')}`)
+      .option(
+        '--event-source <source>',
+        `the audit events' Source (default: the stage's AuditEventSource, else ${DEFAULT_EVENT_SOURCE})`,
+      )
+      .option(
+        '--table-name <name>',
+        `the idempotency table, where the breaker is kept ${fromStage('--table-name')}`,
+      ),
+    '--function-name',
+  );
 
 /** @throws {UsageError} naming the flag, the value given and what is expected. */
 export const checkSwitchFlags = (flags: SwitchFlags): void => {
@@ -134,7 +158,7 @@ export const createSwitchDependencies = (flags: SwitchFlags): SwitchDependencies
             Entries: [
               {
                 EventBusName: flags.eventBus,
-                Source: flags.eventSource,
+                Source: flags.eventSource ?? DEFAULT_EVENT_SOURCE,
                 DetailType: detailType,
                 Detail: detail,
                 Resources: resources,

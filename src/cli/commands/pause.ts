@@ -64,7 +64,9 @@ export const registerPause = (program: Command, run: CommandRunner): void => {
       program
         .command('pause')
         .summary("stop the worker: disable its event source mapping (the queue keeps what's in it)")
-        .usage('--reason TEXT --function-name NAME --queue-arn ARN --event-bus NAME'),
+        .usage(
+          '--reason TEXT (--stage NAME | --function-name NAME --queue-arn ARN --event-bus NAME)',
+        ),
     ),
   )
     .requiredOption('--reason <text>', 'why (recorded in the Paused event)', (value: string) =>
@@ -76,7 +78,8 @@ export const registerPause = (program: Command, run: CommandRunner): void => {
 Disables the mapping; batches in flight finish. Publishes "Datashare Revoker Paused" on the audit
 bus with your identity (STS GetCallerIdentity) and the reason. Undo with \`revoker resume\`.
 
-Example:
+Examples:
+  $ revoker pause --stage prod --reason "policy engine incident INC-123"
   $ revoker pause --reason "policy engine incident INC-123" --function-name revoker-prod \\
       --queue-arn $QUEUE_ARN --event-bus revoker-audit`,
     )

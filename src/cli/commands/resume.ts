@@ -78,7 +78,9 @@ export const registerResume = (program: Command, run: CommandRunner): void => {
       program
         .command('resume')
         .summary('start the worker again: close an open breaker, enable its event source mapping')
-        .usage('--function-name NAME --queue-arn ARN --event-bus NAME --table-name TABLE'),
+        .usage(
+          '(--stage NAME | --function-name NAME --queue-arn ARN --event-bus NAME --table-name TABLE)',
+        ),
     ),
   )
     .option('--reason <text>', 'why (recorded in the Resumed event)', (value: string) =>
@@ -90,7 +92,8 @@ export const registerResume = (program: Command, run: CommandRunner): void => {
 Closes the breaker kept in the idempotency table (--table-name; its window starts afresh),
 enables the mapping, and publishes "Datashare Revoker Resumed" on the audit bus with your identity.
 
-Example:
+Examples:
+  $ revoker resume --stage prod --reason "engine fixed, INC-123"
   $ revoker resume --reason "engine fixed, INC-123" --function-name revoker-prod \\
       --queue-arn $QUEUE_ARN --event-bus revoker-audit --table-name revoker-idempotency`,
     )
