@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** How a command reaches AWS: `--region`, `--profile` (else the SDK's usual chain). */
@@ -40,6 +41,7 @@ export interface AwsClientFactory {
   logs(connection: AwsConnection): CloudWatchLogsClient;
   cloudWatch(connection: AwsConnection): CloudWatchClient;
   dynamoDb(connection: AwsConnection): DynamoDBClient;
+  lambda(connection: AwsConnection): LambdaClient;
 }
 
 /**
@@ -54,4 +56,5 @@ export const awsClients = (env: Env): AwsClientFactory => ({
   logs: (c) => new CloudWatchLogsClient(settings(c, env, 'AWS_ENDPOINT_URL_CLOUDWATCH_LOGS')),
   cloudWatch: (c) => new CloudWatchClient(settings(c, env, 'AWS_ENDPOINT_URL_CLOUDWATCH')),
   dynamoDb: (c) => new DynamoDBClient(settings(c, env, 'AWS_ENDPOINT_URL_DYNAMODB')),
+  lambda: (c) => new LambdaClient(settings(c, env, 'AWS_ENDPOINT_URL_LAMBDA')),
 });

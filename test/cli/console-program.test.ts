@@ -247,8 +247,70 @@ describe('revoker status', () => {
       /^audit, 1 h {4}unknown: FilterLogEvents failed on .*ThrottlingException/m,
     );
     expect(run.stdout).toMatch(/^alarms {8}unknown: no alarm topic: give --alarm-topic-arn/m);
-    expect(run.stdout).toMatch(/^worker {8}function \(not given\)$/m);
+    expect(run.stdout).toMatch(
+      /^worker {8}function \(not given\); event source mapping not read \(no function or queue\)$/m,
+    );
     expect(run.stdout).toMatch(/^DLQ {11}1 message\(s\)/m);
+  });
+});
+
+describe('revoker status: the worker', () => {
+  it('shows the mapping paused after revoker pause --stage local, and the breaker open with what tripped it', async () => {
+    // Prepare: the breaker's record as the worker leaves it when it opens
+    const dynamo = dynamoDbClientFor(stack);
+    const openedAt = NOW - 90_000;
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: 'revoker-idempotency',
+        Item: {
+          id: { S: 'breaker#revocations' },
+          version: { N: '3' },
+          state: {
+            S: JSON.stringify({
+              reservations: [],
+              open: {
+                openedAt,
+                revocationsInWindow: 2,
+                firstRevocationAt: openedAt - 1000,
+                maxRevocations: 2,
+                windowSeconds: 60,
+                trippedBy: {
+                  eventId: 'evt-9',
+                  target: 'x',
+                  dataShareArn: DATA_SHARE_SALES,
+                  policyId: 'pii-exposure-7',
+                  messageId: 'm9',
+                },
+              },
+            }),
+          },
+        },
+      }),
+    );
+    dynamo.destroy();
+
+    // Act
+    const paused = await revoker(['pause', '--stage', 'local', '--reason', 'INC-5']);
+    const status = await revoker(['status', '--stage', 'local']);
+    const resumed = await revoker(['resume', '--stage', 'local', '--reason', 'INC-5 done']);
+    const after = await revoker(['status', '--stage', 'local', '--json']);
+
+    // Assess
+    expect(paused.code).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^worker {8}function ${LOCAL_STAGE.functionName}; mapping \\S+ Disabl(ed|ing) \\(paused`,
+        'm',
+      ),
+    );
+    expect(status.stdout).toContain(
+      `breaker       OPEN since ${new Date(openedAt).toISOString()}: 2 revocations in 60 s (max 2), tripped by evt-9 (policy pii-exposure-7); revoker resume closes it`,
+    );
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('breaker closed: it had opened at');
+    const worker = JSON.parse(after.stdout).worker;
+    expect(worker.breaker).toEqual({ ok: true, value: expect.objectContaining({ open: false }) });
+    expect(worker.mappings.value[0].state).toMatch(/^Enabl(ed|ing)$/);
   });
 });
 

@@ -3,10 +3,13 @@ import {
   GetMetricDataCommand,
   StateValue,
 } from '@aws-sdk/client-cloudwatch';
+import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import type { Command } from 'commander';
+import { readBreakerState } from '../../adapters/breaker-record.js';
+import { type BreakerView, viewBreaker } from '../../core/breaker.js';
 import { RESULT_DETAIL_TYPE, readAuditLog } from '../audit-log.js';
 import { type CommandContext, DEFAULT_WAIT_TIME_SECONDS, HOLD_SECONDS } from '../context.js';
-import { awsCall, ExitCode, UsageError } from '../errors.js';
+import { awsCall, ExitCode, toCliError, UsageError } from '../errors.js';
 import { formatAge, printJson } from '../output.js';
 import { collectDlq } from '../selection.js';
 import { getQueueAttributes } from '../sqs.js';
@@ -53,11 +56,28 @@ export interface AlarmStatus {
   since: string | null;
 }
 
+/** The worker's event source mapping(s) on its queue, as Lambda reports them. */
+export interface MappingStatus {
+  uuid: string;
+  /** `Enabled`, `Disabled` (paused), `Enabling`, `Disabling`, `Creating`, `Updating`, ... */
+  state: string;
+  /** Why Lambda last changed it: `User action`, ... */
+  stateTransitionReason: string | null;
+  lastModified: string | null;
+}
+
+export interface WorkerStatus {
+  functionName: string | null;
+  /** Null when the function or the source queue is not known. */
+  mappings: Section<MappingStatus[]> | null;
+  /** The breaker kept in the idempotency table; null when no table is known. */
+  breaker: Section<BreakerView> | null;
+}
+
 export interface StatusReport {
   at: string;
   stage: string | null;
-  /** Lambda's event source mapping and the breaker: pending the guardrails work. */
-  worker: Section<{ functionName: string | null }>;
+  worker: WorkerStatus;
   sourceQueue: Section<QueueStatus>;
   deadLetterQueue: Section<DlqStatus>;
   audit: Section<AuditStatus>;
@@ -69,6 +89,8 @@ export interface StatusOptions {
   dlqUrl: string;
   logGroup: string;
   functionName?: string;
+  /** The idempotency table, where the breaker is kept. */
+  tableName?: string;
   alarmTopicArn?: string;
   /** DLQ messages read for the error-code grouping at most (default 1,000). */
   dlqMax?: number;
@@ -250,6 +272,68 @@ const readAlarms = async (
   }
 };
 
+const readMappings = async (
+  context: CommandContext,
+  functionName: string,
+  queueUrl: string,
+): Promise<MappingStatus[]> => {
+  const { QueueArn: queueArn } = await getQueueAttributes(context.sqs, queueUrl, ['QueueArn']);
+  if (!queueArn) throw new UsageError(`${queueUrl} did not report its QueueArn`);
+  const lambda = requireAws(context).lambda(context.connection ?? {});
+  try {
+    const mappings: MappingStatus[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await awsCall('Lambda', 'ListEventSourceMappings', functionName, () =>
+        lambda.send(
+          new ListEventSourceMappingsCommand({
+            FunctionName: functionName,
+            EventSourceArn: queueArn,
+            ...(marker !== undefined && { Marker: marker }),
+          }),
+          context.signal ? { abortSignal: context.signal } : {},
+        ),
+      );
+      for (const m of page.EventSourceMappings ?? []) {
+        mappings.push({
+          uuid: m.UUID ?? '?',
+          state: m.State ?? 'Unknown',
+          stateTransitionReason: m.StateTransitionReason ?? null,
+          lastModified: m.LastModified?.toISOString() ?? null,
+        });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+    if (mappings.length === 0) {
+      throw new UsageError(`no event source mapping of ${functionName} on ${queueArn}`);
+    }
+    return mappings;
+  } finally {
+    lambda.destroy();
+  }
+};
+
+const readBreaker = async (context: CommandContext, tableName: string): Promise<BreakerView> => {
+  const dynamo = requireAws(context).dynamoDb(context.connection ?? {});
+  try {
+    const state = await readBreakerState(
+      { client: dynamo, tableName },
+      context.signal ?? AbortSignal.timeout(15_000),
+    );
+    // The window is known once it opened (it records it); closed, the record holds the window's.
+    return viewBreaker(state, state.open?.windowSeconds, context.now());
+  } catch (error) {
+    throw toCliError(
+      (error as { cause?: unknown }).cause ?? error,
+      'GetItem',
+      tableName,
+      'DynamoDB',
+    );
+  } finally {
+    dynamo.destroy();
+  }
+};
+
 /**
  * Reads everything `revoker status` shows. Each part is read independently: one that fails
  * (no permission, an unreachable service) says why and the others are still shown.
@@ -258,16 +342,23 @@ export const readStatus = async (
   context: CommandContext,
   options: StatusOptions,
 ): Promise<StatusReport> => {
-  const [sourceQueue, deadLetterQueue, audit, alarmsInAlarm] = await Promise.all([
-    settle(() => readSourceQueue(context, options)),
-    settle(() => readDeadLetterQueue(context, options)),
-    settle(() => readAudit(context, options)),
-    settle(() => readAlarms(context, options)),
-  ]);
+  const { functionName, tableName } = options;
+  const [sourceQueue, deadLetterQueue, audit, alarmsInAlarm, mappings, breaker] = await Promise.all(
+    [
+      settle(() => readSourceQueue(context, options)),
+      settle(() => readDeadLetterQueue(context, options)),
+      settle(() => readAudit(context, options)),
+      settle(() => readAlarms(context, options)),
+      functionName === undefined
+        ? null
+        : settle(() => readMappings(context, functionName, options.queueUrl)),
+      tableName === undefined ? null : settle(() => readBreaker(context, tableName)),
+    ],
+  );
   return {
     at: new Date(context.now()).toISOString(),
     stage: context.stage?.stage ?? null,
-    worker: { ok: true, value: { functionName: options.functionName ?? null } },
+    worker: { functionName: functionName ?? null, mappings, breaker },
     sourceQueue,
     deadLetterQueue,
     audit,
@@ -286,11 +377,31 @@ const counts = (byKey: Record<string, number>): string =>
 const line = <T>(label: string, section: Section<T>, render: (value: T) => string): string =>
   `${label.padEnd(14)}${section.ok ? render(section.value) : `unknown: ${section.error}`}`;
 
+const PAUSED_STATES = new Set(['Disabled', 'Disabling']);
+
+const workerLine = (w: WorkerStatus): string => {
+  const fn = `function ${w.functionName ?? '(not given)'}`;
+  if (w.mappings === null) return `${fn}; event source mapping not read (no function or queue)`;
+  if (!w.mappings.ok) return `${fn}; event source mapping unknown: ${w.mappings.error}`;
+  return `${fn}; ${w.mappings.value
+    .map(
+      (m) =>
+        `mapping ${m.uuid} ${m.state} (${m.state === 'Enabled' ? 'running' : PAUSED_STATES.has(m.state) ? 'paused' : 'changing'}${m.stateTransitionReason ? `, ${m.stateTransitionReason}` : ''})`,
+    )
+    .join('; ')}`;
+};
+
+const breakerLine = (b: BreakerView): string =>
+  b.opening
+    ? `OPEN since ${new Date(b.opening.openedAt).toISOString()}: ${b.opening.revocationsInWindow} revocations in ${b.opening.windowSeconds} s (max ${b.opening.maxRevocations}), tripped by ${b.opening.trippedBy.eventId} (policy ${b.opening.trippedBy.policyId}); revoker resume closes it`
+    : `closed, ${b.revocationsInWindow} revocation(s) in the current window`;
+
 /** The status as the one screen an on-call reads. */
 export const renderStatus = (status: StatusReport): string =>
   [
     `datashare-revoker${status.stage ? ` stage ${status.stage}` : ''} at ${status.at}`,
-    line('worker', status.worker, (w) => `function ${w.functionName ?? '(not given)'}`),
+    `${'worker'.padEnd(14)}${workerLine(status.worker)}`,
+    ...(status.worker.breaker ? [line('breaker', status.worker.breaker, breakerLine)] : []),
     line(
       'source queue',
       status.sourceQueue,
@@ -370,6 +481,7 @@ interface StatusFlags {
   dlqUrl: string;
   logGroup: string;
   functionName?: string;
+  tableName?: string;
   alarmTopicArn?: string;
   watch?: number;
   dlqMax?: number;
@@ -387,6 +499,7 @@ export const registerStatus = (program: Command, run: CommandRunner): void => {
       .option('--dlq-url <url>', `the dead-letter queue ${fromStage('--dlq-url')}`)
       .option('--log-group <name>', `the audit log group ${fromStage('--log-group')}`)
       .option('--function-name <name>', `the worker function ${fromStage('--function-name')}`)
+      .option('--table-name <name>', `the idempotency table (breaker) ${fromStage('--table-name')}`)
       .option('--alarm-topic-arn <arn>', `the alarms' SNS topic ${fromStage('--alarm-topic-arn')}`)
       .option('--watch <seconds>', 'redraw every N seconds until Ctrl-C', (v) =>
         parseCount('--watch', v, 3600),
@@ -414,6 +527,7 @@ Examples:
           dlqUrl: flags.dlqUrl,
           logGroup: flags.logGroup,
           ...(flags.functionName !== undefined && { functionName: flags.functionName }),
+          ...(flags.tableName !== undefined && { tableName: flags.tableName }),
           ...(flags.alarmTopicArn !== undefined && { alarmTopicArn: flags.alarmTopicArn }),
           ...(flags.watch !== undefined && { watchSeconds: flags.watch }),
           ...(flags.dlqMax !== undefined && { dlqMax: flags.dlqMax }),
