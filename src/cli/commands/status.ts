@@ -511,7 +511,8 @@ export const registerStatus = (program: Command, run: CommandRunner): void => {
     .addHelpText(
       'after',
       `
-The DLQ is read without consuming it (as 'dlq list' does: each message is held 30 s and made
+The worker line is the function's event source mapping on the source queue (running or paused);
+the breaker line its record in the idempotency table. The DLQ is read without consuming it (as 'dlq list' does: each message is held 30 s and made
 visible again at once). The oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage.
 Exit code 1 when a part could not be read (it says why).
 
