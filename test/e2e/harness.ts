@@ -63,6 +63,8 @@ export interface AuditDetail {
   error?: { code: string; message: string };
   satisfiedBy?: string;
   supersededBy?: { associationChangedAt: string; status: string };
+  /** The successful Redshift response's RequestId (null when no call answered). */
+  redshiftRequestId?: string | null;
   bodySha256?: string;
 }
 

@@ -20,6 +20,8 @@ export interface RecordedCall {
   operation: string;
   /** The SigV4 access key the call was signed with. */
   accessKeyId?: string;
+  /** The `RequestId` answered (the worker audits a successful call's as `redshiftRequestId`). */
+  requestId?: string;
   /** The account the call acted in, and the role session that signed it (absent when refused). */
   callerAccountId?: string;
   callerArn?: string;

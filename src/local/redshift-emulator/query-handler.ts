@@ -92,6 +92,7 @@ export const createQueryHandler =
     const subject = {
       at: Date.now(),
       operation: action ?? '(none)',
+      requestId,
       ...(accessKeyId === undefined ? {} : { accessKeyId }),
       ...(caller === undefined
         ? {}

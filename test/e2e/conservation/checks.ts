@@ -394,6 +394,11 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
     decision.dryRun ? undefined : `${decision.target.dataShareArn}|${decision.target.consumerArn}`,
   );
   let concurrentCallers = 0;
+  const operationOfRequest = new Map(
+    redshift.calls.flatMap((call) =>
+      call.requestId === undefined ? [] : [[call.requestId, call.operation] as const],
+    ),
+  );
   const concurrentExamples: string[] = [];
   for (const target of evidence.targets) {
     const eventIds = (decisionsOf.get(`${target.dataShareArn}|${target.consumerArn}`) ?? []).map(
@@ -426,9 +431,17 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         `target#${targetKey({ dataShareArn: target.dataShareArn, consumer: { kind: 'namespace', arn: target.consumerArn }, accountId: accountOfNamespaceArn(target.consumerArn) ?? '' })}`
       ] ?? 0) + eventIds.reduce((sum, id) => sum + (storeFaultsByKey[`event#${id}`] ?? 0), 0);
     const records = eventIds.flatMap((id) => auditOfEventId(evidence, id));
+    // An invocation whose answer came from the stale check's DescribeDataShares (ALREADY_REVOKED
+    // or SUPERSEDED with no disassociate call) did not call the target: its attempts were reads.
+    const answeredByDescribe = (r: (typeof records)[number]) =>
+      r.detail.redshiftRequestId != null &&
+      operationOfRequest.get(r.detail.redshiftRequestId) === 'DescribeDataShares';
     const callers = new Set(
       records
-        .filter((r) => r.detail.attempts > 0 && r.detail.satisfiedBy === undefined)
+        .filter(
+          (r) =>
+            r.detail.attempts > 0 && r.detail.satisfiedBy === undefined && !answeredByDescribe(r),
+        )
         .map((r) => r.detail.worker.awsRequestId),
     );
     // A store fault on its items lets the worker forget a confirmation: not rule 5's fault.
