@@ -2,6 +2,7 @@ import { type ColdStartResult, runColdStart } from './cold-start/scenario.js';
 import { type GitInfo, gitInfo, type MachineInfo, machineInfo } from './machine.js';
 import type { Progress } from './progress.js';
 import { type LatencyResult, runLatency } from './scenarios/latency.js';
+import { type MemoryResult, runMemory } from './scenarios/memory.js';
 import { runStorm, type StormResult } from './scenarios/storm.js';
 import {
   runStormMultiAccount,
@@ -17,6 +18,8 @@ export interface BenchOptions {
   only?: readonly ScenarioName[];
   /** The smoke sizes. */
   quick?: boolean;
+  /** The storms on one thread: emulators, event source mappings and containers together. */
+  singleThread?: boolean;
   progress: Progress;
   /** Overrides of the chosen sizes (tests). */
   settings?: BenchSettings;
@@ -27,6 +30,8 @@ export interface BenchResults {
   schemaVersion: 1;
   generatedAt: string;
   mode: 'full' | 'quick';
+  /** The storms ran on one thread (`--single-thread`). */
+  singleThread: boolean;
   scenarios: ScenarioName[];
   durationSeconds: number;
   node: string;
@@ -38,6 +43,7 @@ export interface BenchResults {
   latency?: LatencyResult;
   coldStart?: ColdStartResult;
   throughput?: ThroughputResult;
+  memory?: MemoryResult;
   targets: TargetCheck[];
   table: TableRow[];
 }
@@ -45,14 +51,21 @@ export interface BenchResults {
 /** Runs the chosen scenarios one after the other, each side by side with the baseline. */
 export const runBench = async (options: BenchOptions): Promise<BenchResults> => {
   const started = Date.now();
-  const settings = options.settings ?? (options.quick ? QUICK : FULL);
+  const chosen = options.settings ?? (options.quick ? QUICK : FULL);
+  const settings: BenchSettings = options.singleThread
+    ? {
+        ...chosen,
+        storm: { ...chosen.storm, singleThread: true },
+        stormMultiAccount: { ...chosen.stormMultiAccount, singleThread: true },
+      }
+    : chosen;
   const scenarios = SCENARIOS.filter((name) => !options.only || options.only.includes(name));
   const machine = machineInfo();
   const git = gitInfo();
   const { progress } = options;
   const results: Pick<
     BenchResults,
-    'storm' | 'stormMultiAccount' | 'latency' | 'coldStart' | 'throughput'
+    'storm' | 'stormMultiAccount' | 'latency' | 'coldStart' | 'throughput' | 'memory'
   > = {};
   // The cold start bundles src/ from disk while the others run what this process imported at
   // start: bundling first keeps every scenario on the same sources even if src/ changes meanwhile.
@@ -79,6 +92,9 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
       case 'throughput':
         results.throughput = await runThroughput(settings.throughput, progress);
         break;
+      case 'memory':
+        results.memory = await runMemory(settings.memory, progress);
+        break;
     }
   }
   const targets = checkTargets(results);
@@ -86,6 +102,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
     schemaVersion: 1,
     generatedAt: new Date(started).toISOString(),
     mode: options.quick ? 'quick' : 'full',
+    singleThread: options.singleThread === true,
     scenarios,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     node: process.version,

@@ -1,10 +1,12 @@
 import { SCENARIOS, type ScenarioName } from './settings.js';
 
-export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--out FILE]`;
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--out FILE]`;
 
 export interface CliOptions {
   only?: ScenarioName[];
   quick: boolean;
+  /** The storms with the emulators, the event source mappings and every container on one thread. */
+  singleThread: boolean;
   out: string;
   help: boolean;
 }
@@ -20,12 +22,18 @@ export class UsageError extends Error {
 export const DEFAULT_OUT = 'bench/results.json';
 
 /**
- * Parses the benchmark's arguments (`--only a,b`, `--only=a,b`, `--quick`, `--out FILE`, `--help`).
+ * Parses the benchmark's arguments (`--only a,b`, `--only=a,b`, `--quick`, `--single-thread`, `--out FILE`,
+ * `--help`).
  *
  * @throws {UsageError} e.g. "--only: unknown scenario 'strom'; expected one of storm, latency, cold-start, throughput".
  */
 export const parseCliOptions = (argv: readonly string[]): CliOptions => {
-  const options: CliOptions = { quick: false, out: DEFAULT_OUT, help: false };
+  const options: CliOptions = {
+    quick: false,
+    singleThread: false,
+    out: DEFAULT_OUT,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s) : [arg];
@@ -38,6 +46,9 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
     switch (flag) {
       case '--quick':
         options.quick = true;
+        break;
+      case '--single-thread':
+        options.singleThread = true;
         break;
       case '--help':
       case '-h':

@@ -28,6 +28,7 @@ const main = async (): Promise<number> => {
   const results = await runBench({
     ...(options.only && { only: options.only }),
     quick: options.quick,
+    singleThread: options.singleThread,
     progress,
   });
   const out = resolve(options.out);
@@ -36,7 +37,7 @@ const main = async (): Promise<number> => {
   const { machine } = results;
   process.stdout.write(
     `\n${renderTable(results.table)}\n\n` +
-      `${results.mode} run of ${results.scenarios.join(', ')} in ${results.durationSeconds} s on ` +
+      `${results.mode}${results.singleThread ? ' single-thread' : ''} run of ${results.scenarios.join(', ')} in ${results.durationSeconds} s on ` +
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${results.node}, ` +
       `commit ${results.git.commit?.slice(0, 12) ?? 'unknown'}` +
       `${results.git.sourceChanges.length > 0 ? ' (src/ modified)' : ''}` +

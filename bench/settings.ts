@@ -1,5 +1,6 @@
 import type { ColdStartSettings } from './cold-start/scenario.js';
 import type { LatencySettings } from './scenarios/latency.js';
+import type { MemorySettings } from './scenarios/memory.js';
 import type { StormSettings } from './scenarios/storm.js';
 import type { StormMultiAccountSettings } from './scenarios/storm-multi-account.js';
 import type { ThroughputSettings } from './scenarios/throughput.js';
@@ -10,6 +11,7 @@ export const SCENARIOS = [
   'latency',
   'cold-start',
   'throughput',
+  'memory',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -19,6 +21,7 @@ export interface BenchSettings {
   latency: LatencySettings;
   coldStart: ColdStartSettings;
   throughput: ThroughputSettings;
+  memory: MemorySettings;
 }
 
 /** One seed for every workload: the same run, request for request, each time. */
@@ -98,6 +101,13 @@ export const FULL: BenchSettings = {
     seed: SEED,
     workerEnv: {},
   },
+  memory: {
+    messages: 20_000,
+    firstCheckpoint: 1000,
+    batchSize: 10,
+    functionTimeoutMs: 30_000,
+    seed: SEED,
+  },
 };
 
 /**
@@ -139,4 +149,5 @@ export const QUICK: BenchSettings = {
     maxBatches: 30,
     batchSize: 3,
   },
+  memory: { ...FULL.memory, messages: 200, firstCheckpoint: 100 },
 };

@@ -1,5 +1,6 @@
 import type { ColdStartResult } from './cold-start/scenario.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { MemoryResult } from './scenarios/memory.js';
 import type { StormResult, StormSideResult } from './scenarios/storm.js';
 import type {
   StormAccountFigures,
@@ -154,8 +155,28 @@ const stormRows = (storm: StormResult, checks: readonly TargetCheck[]): TableRow
       worker: worker ? String(worker.queue.redeliveries) : '',
       baseline: baseline ? String(baseline.queue.redeliveries) : '',
     }),
+    ...costRows(s, worker, baseline, checks),
   ];
 };
+
+/** A storm's cost per message: store requests (worker) and CPU, on one thread or two. */
+const costRows = (
+  s: string,
+  worker: StormSideResult | undefined,
+  baseline: StormSideResult | undefined,
+  checks: readonly TargetCheck[],
+): TableRow[] => [
+  row(s, 'store requests per message (DynamoDB, received)', {
+    worker: fmt(worker?.storeRequests?.dynamoDbPerMessage),
+    baseline: baseline ? '0' : '',
+    ...judged(checks, `${s}.storeRequests`),
+  }),
+  row(s, `CPU ms per message (process${worker?.cpu.singleThread ? ', one thread' : ''})`, {
+    worker: fmt(worker?.cpu.processMsPerMessage),
+    baseline: fmt(baseline?.cpu.processMsPerMessage),
+    ratio: times(worker?.cpu.processMsPerMessage, baseline?.cpu.processMsPerMessage),
+  }),
+];
 
 const stormMultiAccountRows = (
   result: StormMultiAccountResult,
@@ -243,6 +264,7 @@ const stormMultiAccountRows = (
       worker: worker ? String(worker.queue.redeliveries) : '',
       baseline: baseline ? String(baseline.queue.redeliveries) : '',
     }),
+    ...costRows(s, worker, baseline, checks),
   ];
 };
 
@@ -293,7 +315,10 @@ const coldStartRows = (coldStart: ColdStartResult, checks: readonly TargetCheck[
   ];
 };
 
-const throughputRows = (throughput: ThroughputResult): TableRow[] => {
+const throughputRows = (
+  throughput: ThroughputResult,
+  checks: readonly TargetCheck[],
+): TableRow[] => {
   const { worker, baseline, settings } = throughput;
   const s = 'throughput';
   return [
@@ -301,17 +326,46 @@ const throughputRows = (throughput: ThroughputResult): TableRow[] => {
       worker: fmt(worker?.messagesPerCoreSecond, 0),
       baseline: fmt(baseline?.messagesPerCoreSecond, 0),
       ratio: times(worker?.messagesPerCoreSecond, baseline?.messagesPerCoreSecond),
+      ...judged(checks, 'throughput.perCore', '≥ 0.8× baseline'),
     }),
     row(s, 'CPU ms per message', {
       worker: fmt(worker?.cpuMsPerMessage),
       baseline: fmt(baseline?.cpuMsPerMessage),
       ratio: times(worker?.cpuMsPerMessage, baseline?.cpuMsPerMessage),
+      ...judged(checks, 'throughput.cpuPerMessage', '≤ 1.3× baseline'),
+    }),
+    row(s, 'AWS requests per message (Redshift + EventBridge + DynamoDB)', {
+      worker: worker ? awsRequests(worker.awsCallsPerMessage) : '',
+      baseline: baseline ? awsRequests(baseline.awsCallsPerMessage) : '',
     }),
     row(s, `messages / s wall (${settings.containers} containers)`, {
       worker: fmt(worker?.messagesPerSecond, 0),
       baseline: fmt(baseline?.messagesPerSecond, 0),
       ratio: times(worker?.messagesPerSecond, baseline?.messagesPerSecond),
     }),
+  ];
+};
+
+const awsRequests = (calls: { redshift: number; eventBridge: number; dynamoDb: number }) =>
+  `${fmt(calls.redshift + calls.eventBridge + calls.dynamoDb)} (${fmt(calls.redshift)} + ${fmt(calls.eventBridge)} + ${fmt(calls.dynamoDb)})`;
+
+const memoryRows = (memory: MemoryResult, checks: readonly TargetCheck[]): TableRow[] => {
+  const { worker, settings } = memory;
+  const [first, last] = worker.checkpoints;
+  const s = 'memory';
+  return [
+    row(s, `RSS after ${settings.firstCheckpoint} messages (after GC), MiB`, {
+      worker: fmt(first?.rssAfterGcMiB, 1),
+    }),
+    row(s, `RSS after ${settings.messages} messages (after GC), MiB`, {
+      worker: fmt(last?.rssAfterGcMiB, 1),
+    }),
+    row(s, `RSS growth ${settings.firstCheckpoint} → ${settings.messages}`, {
+      floor: '1',
+      worker: fmt(worker.growth, 3),
+      ...judged(checks, 'memory.growth'),
+    }),
+    row(s, 'peak RSS, MiB', { worker: fmt(worker.peakRssMiB, 1) }),
   ];
 };
 
@@ -322,6 +376,7 @@ export const tableRows = (
     latency?: LatencyResult;
     coldStart?: ColdStartResult;
     throughput?: ThroughputResult;
+    memory?: MemoryResult;
   },
   checks: readonly TargetCheck[],
 ): TableRow[] => [
@@ -329,7 +384,8 @@ export const tableRows = (
   ...(results.stormMultiAccount ? stormMultiAccountRows(results.stormMultiAccount, checks) : []),
   ...(results.latency ? latencyRows(results.latency, checks) : []),
   ...(results.coldStart ? coldStartRows(results.coldStart, checks) : []),
-  ...(results.throughput ? throughputRows(results.throughput) : []),
+  ...(results.throughput ? throughputRows(results.throughput, checks) : []),
+  ...(results.memory ? memoryRows(results.memory, checks) : []),
 ];
 
 /** A Markdown table, padded so that it also reads as plain text in a terminal. */

@@ -1,7 +1,9 @@
 import type { ColdStartResult } from './cold-start/scenario.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { MemoryResult } from './scenarios/memory.js';
 import type { StormResult } from './scenarios/storm.js';
 import type { StormMultiAccountResult } from './scenarios/storm-multi-account.js';
+import type { ThroughputResult } from './scenarios/throughput.js';
 
 /** One target of the issue, checked against the worker's figure. */
 export interface TargetCheck {
@@ -28,6 +30,8 @@ export const checkTargets = (results: {
   stormMultiAccount?: StormMultiAccountResult;
   latency?: LatencyResult;
   coldStart?: ColdStartResult;
+  throughput?: ThroughputResult;
+  memory?: MemoryResult;
 }): TargetCheck[] => {
   const checks: TargetCheck[] = [];
   const storm = results.storm?.worker;
@@ -49,7 +53,25 @@ export const checkTargets = (results: {
       },
     );
   }
+  if (storm?.storeRequests)
+    checks.push(
+      atMost(
+        'storm.storeRequests',
+        'storm: DynamoDB requests per message (first delivery)',
+        storm.storeRequests.dynamoDbPerMessage,
+        1.5,
+      ),
+    );
   const multi = results.stormMultiAccount?.worker;
+  if (multi?.storeRequests)
+    checks.push(
+      atMost(
+        'stormMultiAccount.storeRequests',
+        'stormMultiAccount: DynamoDB requests per message (first delivery)',
+        multi.storeRequests.dynamoDbPerMessage,
+        1.5,
+      ),
+    );
   if (multi) {
     checks.push(
       atMost(
@@ -95,5 +117,33 @@ export const checkTargets = (results: {
       ),
     );
   }
+  const { worker: tw, baseline: tb } = results.throughput ?? {};
+  if (tw && tb) {
+    checks.push(
+      atMost(
+        'throughput.cpuPerMessage',
+        "throughput: CPU ms per message ÷ the baseline's",
+        Math.round((tw.cpuMsPerMessage / tb.cpuMsPerMessage) * 1000) / 1000,
+        1.3,
+      ),
+    );
+    const perCore = Math.round((tw.messagesPerCoreSecond / tb.messagesPerCoreSecond) * 1000) / 1000;
+    checks.push({
+      id: 'throughput.perCore',
+      description: "throughput: messages per core-second ÷ the baseline's",
+      value: perCore,
+      limit: '≥ 0.8',
+      pass: perCore >= 0.8,
+    });
+  }
+  if (results.memory)
+    checks.push(
+      atMost(
+        'memory.growth',
+        'memory: RSS after the last checkpoint ÷ RSS after the first (after GC)',
+        results.memory.worker.growth,
+        1.1,
+      ),
+    );
   return checks;
 };

@@ -51,6 +51,11 @@ export interface StormShapeSettings {
   drainTimeoutMs: number;
   /** Worker configuration on top of the local stack's (empty: the defaults). */
   workerEnv: Record<string, string>;
+  /**
+   * Emulators, event source mappings and containers on one thread (`--single-thread`): the
+   * worker's own CPU cost then competes with the AWS side, as on a slower machine.
+   */
+  singleThread?: boolean;
 }
 
 export interface StormSettings extends StormShapeSettings {
@@ -151,6 +156,23 @@ export interface StormSideResult {
   logMessages?: Record<string, number>;
   timeline: StormSecond[];
   eventLoop: { mainUtilization: number; hostUtilization: number };
+  /**
+   * CPU over the storm (first send → drained), per message delivered: the whole process (both
+   * threads, or the one thread with `singleThread`), and the main thread's event-loop active time
+   * (containers, event source mappings and harness; emulators too with `singleThread`).
+   */
+  cpu: { processMsPerMessage: number; mainActiveMsPerMessage: number; singleThread: boolean };
+  /**
+   * Idempotency-store requests (worker only), counted at the port (one call, one DynamoDB
+   * request: a batch read or write is one), per message delivered, and by method.
+   */
+  storeRequests?: {
+    perMessage: number;
+    byMethod: Record<string, number>;
+    /** DynamoDB requests the emulator received during the storm, per message and by operation. */
+    dynamoDbPerMessage: number;
+    dynamoDbByOperation: Record<string, number>;
+  };
 }
 
 export interface StormResult {
@@ -320,13 +342,16 @@ export const runStormSideOn = async <Extra>(
   // (whose issuedAt depends on the start) once everything is up.
   const { targets } = makeStormPlan(shape, new Date(), layout.label);
   progress.status('starting the local stack');
-  const host = await startStackHost({
-    ...layout.host,
-    seed: settings.seed,
-    datashares: seedOf(targets),
-    visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-    maxReceiveCount: settings.maxReceiveCount,
-  });
+  const host = await startStackHost(
+    {
+      ...layout.host,
+      seed: settings.seed,
+      datashares: seedOf(targets),
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      maxReceiveCount: settings.maxReceiveCount,
+    },
+    { sameThread: settings.singleThread === true },
+  );
   const env = { ...host.env, ...settings.workerEnv };
   const restoreEnvironment = useEnvironment(env);
   const sqs = sqsClientFor(host);
@@ -364,6 +389,8 @@ export const runStormSideOn = async <Extra>(
 
     const mainElu = performance.eventLoopUtilization();
     const hostElu = host.eventLoopUtilization();
+    const cpuAtStart = process.cpuUsage();
+    const dynamoAtStart = await host.call('dynamoDbRequests');
     const startedAt = Date.now();
     let sent = 0;
     let sending = true;
@@ -408,11 +435,20 @@ export const runStormSideOn = async <Extra>(
     }
     await sendDone;
     const endedAt = Date.now();
+    const cpuUsed = process.cpuUsage(cpuAtStart);
+    const mainActiveMs = performance.eventLoopUtilization(mainElu).active;
     const mainUtilization = performance.eventLoopUtilization(mainElu).utilization;
     const hostUtilization = host.eventLoopUtilization(hostElu).utilization;
     progress.status('stopping the event source mappings');
     await Promise.all(mappings.map((m) => m.stop()));
 
+    const dynamoAtEnd = await host.call('dynamoDbRequests');
+    const dynamoDbByOperation = Object.fromEntries(
+      Object.entries(dynamoAtEnd)
+        .map(([operation, n]) => [operation, n - (dynamoAtStart[operation] ?? 0)] as const)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1]),
+    );
     const [calls, events, stillAssociated, deadLetter, left, extra] = await Promise.all([
       host.call('redshiftCalls'),
       host.call('auditEvents'),
@@ -485,6 +521,29 @@ export const runStormSideOn = async <Extra>(
         mainUtilization: round(mainUtilization, 3),
         hostUtilization: round(hostUtilization, 3),
       },
+      cpu: {
+        processMsPerMessage: round(
+          (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, deliveries),
+          3,
+        ),
+        mainActiveMsPerMessage: round(mainActiveMs / Math.max(1, deliveries), 3),
+        singleThread: settings.singleThread === true,
+      },
+      ...(kind === 'worker' && {
+        storeRequests: {
+          perMessage: round(
+            [...probe.storeCalls.values()].reduce((sum, n) => sum + n, 0) / Math.max(1, deliveries),
+            3,
+          ),
+          byMethod: Object.fromEntries([...probe.storeCalls].sort((a, b) => b[1] - a[1])),
+          dynamoDbPerMessage: round(
+            Object.values(dynamoDbByOperation).reduce((sum, n) => sum + n, 0) /
+              Math.max(1, deliveries),
+            3,
+          ),
+          dynamoDbByOperation,
+        },
+      }),
     };
     return { side, trace: { plan, startedAt, calls: stormCalls, events, extra } };
   } finally {

@@ -4,55 +4,15 @@
  * the "Lambda side" (the handlers under test, on the main thread) for one thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AcceptedEvent } from '../../src/local/eventbridge-emulator/index.js';
 import { startLocalStack } from '../../src/local/stack.js';
-import type {
-  AuditRecord,
-  HostReady,
-  HostRequest,
-  HostResponse,
-  StackHostInfo,
-  StackHostMethods,
-  StackHostOptions,
-} from './protocol.js';
+import { hostHandlers, hostInfo } from './handlers.js';
+import type { HostReady, HostRequest, HostResponse, StackHostOptions } from './protocol.js';
 
 if (!parentPort) throw new Error('host-thread.ts must run in a worker thread');
 const port = parentPort;
 
 const stack = await startLocalStack(workerData as StackHostOptions);
-const bus = stack.auditEventBus.name;
-
-const auditRecord = (event: AcceptedEvent): AuditRecord => ({
-  eventId: typeof event.detail.eventId === 'string' ? event.detail.eventId : null,
-  outcome: typeof event.detail.outcome === 'string' ? event.detail.outcome : null,
-  call: event.call,
-  at: Date.parse(event.time),
-});
-
-type Handlers = {
-  [M in keyof StackHostMethods]: (
-    args: StackHostMethods[M]['args'],
-  ) => StackHostMethods[M]['result'] | Promise<StackHostMethods[M]['result']>;
-};
-
-const handlers: Handlers = {
-  redshiftCalls: () => [...stack.redshift.calls],
-  redshiftStats: () => stack.redshift.stats(),
-  associatedCount: (targets) =>
-    targets.filter((t) => stack.redshift.isAssociated(t.dataShareArn, t.consumerArn)).length,
-  auditEvents: () => stack.eventBridge.eventsOn(bus).map(auditRecord),
-  auditEventCount: () => stack.eventBridge.eventsOn(bus).length,
-  assumeRoleCounts: (roleArns) =>
-    Object.fromEntries(roleArns.map((arn) => [arn, stack.sts.assumeRoleCount(arn)])),
-  callCounts: () => ({
-    redshift: stack.redshift.calls.length,
-    eventBridge: stack.eventBridge.stats().calls,
-  }),
-  stop: async () => {
-    await stack.stop();
-    return undefined;
-  },
-};
+const handlers = hostHandlers(stack);
 
 port.on('message', async (request: HostRequest) => {
   let response: HostResponse;
@@ -70,14 +30,4 @@ port.on('message', async (request: HostRequest) => {
   if (request.method === 'stop') port.close();
 });
 
-const info: StackHostInfo = {
-  region: stack.region,
-  accountId: stack.accountId,
-  env: stack.env,
-  queues: {
-    source: { url: stack.queues.source.url, arn: stack.queues.source.arn },
-    deadLetter: { url: stack.queues.deadLetter.url, arn: stack.queues.deadLetter.arn },
-  },
-  auditEventBus: bus,
-};
-port.postMessage({ type: 'ready', info } satisfies HostReady);
+port.postMessage({ type: 'ready', info: hostInfo(stack) } satisfies HostReady);

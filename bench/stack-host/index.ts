@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { startLocalStack } from '../../src/local/stack.js';
+import { hostHandlers, hostInfo } from './handlers.js';
 import type {
   HostReady,
   HostResponse,
@@ -13,7 +16,7 @@ import type {
 
 export type { AuditRecord, StackHostInfo, StackHostOptions } from './protocol.js';
 
-/** The local stack, running in a worker thread of this process. */
+/** The local stack, running in a worker thread of this process (or, `sameThread`, in this one). */
 export interface StackHost extends StackHostInfo {
   call<M extends StackHostMethod>(
     method: M,
@@ -30,11 +33,18 @@ export interface StackHost extends StackHostInfo {
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /**
- * Starts the local stack in a worker thread and resolves once it serves requests.
+ * Starts the local stack in a worker thread and resolves once it serves requests. With
+ * `sameThread` (`npm run bench -- --single-thread`) the stack runs on the caller's own thread
+ * instead: emulators, event source mappings and containers then share one event loop, so the
+ * worker's CPU cost shows in the storm's drain time as it would on a slower machine.
  *
  * @throws {Error} when the stack cannot start (the thread's error, as its cause).
  */
-export const startStackHost = async (options: StackHostOptions): Promise<StackHost> => {
+export const startStackHost = async (
+  options: StackHostOptions,
+  placement: { sameThread?: boolean } = {},
+): Promise<StackHost> => {
+  if (placement.sameThread) return startSameThreadHost(options);
   const worker = new Worker(new URL('./host-thread.ts', import.meta.url), {
     workerData: options,
     // fauxqs uses node:sqlite, which warns that it is experimental on every start.
@@ -85,6 +95,23 @@ export const startStackHost = async (options: StackHostOptions): Promise<StackHo
     stop: async () => {
       await call('stop');
       await worker.terminate();
+    },
+  };
+};
+
+/** The same interface over a stack on this thread: calls are plain function calls. */
+const startSameThreadHost = async (options: StackHostOptions): Promise<StackHost> => {
+  const stack = await startLocalStack(options);
+  const handlers = hostHandlers(stack);
+  const call = async (method: StackHostMethod, args?: unknown) =>
+    structuredClone(await (handlers[method] as (a: unknown) => unknown)(args));
+  return {
+    ...hostInfo(stack),
+    call: call as StackHost['call'],
+    eventLoopUtilization: (since) =>
+      since ? performance.eventLoopUtilization(since) : performance.eventLoopUtilization(),
+    stop: async () => {
+      await stack.stop();
     },
   };
 };

@@ -39,6 +39,8 @@ export interface StackHostMethods {
   assumeRoleCounts: { args: string[]; result: Record<string, number> };
   /** Calls received so far: Redshift (all operations) and EventBridge PutEvents. */
   callCounts: { args: undefined; result: { redshift: number; eventBridge: number } };
+  /** DynamoDB requests received so far (at the proxy in front of dynalite), by operation. */
+  dynamoDbRequests: { args: undefined; result: Record<string, number> };
   stop: { args: undefined; result: undefined };
 }
 export type StackHostMethod = keyof StackHostMethods;

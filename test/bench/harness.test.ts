@@ -68,17 +68,29 @@ describe('storm workload', () => {
 describe('bench command line', () => {
   it('defaults to every scenario at full size, written to bench/results.json', () => {
     // Act / Assess
-    expect(parseCliOptions([])).toEqual({ quick: false, out: 'bench/results.json', help: false });
+    expect(parseCliOptions([])).toEqual({
+      quick: false,
+      singleThread: false,
+      out: 'bench/results.json',
+      help: false,
+    });
   });
 
   it('takes --only as a comma-separated list, --quick and --out, with or without "="', () => {
     // Act
-    const options = parseCliOptions(['--only', 'storm,cold-start', '--quick', '--out=x.json']);
+    const options = parseCliOptions([
+      '--only',
+      'storm,cold-start',
+      '--quick',
+      '--single-thread',
+      '--out=x.json',
+    ]);
 
     // Assess
     expect(options).toEqual({
       only: ['storm', 'cold-start'],
       quick: true,
+      singleThread: true,
       out: 'x.json',
       help: false,
     });
@@ -88,7 +100,7 @@ describe('bench command line', () => {
     // Act / Assess
     expect(() => parseCliOptions(['--only', 'strom'])).toThrow(
       new UsageError(
-        "--only: unknown scenario 'strom'; expected one of storm, stormMultiAccount, latency, cold-start, throughput",
+        "--only: unknown scenario 'strom'; expected one of storm, stormMultiAccount, latency, cold-start, throughput, memory",
       ),
     );
   });

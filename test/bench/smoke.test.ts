@@ -21,7 +21,8 @@ describe('bench smoke run (--quick)', () => {
     expect(results).toMatchObject({
       schemaVersion: 1,
       mode: 'quick',
-      scenarios: ['storm', 'stormMultiAccount', 'latency', 'cold-start', 'throughput'],
+      scenarios: ['storm', 'stormMultiAccount', 'latency', 'cold-start', 'throughput', 'memory'],
+      singleThread: false,
       node: process.version,
     });
     expect(results.machine.cpus).toBeGreaterThan(0);
@@ -198,18 +199,63 @@ describe('bench smoke run (--quick)', () => {
     expect(baseline?.awsCallsPerMessage).toEqual({ redshift: 1, eventBridge: 1, dynamoDb: 0 });
   });
 
+  it('storm: the store requests the emulator received are counted, and the CPU per message', () => {
+    // Prepare
+    const worker = results.storm?.worker;
+    const baseline = results.storm?.baseline;
+    const received = Object.values(worker?.storeRequests?.dynamoDbByOperation ?? {}).reduce(
+      (sum, n) => sum + n,
+      0,
+    );
+    const atPort = Object.values(worker?.storeRequests?.byMethod ?? {}).reduce((a, b) => a + b, 0);
+
+    // Assess: every port call is at least one request (a claim may read after a lost race).
+    expect(received).toBeGreaterThanOrEqual(atPort);
+    expect(atPort).toBeGreaterThan(0);
+    expect(worker?.storeRequests?.dynamoDbPerMessage).toBeCloseTo(
+      received / (worker?.queue.deliveries ?? 1),
+      2,
+    );
+    expect(baseline?.storeRequests).toBeUndefined();
+    expect(worker?.cpu.processMsPerMessage).toBeGreaterThan(0);
+    expect(worker?.cpu.singleThread).toBe(false);
+  });
+
+  it('memory: one container takes every message, with RSS at both checkpoints and a peak', () => {
+    // Prepare
+    const memory = results.memory?.worker;
+
+    // Assess
+    expect(memory?.messages).toBe(QUICK.memory.messages);
+    expect(memory?.itemFailures).toBe(0);
+    expect(memory?.checkpoints.map((c) => c.messages)).toEqual([
+      QUICK.memory.firstCheckpoint,
+      QUICK.memory.messages,
+    ]);
+    for (const checkpoint of memory?.checkpoints ?? []) {
+      expect(checkpoint.rssMiB).toBeGreaterThan(0);
+      expect(memory?.peakRssMiB).toBeGreaterThanOrEqual(checkpoint.rssMiB);
+    }
+    expect(memory?.growth).toBeGreaterThan(0);
+  });
+
   it('reports every target of the issue as pass or fail, and a table row per figure', () => {
     // Assess
     expect(results.targets.map((t) => t.id)).toEqual([
       'storm.drainRatio',
       'storm.amplification',
       'storm.auditExactlyOnce',
+      'storm.storeRequests',
+      'stormMultiAccount.storeRequests',
       'stormMultiAccount.drainRatio',
       'stormMultiAccount.amplification',
       'stormMultiAccount.auditExactlyOnce',
       'latency.ratio',
       'coldStart.init',
       'coldStart.bundle',
+      'throughput.cpuPerMessage',
+      'throughput.perCore',
+      'memory.growth',
     ]);
     for (const target of results.targets) expect(typeof target.pass).toBe('boolean');
     expect(results.table.length).toBeGreaterThanOrEqual(15);
