@@ -20,6 +20,8 @@ export interface BenchOptions {
   quick?: boolean;
   /** The storms on one thread: emulators, event source mappings and containers together. */
   singleThread?: boolean;
+  /** Only the worker's side where a scenario has two (storms, throughput). */
+  workerOnly?: boolean;
   progress: Progress;
   /** Overrides of the chosen sizes (tests). */
   settings?: BenchSettings;
@@ -63,6 +65,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
   const machine = machineInfo();
   const git = gitInfo();
   const { progress } = options;
+  const sides = options.workerOnly ? (['worker'] as const) : (['worker', 'baseline'] as const);
   const results: Pick<
     BenchResults,
     'storm' | 'stormMultiAccount' | 'latency' | 'coldStart' | 'throughput' | 'memory'
@@ -75,12 +78,13 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
   for (const name of executionOrder) {
     switch (name) {
       case 'storm':
-        results.storm = await runStorm(settings.storm, progress);
+        results.storm = await runStorm(settings.storm, progress, sides);
         break;
       case 'stormMultiAccount':
         results.stormMultiAccount = await runStormMultiAccount(
           settings.stormMultiAccount,
           progress,
+          sides,
         );
         break;
       case 'latency':
@@ -90,7 +94,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
         results.coldStart = await runColdStart(settings.coldStart, progress);
         break;
       case 'throughput':
-        results.throughput = await runThroughput(settings.throughput, progress);
+        results.throughput = await runThroughput(settings.throughput, progress, sides);
         break;
       case 'memory':
         results.memory = await runMemory(settings.memory, progress);

@@ -1,12 +1,14 @@
 import { SCENARIOS, type ScenarioName } from './settings.js';
 
-export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--out FILE]`;
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--out FILE]`;
 
 export interface CliOptions {
   only?: ScenarioName[];
   quick: boolean;
   /** The storms with the emulators, the event source mappings and every container on one thread. */
   singleThread: boolean;
+  /** Only the worker's side of the storms and the throughput (for iterating; no ratios to the baseline). */
+  workerOnly: boolean;
   out: string;
   help: boolean;
 }
@@ -31,6 +33,7 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
   const options: CliOptions = {
     quick: false,
     singleThread: false,
+    workerOnly: false,
     out: DEFAULT_OUT,
     help: false,
   };
@@ -49,6 +52,9 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
         break;
       case '--single-thread':
         options.singleThread = true;
+        break;
+      case '--worker-only':
+        options.workerOnly = true;
         break;
       case '--help':
       case '-h':

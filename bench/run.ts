@@ -29,6 +29,7 @@ const main = async (): Promise<number> => {
     ...(options.only && { only: options.only }),
     quick: options.quick,
     singleThread: options.singleThread,
+    workerOnly: options.workerOnly,
     progress,
   });
   const out = resolve(options.out);

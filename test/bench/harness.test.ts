@@ -71,6 +71,7 @@ describe('bench command line', () => {
     expect(parseCliOptions([])).toEqual({
       quick: false,
       singleThread: false,
+      workerOnly: false,
       out: 'bench/results.json',
       help: false,
     });
@@ -91,6 +92,7 @@ describe('bench command line', () => {
       only: ['storm', 'cold-start'],
       quick: true,
       singleThread: true,
+      workerOnly: false,
       out: 'x.json',
       help: false,
     });
