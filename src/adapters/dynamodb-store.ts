@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -16,14 +18,16 @@ import {
   withoutReservation,
 } from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
-import { IdempotencyStoreError } from '../core/errors.js';
+import { FailureKind, IdempotencyStoreError } from '../core/errors.js';
 import type {
   ClaimResult,
+  Completion,
   IdempotencyStore,
   Lease,
   QuarantineStage,
   ReserveResult,
   Resolution,
+  StoreSnapshot,
   TargetConfirmation,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
@@ -37,6 +41,54 @@ const Status = { InProgress: 'IN_PROGRESS', Resolved: 'RESOLVED', Completed: 'CO
 const CLAIM_ROUNDS = 3;
 
 type Item = Record<string, AttributeValue>;
+
+/** `BatchGetItem` takes at most 100 keys a request. */
+export const BATCH_GET_MAX_KEYS = 100;
+/** `BatchWriteItem` takes at most 25 items a request, and at most 16 MB. */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+/** Our bound on one `BatchWriteItem` request's items, by their JSON length: well under 16 MB. */
+export const BATCH_WRITE_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Keys or items DynamoDB left unprocessed (throttled, or past 16 MB) are sent again, after a
+ * pause that doubles from 25 ms, at most this many times and never past the caller's signal.
+ */
+const UNPROCESSED_ROUNDS = 4;
+const UNPROCESSED_FIRST_PAUSE_MS = 25;
+
+const chunked = <T>(
+  items: readonly T[],
+  fits: (chunk: readonly T[], next: T) => boolean,
+): T[][] => {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  for (const item of items) {
+    if (current.length > 0 && !fits(current, item)) {
+      chunks.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};
+
+/** Waits `ms`, or rejects with the signal's reason when it aborts first. */
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
@@ -193,6 +245,120 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       { status: s(Status.Completed), resolution: s(JSON.stringify(resolution)) },
       signal,
     );
+  }
+
+  async completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]> {
+    // The same item `complete` writes, unconditionally: a BatchWriteItem cannot carry conditions,
+    // and `complete` has none.
+    const requests = completions.map(({ eventId, resolution }) => {
+      const item: Item = {
+        id: s(`event#${eventId}`),
+        status: s(Status.Completed),
+        resolution: s(JSON.stringify(resolution)),
+        expiration: n(this.#expiration()),
+      };
+      return { eventId, item, bytes: JSON.stringify(item).length };
+    });
+    const chunks = chunked(
+      requests,
+      (chunk, next) =>
+        chunk.length < BATCH_WRITE_MAX_ITEMS &&
+        chunk.reduce((sum, r) => sum + r.bytes, next.bytes) <= BATCH_WRITE_MAX_BYTES,
+    );
+    const errors: unknown[] = [];
+    const unwritten = await Promise.all(
+      chunks.map(async (chunk) => {
+        const byId = new Map(chunk.map((r) => [r.item.id?.S as string, r.eventId]));
+        let pending = chunk.map((r) => ({ PutRequest: { Item: r.item } }));
+        try {
+          for (let round = 0; pending.length > 0 && round <= UNPROCESSED_ROUNDS; round += 1) {
+            if (round > 0) await pause(UNPROCESSED_FIRST_PAUSE_MS * 2 ** (round - 1), signal);
+            const output = await this.#call('completeMany', undefined, () =>
+              this.#client.send(
+                new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }),
+                { abortSignal: signal },
+              ),
+            );
+            pending = (output.UnprocessedItems?.[this.#table] ?? []).flatMap((request) =>
+              request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
+            );
+          }
+        } catch (error) {
+          errors.push(error);
+        }
+        return pending.map((request) => byId.get(request.PutRequest.Item.id?.S as string) ?? '');
+      }),
+    );
+    if (chunks.length > 0 && errors.length === chunks.length) throw errors[0];
+    return unwritten.flat();
+  }
+
+  async readMany(
+    keys: { eventIds: readonly string[]; targetKeys: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<StoreSnapshot> {
+    const ids = [
+      ...new Set([
+        ...keys.eventIds.map((eventId) => `event#${eventId}`),
+        ...keys.targetKeys.map((targetKey) => `target#${targetKey}`),
+      ]),
+    ];
+    const found = new Map<string, Item>();
+    const nowSec = Math.floor(this.#clock() / 1000);
+    await Promise.all(
+      chunked(ids, (chunk) => chunk.length < BATCH_GET_MAX_KEYS).map(async (chunk) => {
+        let pending: Item[] = chunk.map((id) => ({ id: s(id) }));
+        for (let round = 0; pending.length > 0; round += 1) {
+          if (round > UNPROCESSED_ROUNDS)
+            throw new IdempotencyStoreError(
+              `DynamoDB readMany on ${this.#table} failed: ${pending.length} keys still unprocessed after ${UNPROCESSED_ROUNDS} retries`,
+              { kind: FailureKind.Throttled, code: 'UnprocessedKeys' },
+              { table: this.#table },
+            );
+          if (round > 0) await pause(UNPROCESSED_FIRST_PAUSE_MS * 2 ** (round - 1), signal);
+          const keysNow = pending;
+          const output = await this.#call('readMany', undefined, () =>
+            this.#client.send(
+              new BatchGetItemCommand({
+                RequestItems: {
+                  [this.#table]: {
+                    Keys: keysNow,
+                    ConsistentRead: true,
+                    // Only what the snapshot needs: a completed decision's resolution stays put.
+                    ProjectionExpression: 'id, #status, expiration, confirmedAt, eventId',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                  },
+                },
+              }),
+              { abortSignal: signal },
+            ),
+          );
+          for (const item of output.Responses?.[this.#table] ?? []) {
+            const expiration = num(item, 'expiration');
+            const id = str(item, 'id');
+            if (id !== undefined && (expiration === undefined || expiration >= nowSec))
+              found.set(id, item);
+          }
+          pending = output.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+        }
+      }),
+    );
+    const completed = new Set(
+      keys.eventIds.filter(
+        (eventId) => str(found.get(`event#${eventId}`), 'status') === Status.Completed,
+      ),
+    );
+    const confirmations = new Map<string, TargetConfirmation | undefined>();
+    for (const targetKey of keys.targetKeys) {
+      const item = found.get(`target#${targetKey}`);
+      const confirmedAt = num(item, 'confirmedAt');
+      const eventId = str(item, 'eventId');
+      confirmations.set(
+        targetKey,
+        confirmedAt !== undefined && eventId !== undefined ? { confirmedAt, eventId } : undefined,
+      );
+    }
+    return { completed, confirmations };
   }
 
   async release(eventId: string, owner: string, signal: AbortSignal): Promise<void> {

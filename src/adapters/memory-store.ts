@@ -11,11 +11,13 @@ import {
 import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
+  Completion,
   IdempotencyStore,
   Lease,
   QuarantineStage,
   ReserveResult,
   Resolution,
+  StoreSnapshot,
   TargetConfirmation,
 } from '../worker/ports.js';
 import { retentionUntil, type StoreRetention } from './retention.js';
@@ -86,6 +88,27 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       resolution,
       expiresAt: this.#expiresAt(),
     });
+  }
+
+  async completeMany(completions: readonly Completion[], _signal?: AbortSignal): Promise<string[]> {
+    for (const { eventId, resolution } of completions) await this.complete(eventId, resolution);
+    return [];
+  }
+
+  async readMany(
+    keys: { eventIds: readonly string[]; targetKeys: readonly string[] },
+    _signal?: AbortSignal,
+  ): Promise<StoreSnapshot> {
+    const now = this.#clock();
+    const completed = new Set<string>();
+    for (const eventId of keys.eventIds) {
+      const found = this.decisions.get(eventId);
+      if (found?.status === 'COMPLETED' && found.expiresAt >= now) completed.add(eventId);
+    }
+    const confirmations = new Map<string, TargetConfirmation | undefined>();
+    for (const key of keys.targetKeys)
+      confirmations.set(key, await this.getTargetConfirmation(key));
+    return { completed, confirmations };
   }
 
   async release(eventId: string, owner: string, _signal?: AbortSignal): Promise<void> {

@@ -17,6 +17,7 @@ import type {
   MessageQueue,
   Metrics,
   Resolution,
+  TargetConfirmation,
 } from './ports.js';
 import type { Decision, Delivery } from './prepare.js';
 import type { RedshiftGates, Sleep } from './redshift-gate.js';
@@ -71,6 +72,11 @@ export const RETURN_MARGIN_MS = 500;
 export const MIN_ATTEMPT_MS = 1000;
 /** A call the gate held this long re-reads the target's confirmation first (another container may have acted). */
 export const RECHECK_AFTER_WAIT_MS = 50;
+/**
+ * A call whose confirmation was read this long before it (a slow store, long claims) re-reads it
+ * first, whatever the gate's wait: the batch's read comes before its claims.
+ */
+export const RECHECK_AFTER_AGE_MS = 250;
 /** Time one `PutEvents` round needs. */
 export const AUDIT_ROUND_BUDGET_MS = 1000;
 export const AUDIT_MAX_ROUNDS = 4;
@@ -133,6 +139,12 @@ export interface Invocation {
   limitStore: StoreLimit;
   /** The breaker's work in this invocation, when the breaker is on. */
   breaker?: BreakerRun;
+  /**
+   * The batch's target confirmations, read at once with the decisions (`readSnapshot`) at
+   * `readAt` (epoch ms, when the read was sent): a key present was read (undefined: none
+   * recorded); a key absent is read on its own when needed.
+   */
+  targetConfirmations: { readAt: number; byKey: Map<string, TargetConfirmation | undefined> };
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
+import { targetKey } from '../core/target.js';
 import {
   BusyReason,
   type Invocation,
   MIN_ATTEMPT_MS,
   MIN_STORE_CALL_MS,
+  RECHECK_AFTER_WAIT_MS,
   storeCall,
   type Tracked,
   type WorkerDependencies,
@@ -85,6 +87,65 @@ const applyClaim = (t: Tracked, claim: ClaimResult): void => {
       : { kind: 'pending' };
 };
 
+/**
+ * Reads, in one batched request, whether each decision is already completed and each target's
+ * confirmation (rule 5). A completed decision is a duplicate at once — a strongly consistent read
+ * of a COMPLETED item is final for the dedup window, so no claim is needed to know it; the
+ * confirmations are kept for the Redshift step. If the read fails, nothing is lost: every
+ * decision is claimed and every target read on its own, as without it.
+ */
+export const readSnapshot = async (
+  tracked: Tracked[],
+  deps: WorkerDependencies,
+  invocation: Pick<Invocation, 'redshiftDeadline' | 'targetConfirmations'>,
+): Promise<void> => {
+  if (tracked.length === 0) return;
+  const calling = (t: Tracked) => !deps.settings.dryRun && t.decision.request.dryRun !== true;
+  const targetKeys = [...new Set(tracked.filter(calling).map((t) => targetKey(t.decision.target)))];
+  const eventIds = tracked.map((t) => t.decision.eventId);
+  try {
+    const readAt = deps.clock();
+    const snapshot = await storeCall(invocation.redshiftDeadline, (signal) =>
+      deps.store.readMany({ eventIds, targetKeys }, signal),
+    );
+    invocation.targetConfirmations.readAt = readAt;
+    for (const t of tracked)
+      if (snapshot.completed.has(t.decision.eventId)) t.state = { kind: 'duplicate' };
+    for (const [key, confirmation] of snapshot.confirmations)
+      invocation.targetConfirmations.byKey.set(key, confirmation);
+  } catch (error) {
+    deps.logger.warn(
+      { err: toError(error) },
+      'could not read the batch’s decisions and targets at once; claiming and reading each',
+    );
+  }
+};
+
+/**
+ * Just before the Redshift calls: when the batch's read is older than a gate wait worth a
+ * re-read (its claims took that long), the targets about to be called are read again, at once —
+ * meanwhile another container may have confirmed one. If that read fails, each is read on its own.
+ */
+export const refreshConfirmations = async (
+  targetKeys: readonly string[],
+  deps: WorkerDependencies,
+  invocation: Pick<Invocation, 'redshiftDeadline' | 'targetConfirmations'>,
+): Promise<void> => {
+  const known = invocation.targetConfirmations;
+  const stale = targetKeys.filter((key) => known.byKey.has(key));
+  if (stale.length === 0 || deps.clock() - known.readAt < RECHECK_AFTER_WAIT_MS) return;
+  try {
+    const readAt = deps.clock();
+    const snapshot = await storeCall(invocation.redshiftDeadline, (signal) =>
+      deps.store.readMany({ eventIds: [], targetKeys: stale }, signal),
+    );
+    known.readAt = readAt;
+    for (const [key, confirmation] of snapshot.confirmations) known.byKey.set(key, confirmation);
+  } catch {
+    for (const key of stale) known.byKey.delete(key);
+  }
+};
+
 /** A claim that failed is tried once more after this pause, when the deadline allows. */
 const CLAIM_RETRY_PAUSE_MS = 100;
 
@@ -101,37 +162,39 @@ export const claimDecisions = async (
   const claimOnce = (eventId: string) =>
     storeCall(deadline, (signal) => deps.store.claim(eventId, lease, signal));
   await Promise.all(
-    tracked.map((t) =>
-      invocation.limitStore(async () => {
-        try {
-          applyClaim(
-            t,
-            await claimOnce(t.decision.eventId).catch(async (error: unknown) => {
-              // One more try: the SDK retries nothing. If the first claim landed and only its
-              // answer was lost, the lease's owner makes this one find it ours.
-              // Only while the decision could still be acted on after it.
-              if (!deadline.allows(CLAIM_RETRY_PAUSE_MS + 2 * MIN_ATTEMPT_MS)) throw error;
-              t.decision.deliveries[0].log.warn(
-                { err: toError(error) },
-                'claim failed; trying once more',
-              );
-              await deps.sleep(CLAIM_RETRY_PAUSE_MS);
-              return claimOnce(t.decision.eventId);
-            }),
-          );
-        } catch (error) {
-          t.decision.deliveries[0].log.warn(
-            { err: toError(error) },
-            'idempotency store unavailable; the message will come back',
-          );
-          t.state = {
-            kind: 'busy',
-            why: BusyReason.StoreUnavailable,
-            detail: `idempotency store unavailable: ${toError(error).message}`,
-          };
-        }
-      }),
-    ),
+    tracked
+      .filter((t) => t.state.kind === 'pending')
+      .map((t) =>
+        invocation.limitStore(async () => {
+          try {
+            applyClaim(
+              t,
+              await claimOnce(t.decision.eventId).catch(async (error: unknown) => {
+                // One more try: the SDK retries nothing. If the first claim landed and only its
+                // answer was lost, the lease's owner makes this one find it ours.
+                // Only while the decision could still be acted on after it.
+                if (!deadline.allows(CLAIM_RETRY_PAUSE_MS + 2 * MIN_ATTEMPT_MS)) throw error;
+                t.decision.deliveries[0].log.warn(
+                  { err: toError(error) },
+                  'claim failed; trying once more',
+                );
+                await deps.sleep(CLAIM_RETRY_PAUSE_MS);
+                return claimOnce(t.decision.eventId);
+              }),
+            );
+          } catch (error) {
+            t.decision.deliveries[0].log.warn(
+              { err: toError(error) },
+              'idempotency store unavailable; the message will come back',
+            );
+            t.state = {
+              kind: 'busy',
+              why: BusyReason.StoreUnavailable,
+              detail: `idempotency store unavailable: ${toError(error).message}`,
+            };
+          }
+        }),
+      ),
   );
 };
 

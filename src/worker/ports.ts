@@ -221,6 +221,20 @@ export interface TargetConfirmation {
   eventId: string;
 }
 
+/** What one batched read found (`IdempotencyStore.readMany`). */
+export interface StoreSnapshot {
+  /** The eventIds asked about whose decision is COMPLETED within the dedup window. */
+  completed: ReadonlySet<string>;
+  /** Every target key asked about: its confirmation, or undefined when none is recorded. */
+  confirmations: ReadonlyMap<string, TargetConfirmation | undefined>;
+}
+
+/** A decision to mark completed (`IdempotencyStore.completeMany`). */
+export interface Completion {
+  eventId: string;
+  resolution: Resolution;
+}
+
 /**
  * Every method takes the signal that bounds it by the invocation's deadline, and throws
  * `IdempotencyStoreError` when the store cannot be reached or answers late. A write whose answer
@@ -236,6 +250,22 @@ export interface IdempotencyStore {
   resolve(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
   /** Marks the decision completed and audited, for the dedup window. */
   complete(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
+  /**
+   * `complete` for many decisions in as few requests as the store allows (DynamoDB:
+   * `BatchWriteItem`, 25 items a request). Returns the eventIds it could not write before the
+   * signal ended; a write reported unwritten may still have landed (a lost answer).
+   * @throws {IdempotencyStoreError} only when nothing could be attempted.
+   */
+  completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]>;
+  /**
+   * Reads the decisions' completion and the targets' confirmations at once (DynamoDB:
+   * `BatchGetItem`, strongly consistent, 100 keys a request): a duplicate of a completed
+   * decision needs no claim, and a batch's targets need no read each. @throws {IdempotencyStoreError}
+   */
+  readMany(
+    keys: { eventIds: readonly string[]; targetKeys: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<StoreSnapshot>;
   /**
    * Ends `owner`'s lease, keeping whatever resolution is stored: the decision is free for the next
    * receive. A no-op when someone else holds it or it is completed.

@@ -29,6 +29,7 @@ import {
   claimDecisions,
   giveBack,
   quarantineStages,
+  readSnapshot,
   UNKNOWN_STAGE,
   watchBusyDecisions,
 } from './claim.js';
@@ -70,6 +71,7 @@ export const processBatch = async (
         awsRequestId: context.awsRequestId,
       }),
     }),
+    targetConfirmations: { readAt: startedAt, byKey: new Map() },
   };
   const worker: WorkerIdentity = {
     functionName: context.functionName,
@@ -109,10 +111,14 @@ export const processBatch = async (
       decision,
       state: { kind: 'pending' },
     }));
-    // Claims first, then the quarantine stages of redelivered messages: whoever settled a decision
-    // marked its messages before letting go of it, so a claim that got it sees the marks.
+    // One read for the whole batch first: duplicates of completed decisions need no claim, and the
+    // targets' confirmations are known before any call. Then claims, then the quarantine stages of
+    // redelivered messages: whoever settled a decision marked its messages before letting go of
+    // it, so a claim that got it sees the marks.
     const [, stages] = await Promise.all([
-      claimDecisions(candidates, deps, invocation),
+      readSnapshot(candidates, deps, invocation).then(() =>
+        claimDecisions(candidates, deps, invocation),
+      ),
       quarantineStages(
         rejected.map((r) => r.delivery),
         deps,

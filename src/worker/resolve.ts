@@ -7,11 +7,13 @@ import {
   errorSummary,
   type Invocation,
   MIN_ATTEMPT_MS,
+  RECHECK_AFTER_AGE_MS,
   RECHECK_AFTER_WAIT_MS,
   storeCall,
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
+import { refreshConfirmations } from './claim.js';
 import { DisassociationFailedError, disassociateWithRetry } from './disassociate.js';
 import { MetricName } from './ports.js';
 import { highestReceiveCount } from './prepare.js';
@@ -19,9 +21,15 @@ import { checkSupersession } from './supersede.js';
 
 // ── Step 2: dry runs, confirmations, stale checks and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
 
+/** What the Redshift step uses of the invocation. */
+type ResolveInvocation = Pick<
+  Invocation,
+  'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker' | 'targetConfirmations'
+>;
+
 export const resolveDecisions = async (
   tracked: Tracked[],
-  invocation: Pick<Invocation, 'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker'>,
+  invocation: ResolveInvocation,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
@@ -39,6 +47,8 @@ export const resolveDecisions = async (
     const key = targetKey(t.decision.target);
     byTarget.set(key, [...(byTarget.get(key) ?? []), t]);
   }
+  // Read again at once, just before the calls, the targets whose batch read is getting old.
+  await refreshConfirmations([...byTarget.keys()], deps, invocation);
   await Promise.all(
     [...byTarget].map(([key, members]) => resolveTarget(key, members, invocation, deps, nowIso)),
   );
@@ -47,17 +57,22 @@ export const resolveDecisions = async (
 const resolveTarget = async (
   key: string,
   members: Tracked[],
-  invocation: Pick<Invocation, 'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker'>,
+  invocation: ResolveInvocation,
   deps: WorkerDependencies,
   nowIso: () => string,
 ): Promise<void> => {
   const { settings, store, metrics, clock } = deps;
-  const { redshiftDeadline: deadline, breaker } = invocation;
+  const { redshiftDeadline: deadline, breaker, targetConfirmations: known } = invocation;
   const ownAccountId = invocation.scope.ownAccountId;
-  // Store calls of this phase end with it: the audit's reserve is not theirs to spend.
-  const confirmation = await storeCall(deadline, (signal) =>
-    store.getTargetConfirmation(key, signal),
-  ).catch((error: unknown) => {
+  // Read with the batch's decisions when that read succeeded; on its own otherwise. Store calls
+  // of this phase end with it: the audit's reserve is not theirs to spend.
+  const fromBatch = known.byKey.has(key);
+  const readAt = fromBatch ? known.readAt : clock();
+  const read = () =>
+    fromBatch
+      ? Promise.resolve(known.byKey.get(key))
+      : storeCall(deadline, (signal) => store.getTargetConfirmation(key, signal));
+  const confirmation = await read().catch((error: unknown) => {
     deps.logger.warn(
       { err: toError(error), target: key },
       'could not read the target confirmation; calling Redshift',
@@ -161,8 +176,10 @@ const resolveTarget = async (
       ...retry,
       revoker: deps.revoker,
       satisfiedMeanwhile: async (waitedMs) => {
-        // Only worth a read when the gate held the call long enough for another container to act.
-        if (waitedMs < RECHECK_AFTER_WAIT_MS) return undefined;
+        // Only worth a read when the gate held the call, or the last read is old enough, for
+        // another container to have acted meanwhile.
+        if (waitedMs < RECHECK_AFTER_WAIT_MS && clock() - readAt < RECHECK_AFTER_AGE_MS)
+          return undefined;
         const latest = await storeCall(deadline, (signal) =>
           store.getTargetConfirmation(key, signal),
         ).catch(() => undefined);

@@ -60,6 +60,8 @@ export const settle = async (
       ),
     );
 
+  // Completions need no condition: they go together, in as few requests as the store allows.
+  const completions: { t: Terminal; eventId: string; resolution: Resolution }[] = [];
   await Promise.all(
     terminals.map(async (t) => {
       const primary = t.deliveries[0] as Delivery;
@@ -99,15 +101,51 @@ export const settle = async (
       if (tracked?.owned && resolution) {
         tracked.owned = false;
         const eventId = tracked.decision.eventId;
-        await (COMPLETED_OUTCOMES.has(resolution.outcome)
-          ? write('record the completed decision', t, (signal) =>
-              deps.store.complete(eventId, resolution, signal),
-            )
-          : write('forget the failed decision', t, (signal) => deps.store.forget(eventId, signal)));
+        if (COMPLETED_OUTCOMES.has(resolution.outcome))
+          completions.push({ t, eventId, resolution });
+        else
+          await write('forget the failed decision', t, (signal) =>
+            deps.store.forget(eventId, signal),
+          );
       }
       if (!t.unaudited) recordOutcome(t, deps);
     }),
   );
+  await completeAll(completions, deps, invocation);
+};
+
+/**
+ * Marks the audited decisions completed, all at once, and once more those not written when time
+ * allows: a lost completion is the window where a later message of the decision is audited again.
+ */
+const completeAll = async (
+  completions: readonly { t: Terminal; eventId: string; resolution: Resolution }[],
+  deps: WorkerDependencies,
+  { finalDeadline: deadline, limitStore }: Invocation,
+): Promise<void> => {
+  if (completions.length === 0) return;
+  let lastError: unknown;
+  const attempt = (list: readonly { eventId: string; resolution: Resolution }[]) =>
+    limitStore(() =>
+      storeCall(deadline, (signal) =>
+        deps.store.completeMany(
+          list.map(({ eventId, resolution }) => ({ eventId, resolution })),
+          signal,
+        ),
+      ),
+    ).catch((error: unknown) => {
+      lastError = error;
+      return list.map(({ eventId }) => eventId);
+    });
+  let unwritten = new Set(await attempt(completions));
+  if (unwritten.size > 0)
+    unwritten = new Set(await attempt(completions.filter((c) => unwritten.has(c.eventId))));
+  for (const { t, eventId } of completions)
+    if (unwritten.has(eventId))
+      (t.deliveries[0] as Delivery).log.warn(
+        lastError === undefined ? {} : { err: toError(lastError) },
+        'could not record the completed decision',
+      );
 };
 
 const OUTCOME_METRICS: Record<Outcome, MetricName> = {

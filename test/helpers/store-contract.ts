@@ -309,6 +309,75 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
     });
   });
 
+  describe('batched reads and completions', () => {
+    const TARGET = 'arn:share|namespace|arn:consumer';
+
+    it('reads at once which decisions are completed and every target asked about', async () => {
+      // Prepare
+      await store.claim('evt-done', lease(now + LEASE_MS), signal);
+      await store.complete('evt-done', RESOLUTION, signal);
+      await store.claim('evt-held', lease(now + LEASE_MS), signal);
+      await store.claim('evt-kept', lease(now + LEASE_MS), signal);
+      await store.resolve('evt-kept', RESOLUTION, signal);
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-done' }, signal);
+
+      // Act
+      const snapshot = await store.readMany(
+        {
+          eventIds: ['evt-done', 'evt-held', 'evt-kept', 'evt-new'],
+          targetKeys: [TARGET, 'arn:other|namespace|arn:never'],
+        },
+        signal,
+      );
+
+      // Assess: only a COMPLETED decision is known without a claim.
+      expect([...snapshot.completed]).toEqual(['evt-done']);
+      expect([...snapshot.confirmations]).toEqual([
+        [TARGET, { confirmedAt: now, eventId: 'evt-done' }],
+        ['arn:other|namespace|arn:never', undefined],
+      ]);
+    });
+
+    it('reads a completed decision and a confirmation past the dedup window as absent', async () => {
+      // Prepare
+      await store.complete('evt-done', RESOLUTION, signal);
+      await store.confirmTarget(TARGET, { confirmedAt: now, eventId: 'evt-done' }, signal);
+      passTheDedupWindow();
+
+      // Act
+      const snapshot = await store.readMany(
+        { eventIds: ['evt-done'], targetKeys: [TARGET] },
+        signal,
+      );
+
+      // Assess
+      expect(snapshot.completed.size).toBe(0);
+      expect(snapshot.confirmations.get(TARGET)).toBeUndefined();
+    });
+
+    it('completes many decisions at once: each is then a duplicate', async () => {
+      // Prepare
+      const eventIds = Array.from({ length: 30 }, (_, i) => `evt-${i}`);
+      for (const eventId of eventIds) await store.claim(eventId, lease(now + LEASE_MS), signal);
+
+      // Act
+      const unwritten = await store.completeMany(
+        eventIds.map((eventId) => ({ eventId, resolution: RESOLUTION })),
+        signal,
+      );
+
+      // Assess
+      expect(unwritten).toEqual([]);
+      for (const eventId of eventIds)
+        expect(await store.claim(eventId, lease(now + LEASE_MS), signal)).toEqual({
+          status: 'completed',
+          resolution: RESOLUTION,
+        });
+      const snapshot = await store.readMany({ eventIds, targetKeys: [] }, signal);
+      expect(snapshot.completed.size).toBe(30);
+    });
+  });
+
   describe('quarantine marks', () => {
     it("remembers how far a message's quarantine got", async () => {
       expect(await store.quarantineStage('msg-1', signal)).toBeUndefined();

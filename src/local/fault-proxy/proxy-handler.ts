@@ -18,16 +18,32 @@ export interface ProxyHandlerDependencies {
 }
 
 /** The item a DynamoDB request names (`Key.id.S` or `Item.id.S`), if any. */
-const itemKeyOf = (body: Buffer): string | undefined => {
+type Named = { id?: { S?: unknown } };
+
+/**
+ * The DynamoDB items a call names: `Key.id` or `Item.id`, or every key and item of a
+ * `BatchGetItem` / `BatchWriteItem`.
+ */
+const itemKeysOf = (body: Buffer): string[] => {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as {
-      Key?: { id?: { S?: unknown } };
-      Item?: { id?: { S?: unknown } };
+      Key?: Named;
+      Item?: Named;
+      RequestItems?: Record<
+        string,
+        { Keys?: Named[] } | { PutRequest?: { Item?: Named }; DeleteRequest?: { Key?: Named } }[]
+      >;
     };
-    const id = parsed.Key?.id?.S ?? parsed.Item?.id?.S;
-    return typeof id === 'string' ? id : undefined;
+    const ids: unknown[] = [parsed.Key?.id?.S ?? parsed.Item?.id?.S];
+    for (const table of Object.values(parsed.RequestItems ?? {})) {
+      if (Array.isArray(table))
+        for (const request of table)
+          ids.push(request.PutRequest?.Item?.id?.S ?? request.DeleteRequest?.Key?.id?.S);
+      else for (const key of table.Keys ?? []) ids.push(key.id?.S);
+    }
+    return ids.filter((id): id is string => typeof id === 'string');
   } catch {
-    return undefined;
+    return [];
   }
 };
 
@@ -43,9 +59,12 @@ export const createProxyHandler =
     const { operation } = call;
     // A DynamoDB body is small: read it to name the item of a faulted call, then forward it.
     if (service === 'dynamodb' && call.body === undefined) call.body = await readBody(request);
-    const key = service === 'dynamodb' && call.body ? itemKeyOf(call.body) : undefined;
-    const journalEntry = (kind: InjectionKind) =>
-      journal.record({ operation, kind, ...(key === undefined ? {} : { key }) });
+    const keys = service === 'dynamodb' && call.body ? itemKeysOf(call.body) : [];
+    // One journal entry per item named (a batch names several), so each item's faults are found.
+    const journalEntry = (kind: InjectionKind) => {
+      if (keys.length === 0) journal.record({ operation, kind });
+      for (const key of keys) journal.record({ operation, kind, key });
+    };
     counters.count(operation, 'calls');
     const fault = faults.decide(operation);
     const latencyMs = faults.latencyFor(operation);

@@ -84,7 +84,7 @@ export interface ProxyInjection {
   kind: InjectionKind;
   /**
    * The DynamoDB item the call named (`Key.id` or `Item.id`): with `kind` other than
-   * `lostAnswer`, which write did not happen.
+   * `lostAnswer`, which write did not happen. A batch call is journaled once per item it names.
    */
   key?: string;
 }

@@ -12,6 +12,11 @@ import { callFilter, type Target } from '../fixtures.js';
 import type { AuditDetail, DeadLetter, QueueDepth } from '../harness.js';
 import type { Ledger } from './ledger.js';
 
+/** Store writes of one item, alone or in a batch (completions go in `BatchWriteItem`). */
+const WRITES = new Set(['PutItem', 'BatchWriteItem']);
+/** Store reads of one item, alone or in a batch. */
+const READS = new Set(['GetItem', 'BatchGetItem']);
+
 /** One audit event as the EventBridge emulator accepted it. */
 export interface AuditRecord {
   detail: AuditDetail;
@@ -165,9 +170,7 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         .filter(
           (i) =>
             i.key?.startsWith('quarantine#') &&
-            (writes
-              ? i.operation === 'PutItem' && i.kind !== 'lostAnswer'
-              : i.operation === 'GetItem'),
+            (writes ? WRITES.has(i.operation) && i.kind !== 'lostAnswer' : READS.has(i.operation)),
         )
         .map((i) => (i.key as string).slice('quarantine#'.length)),
     );
@@ -207,7 +210,7 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
 
   // Store writes that did not happen, by item
   const refusedWrites = group(
-    evidence.storeInjections.filter((i) => i.kind !== 'lostAnswer' && i.operation === 'PutItem'),
+    evidence.storeInjections.filter((i) => i.kind !== 'lostAnswer' && WRITES.has(i.operation)),
     (i) => i.key,
   );
   const completionRefusedBetween = (eventId: string, from: number, to: number): boolean =>

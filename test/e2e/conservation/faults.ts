@@ -8,8 +8,15 @@ import type { EventBridgeFaultsPatch } from '../../../src/local/eventbridge-emul
 import type { FaultProxy, ProxyFaultsPatch } from '../../../src/local/fault-proxy/index.js';
 import type { RedshiftFaultsPatch } from '../../../src/local/redshift-emulator/index.js';
 
-/** The DynamoDB operations of the store: claims, completions/resolutions/marks, forget, reads. */
-export const STORE_OPERATIONS = ['UpdateItem', 'PutItem', 'DeleteItem', 'GetItem'];
+/** The DynamoDB operations of the store: claims, completions/resolutions/marks, forget, reads, and the batched reads and completions. */
+export const STORE_OPERATIONS = [
+  'UpdateItem',
+  'PutItem',
+  'DeleteItem',
+  'GetItem',
+  'BatchGetItem',
+  'BatchWriteItem',
+];
 /**
  * The SQS calls whose answers may be lost: the worker's DLQ copies and visibility changes, and the
  * poller's deletes (the mapping polls through the proxy). Never `ReceiveMessage`: a lost receive

@@ -1,5 +1,7 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
@@ -494,5 +496,206 @@ describe('DynamoDbIdempotencyStore — target confirmations and quarantine marks
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
     expect((error as IdempotencyStoreError).context).toEqual({ table: TABLE });
+  });
+});
+
+describe('DynamoDbIdempotencyStore batched reads and writes', () => {
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  it('reads at most 100 keys a BatchGetItem, strongly consistent, only the attributes it needs', async () => {
+    // Prepare
+    dynamo.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+    const eventIds = Array.from({ length: 120 }, (_, i) => `evt-${i}`);
+
+    // Act
+    const snapshot = await store().readMany({ eventIds, targetKeys: ['t-1'] }, SIGNAL);
+
+    // Assess
+    const calls = dynamo.commandCalls(BatchGetItemCommand);
+    expect(calls.map((c) => c.args[0].input.RequestItems?.[TABLE]?.Keys?.length)).toEqual([
+      100, 21,
+    ]);
+    expect(calls[0]?.args[0].input.RequestItems?.[TABLE]).toMatchObject({
+      ConsistentRead: true,
+      ProjectionExpression: 'id, #status, expiration, confirmedAt, eventId',
+    });
+    expect(snapshot.completed.size).toBe(0);
+    expect([...snapshot.confirmations]).toEqual([['t-1', undefined]]);
+  });
+
+  it('asks again for the keys DynamoDB left unprocessed, and finds them', async () => {
+    // Prepare
+    dynamo
+      .on(BatchGetItemCommand)
+      .resolvesOnce({
+        Responses: { [TABLE]: [] },
+        UnprocessedKeys: { [TABLE]: { Keys: [{ id: { S: 'event#evt-1' } }] } },
+      })
+      .resolves({ Responses: { [TABLE]: [decision({ status: 'COMPLETED' })] } });
+
+    // Act
+    const snapshot = await store().readMany({ eventIds: ['evt-1'], targetKeys: [] }, SIGNAL);
+
+    // Assess
+    expect([...snapshot.completed]).toEqual(['evt-1']);
+    const calls = dynamo.commandCalls(BatchGetItemCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input.RequestItems?.[TABLE]?.Keys).toEqual([
+      { id: { S: 'event#evt-1' } },
+    ]);
+  });
+
+  it('gives up on keys still unprocessed after its retries, naming how many', async () => {
+    // Prepare
+    dynamo.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ id: { S: 'event#evt-1' } }] } },
+    });
+
+    // Act
+    const error = await store()
+      .readMany({ eventIds: ['evt-1'], targetKeys: [] }, SIGNAL)
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({
+      message: `DynamoDB readMany on ${TABLE} failed: 1 keys still unprocessed after 4 retries`,
+      kind: FailureKind.Throttled,
+      code: 'UnprocessedKeys',
+      context: { table: TABLE },
+    });
+    expect(dynamo.commandCalls(BatchGetItemCommand)).toHaveLength(5);
+  });
+
+  it('stops retrying unprocessed keys when the signal aborts', async () => {
+    // Prepare
+    dynamo.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ id: { S: 'event#evt-1' } }] } },
+    });
+    const controller = new AbortController();
+    controller.abort(new Error('deadline'));
+
+    // Act / Assess
+    await expect(
+      store().readMany({ eventIds: ['evt-1'], targetKeys: [] }, controller.signal),
+    ).rejects.toThrow('deadline');
+    expect(dynamo.commandCalls(BatchGetItemCommand)).toHaveLength(1);
+  });
+
+  it('reads a COMPLETED item past its expiration as absent', async () => {
+    // Prepare
+    dynamo.on(BatchGetItemCommand).resolves({
+      Responses: { [TABLE]: [decision({ status: 'COMPLETED', expiration: NOW_SECONDS - 1 })] },
+    });
+
+    // Act
+    const snapshot = await store().readMany({ eventIds: ['evt-1'], targetKeys: [] }, SIGNAL);
+
+    // Assess
+    expect(snapshot.completed.size).toBe(0);
+  });
+
+  it('writes completions 25 to a BatchWriteItem, the item complete writes', async () => {
+    // Prepare
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const completions = Array.from({ length: 30 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: RESOLUTION,
+    }));
+
+    // Act
+    const unwritten = await store().completeMany(completions, SIGNAL);
+
+    // Assess
+    expect(unwritten).toEqual([]);
+    const calls = dynamo.commandCalls(BatchWriteItemCommand);
+    expect(calls.map((c) => c.args[0].input.RequestItems?.[TABLE]?.length)).toEqual([25, 5]);
+    expect(calls[0]?.args[0].input.RequestItems?.[TABLE]?.[0]).toEqual({
+      PutRequest: {
+        Item: {
+          id: { S: 'event#evt-0' },
+          status: { S: 'COMPLETED' },
+          resolution: { S: JSON.stringify(RESOLUTION) },
+          expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+        },
+      },
+    });
+  });
+
+  it('splits completions by bytes too: no request carries more than 4 MiB of items', async () => {
+    // Prepare: 300 KB resolutions (under DynamoDB's 400 KB item limit), 14 per 4 MiB at most.
+    dynamo.on(BatchWriteItemCommand).resolves({});
+    const big = { ...RESOLUTION, satisfiedBy: 'x'.repeat(300_000) };
+    const completions = Array.from({ length: 20 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: big,
+    }));
+
+    // Act
+    await store().completeMany(completions, SIGNAL);
+
+    // Assess
+    const sizes = dynamo
+      .commandCalls(BatchWriteItemCommand)
+      .map((c) => JSON.stringify(c.args[0].input.RequestItems?.[TABLE]).length);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(4 * 1024 * 1024 + 1000);
+  });
+
+  it('sends unprocessed items again, and reports those never written', async () => {
+    // Prepare
+    const unprocessed = (eventId: string) => ({
+      PutRequest: {
+        Item: {
+          id: { S: `event#${eventId}` },
+          status: { S: 'COMPLETED' },
+          resolution: { S: '{}' },
+          expiration: { N: '1' },
+        },
+      },
+    });
+    dynamo
+      .on(BatchWriteItemCommand)
+      .resolvesOnce({ UnprocessedItems: { [TABLE]: [unprocessed('evt-1'), unprocessed('evt-2')] } })
+      .resolves({ UnprocessedItems: { [TABLE]: [unprocessed('evt-2')] } });
+
+    // Act
+    const unwritten = await store().completeMany(
+      ['evt-0', 'evt-1', 'evt-2'].map((eventId) => ({ eventId, resolution: RESOLUTION })),
+      SIGNAL,
+    );
+
+    // Assess
+    expect(unwritten).toEqual(['evt-2']);
+    expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(5);
+  });
+
+  it('throws the store error when no completion request got through', async () => {
+    // Prepare
+    dynamo.on(BatchWriteItemCommand).rejects(throughputExceeded());
+
+    // Act / Assess
+    await expect(
+      store().completeMany([{ eventId: 'evt-1', resolution: RESOLUTION }], SIGNAL),
+    ).rejects.toBeInstanceOf(IdempotencyStoreError);
+  });
+
+  it('reports the completions of a failed request as unwritten when another request got through', async () => {
+    // Prepare
+    dynamo.on(BatchWriteItemCommand).resolvesOnce({}).rejects(throughputExceeded());
+    const completions = Array.from({ length: 26 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: RESOLUTION,
+    }));
+
+    // Act
+    const unwritten = await store().completeMany(completions, SIGNAL);
+
+    // Assess
+    expect(unwritten).toEqual(['evt-25']);
   });
 });

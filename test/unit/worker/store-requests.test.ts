@@ -1,0 +1,154 @@
+/**
+ * How many store requests a batch costs, and that batching them changes no rule: one read for
+ * the batch's decisions and targets, claims only for decisions not already completed, one write
+ * for the batch's completions — and, when a batched request fails, the per-item path.
+ */
+import { describe, expect, it } from 'vitest';
+import { Outcome } from '../../../src/core/outcome.js';
+import type { RevocationRequest } from '../../../src/core/request.js';
+import { targetKey, targetOf } from '../../../src/core/target.js';
+import type { IdempotencyStore } from '../../../src/worker/ports.js';
+import { processBatch } from '../../../src/worker/process-batch.js';
+import { RedshiftGates } from '../../../src/worker/redshift-gate.js';
+import { type TestWorker, testWorker } from '../../helpers/fakes.js';
+import {
+  CONSUMER_ARN,
+  lambdaContext,
+  requestBody,
+  sqsEvent,
+  sqsRecord,
+  WORKER_ACCOUNT_ID,
+} from '../../helpers/sqs-records.js';
+
+const run = (worker: TestWorker, ...records: ReturnType<typeof sqsRecord>[]) =>
+  processBatch(sqsEvent(...records), lambdaContext(worker.deps.clock), worker.deps);
+
+/** Counts the store's calls by method (each one DynamoDB request in the real adapter). */
+const countCalls = (worker: TestWorker): Map<string, number> => {
+  const counts = new Map<string, number>();
+  worker.deps.store = new Proxy(worker.deps.store, {
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        counts.set(property, (counts.get(property) ?? 0) + 1);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  }) as IdempotencyStore;
+  return counts;
+};
+
+const tenTargets = () =>
+  Array.from({ length: 10 }, (_, i) =>
+    requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, String(10 + i)) }),
+  );
+
+describe('store requests of a batch', () => {
+  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, 10 confirmations, one completion write', async () => {
+    // Prepare: a gate that holds no call (a held call re-reads its target first).
+    const worker = testWorker();
+    worker.deps.gate = new RedshiftGates({
+      maxConcurrency: 10,
+      rate: { initialPerSecond: 1000 },
+      clock: worker.clock.read,
+      sleep: worker.clock.sleep,
+    });
+    const counts = countCalls(worker);
+
+    // Act
+    const response = await run(worker, ...tenTargets().map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(Object.fromEntries(counts)).toEqual({
+      readMany: 1,
+      claim: 10,
+      confirmTarget: 10,
+      completeMany: 1,
+    });
+  });
+
+  it('rule 2: a duplicate of a completed decision, seen by the batch read, is acknowledged with no claim, no call and no audit', async () => {
+    // Prepare
+    const worker = testWorker();
+    const body = requestBody();
+    await run(worker, sqsRecord(body));
+    const counts = countCalls(worker);
+
+    // Act
+    const response = await run(worker, sqsRecord(body));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(1);
+    expect(worker.audit.accepted).toHaveLength(1);
+    expect(worker.metrics.count('DuplicatesSuppressed')).toBe(1);
+    expect(Object.fromEntries(counts)).toEqual({ readMany: 1 });
+  });
+
+  it('rule 5: a target confirmed earlier is known from the batch read, with no read of its own', async () => {
+    // Prepare
+    const worker = testWorker();
+    const body = requestBody({ issuedAt: '2026-11-25T08:00:00Z' });
+    await worker.store.confirmTarget(
+      targetKey(targetOf(body as unknown as RevocationRequest, WORKER_ACCOUNT_ID)),
+      { confirmedAt: worker.clock.now, eventId: 'evt-earlier' },
+    );
+    const counts = countCalls(worker);
+
+    // Act
+    await run(worker, sqsRecord(body));
+
+    // Assess
+    expect(worker.revoker.calls).toHaveLength(0);
+    expect(worker.audit.details()[0]).toMatchObject({
+      outcome: Outcome.AlreadyRevoked,
+      satisfiedBy: 'evt-earlier',
+    });
+    expect(counts.get('getTargetConfirmation')).toBeUndefined();
+  });
+
+  it('a failed batch read loses nothing: every decision is claimed and every target read on its own', async () => {
+    // Prepare
+    const worker = testWorker();
+    const done = requestBody();
+    await run(worker, sqsRecord(done));
+    const counts = countCalls(worker);
+    worker.deps.store.readMany = () => Promise.reject(new Error('store down'));
+    const fresh = requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, '99') });
+
+    // Act
+    const response = await run(worker, sqsRecord(done), sqsRecord(fresh));
+
+    // Assess: the duplicate is still a duplicate (its claim says so), the new one is acted on.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(worker.audit.accepted).toHaveLength(2);
+    expect(counts.get('claim')).toBe(2);
+    expect(counts.get('getTargetConfirmation')).toBe(1);
+    expect(worker.logs.some((l) => String(l.msg).startsWith('could not read the batch'))).toBe(
+      true,
+    );
+  });
+
+  it('a completion the batch write could not record is tried once more, then logged; the message is acknowledged', async () => {
+    // Prepare
+    const worker = testWorker();
+    const counts = countCalls(worker);
+    worker.deps.store.completeMany = async (completions) => completions.map((c) => c.eventId);
+    const body = requestBody();
+
+    // Act
+    const response = await run(worker, sqsRecord(body));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.audit.accepted).toHaveLength(1);
+    expect(counts.get('completeMany')).toBe(2);
+    expect(
+      worker.logs.filter((l) => l.msg === 'could not record the completed decision'),
+    ).toHaveLength(1);
+  });
+});
