@@ -61,7 +61,7 @@ const EnvironmentSchema = z.object({
   // A decision older than this (or replayed, or received again) is checked against the target's
   // associations before it acts: a consumer associated again since must not lose access.
   STALE_AFTER_SECONDS: z._default(integer(0, 31_536_000), 300),
-  REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 5),
+  REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 10),
   REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
   REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
   // At least the return margin (500 ms), a DLQ copy and one audit round (1 s each, when there is

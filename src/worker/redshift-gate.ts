@@ -15,6 +15,11 @@ export interface RateSettings {
   decrease: number;
   /** Each success adds `increase / rate` calls per second: about `increase` calls/s per second. */
   increase: number;
+  /**
+   * Calls a fresh gate may start at once. Each answered call (sent at least a second after the
+   * last throttle) earns one more, up to the concurrency cap; a throttle takes it back to one.
+   */
+  initialBurst: number;
 }
 
 /**
@@ -29,13 +34,16 @@ export const DEFAULT_RATE: RateSettings = {
   maxPerSecond: 100,
   decrease: 0.7,
   increase: 0.5,
+  initialBurst: 1,
 };
 
 /**
  * Keeps one container from hammering the Redshift control plane. It caps the calls in flight and
- * spaces their starts by an adaptive rate (see `DEFAULT_RATE`), allowing a rested container one
- * burst as large as its concurrency cap, so a small batch is not paced needlessly. It lives at module scope, so what
- * it learned carries over to the next invocation of the same container.
+ * spaces their starts by an adaptive rate (see `DEFAULT_RATE`), allowing a rested gate a burst it
+ * has earned: one call for a control plane it has not called yet, one more for each answered
+ * call, up to its concurrency cap (the size of a batch, by default) — so a warm container starts
+ * a whole batch at once, while fresh containers meeting a storm together do not. It lives at
+ * module scope, so what it learned carries over to the next invocation of the same container.
  */
 export class RedshiftGate {
   readonly #limit: LimitFunction;
@@ -43,8 +51,10 @@ export class RedshiftGate {
   readonly #sleep: Sleep;
   readonly #settings: RateSettings;
   #rate: number;
-  /** Calls a rested container may start at once: as many as it may have in flight. */
-  readonly #burst: number;
+  /** Calls a rested gate may start at once: earned by answered calls, up to `#maxBurst`. */
+  #burst: number;
+  /** As many as the container may have in flight. */
+  readonly #maxBurst: number;
   #nextSlotAt = 0;
   /** Throttles of calls sent before the last cut are the same congestion: cut once for them. */
   #lastCutAt = Number.NEGATIVE_INFINITY;
@@ -66,7 +76,13 @@ export class RedshiftGate {
     this.#sleep = options.sleep ?? sleep;
     this.#settings = { ...DEFAULT_RATE, ...options.rate };
     this.#rate = this.#settings.initialPerSecond;
-    this.#burst = options.maxConcurrency;
+    this.#maxBurst = options.maxConcurrency;
+    this.#burst = Math.max(1, Math.min(this.#settings.initialBurst, this.#maxBurst));
+  }
+
+  /** Calls it may start at once after a rest. */
+  get burst(): number {
+    return this.#burst;
   }
 
   /** The current rate, in calls per second. */
@@ -76,8 +92,8 @@ export class RedshiftGate {
 
   /**
    * Runs one call when a concurrency slot and a rate slot are free, telling it how long it
-   * waited. A rested container may start up to `maxConcurrency` calls at once; after that, and
-   * after any throttle, calls are spaced by the rate. `canStart(waitMs)` is asked
+   * waited. A rested gate may start as many calls at once as its earned burst (at most
+   * `maxConcurrency`); after that, and after any throttle, calls are spaced by the rate. `canStart(waitMs)` is asked
    * before waiting, so a caller can give up when the wait would end past its deadline.
    * `isThrottle` tells the gate which failures are Redshift asking it to slow down.
    */
@@ -102,6 +118,8 @@ export class RedshiftGate {
           this.#settings.maxPerSecond,
           this.#rate + this.#settings.increase / this.#rate,
         );
+        if (sentAt - this.#lastCutAt >= BURST_EARNED_AFTER_CUT_MS)
+          this.#burst = Math.min(this.#maxBurst, this.#burst + 1);
         return result;
       } catch (error) {
         if (options.isThrottle(error)) this.#onThrottled(sentAt);
@@ -135,11 +153,18 @@ export class RedshiftGate {
     this.#rate = Math.max(this.#settings.minPerSecond, this.#rate * this.#settings.decrease);
     this.#lastCutAt = this.#clock();
     this.#cuts += 1;
-    // Slots handed out at the old rate are void, and so is the burst credit: the next call waits
-    // one new interval, and the credit comes back only with idle time.
-    this.#nextSlotAt = this.#lastCutAt + this.#burst * (1000 / this.#rate);
+    // Slots handed out at the old rate are void, and so is the burst: the next call waits one new
+    // interval, and the burst is earned again, one answered call at a time.
+    this.#burst = 1;
+    this.#nextSlotAt = this.#lastCutAt + 1000 / this.#rate;
   }
 }
+
+/**
+ * Only calls sent this long after the last throttle earn burst: while the control plane keeps
+ * throttling, calls stay evenly spaced.
+ */
+const BURST_EARNED_AFTER_CUT_MS = 1000;
 
 /** Returned by `RedshiftGate.run` when the caller's `canStart` said no. */
 export const NOT_STARTED = Symbol('not started');

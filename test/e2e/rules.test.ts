@@ -128,7 +128,12 @@ beforeAll(async () => {
     visibilityTimeoutSeconds: 6,
     seed: 11,
     // Rule 7 revokes a region-wide and an entire-account consumer: broad targets are opt-in.
-    workerEnv: { DEADLINE_RESERVE_MS: '2000', ALLOW_BROAD_TARGETS: 'true' },
+    // A cap below the batch size (the default is 10), so that rule 7's cap shows in one batch.
+    workerEnv: {
+      DEADLINE_RESERVE_MS: '2000',
+      ALLOW_BROAD_TARGETS: 'true',
+      REDSHIFT_MAX_CONCURRENCY: '5',
+    },
   });
   // The real module, cold-started as Lambda does it: env in place, then import.
   service = createLambdaService({ coldStart: coldStartFromModule });
@@ -674,7 +679,7 @@ describe('retries', () => {
   beforeEach(resetFaults);
 
   it('rule 7: at most REDSHIFT_MAX_CONCURRENCY calls are in flight per container', async () => {
-    // Prepare: every answer takes 400 ms; ten targets in one batch
+    // Prepare: every answer takes 400 ms; ten targets in one batch, a cap of 5 (set for this file)
     e2e.stack.redshift.setFaults({ latencyMs: 400 });
     const bodies = T.slow.map((t, i) => revocationRequest(`rules/slow-${i}`, t));
 
@@ -682,11 +687,11 @@ describe('retries', () => {
     await e2e.send(bodies);
     await run();
 
-    // Assess: all revoked, never more than 5 (the default) calls within one answer's time
+    // Assess: all revoked, never more than 5 calls within one answer's time
     const calls = e2e.stack.redshift.calls.filter((c) =>
       T.slow.some((t) => t.dataShareArn === c.dataShareArn),
     );
-    expect(e2e.env.REDSHIFT_MAX_CONCURRENCY).toBeUndefined(); // the default, 5
+    expect(e2e.env.REDSHIFT_MAX_CONCURRENCY).toBe('5');
     expect(calls).toHaveLength(T.slow.length);
     const inFlight = Math.max(
       ...calls.map((call) => calls.filter((c) => c.at >= call.at && c.at < call.at + 350).length),

@@ -220,7 +220,7 @@ describe('function', () => {
       BREAKER_MAX_REVOCATIONS: '',
       BREAKER_WINDOW_SECONDS: '',
       SOURCE_QUEUE_ARN: getAtt('SourceQueue', 'Arn'),
-      REDSHIFT_MAX_CONCURRENCY: '5',
+      REDSHIFT_MAX_CONCURRENCY: '10',
       DRY_RUN: 'false',
       LOG_LEVEL: 'info',
       CONSUMER_ROLE_NAME: '',

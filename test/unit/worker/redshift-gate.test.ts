@@ -132,30 +132,66 @@ describe('RedshiftGate', () => {
 });
 
 describe('RedshiftGate — burst', () => {
-  it('lets a rested container start as many calls as its concurrency cap at once, then paces the rest', async () => {
+  it('a fresh gate starts one call at once: a storm of fresh containers does not burst together', async () => {
+    const clock = new VirtualClock();
+    const waits: number[] = [];
+    const gate = new RedshiftGate({
+      maxConcurrency: 3,
+      rate: { initialPerSecond: 10 },
+      clock: clock.read,
+      sleep: async (ms) => {
+        waits.push(ms);
+        await clock.sleep(ms);
+      },
+    });
+    expect(gate.burst).toBe(1);
+    await Promise.all(
+      Array.from({ length: 3 }, () =>
+        gate.run(async () => undefined, { canStart: always, isThrottle }),
+      ),
+    );
+    // The first at once, the two others one interval (100 ms at 10 calls/s) after each other.
+    expect(waits).toEqual([100, 100]);
+    expect(gate.burst).toBe(3);
+  });
+
+  it('earns one call of burst per answered call, up to its concurrency cap, and then starts that many at once after a rest', async () => {
     const clock = new VirtualClock();
     const gate = gateOn(clock, {}, 3);
+    for (let i = 0; i < 5; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    expect(gate.burst).toBe(3);
+    clock.advance(1000);
     const starts: number[] = [];
     const t0 = clock.now;
     for (let i = 0; i < 5; i += 1)
       await gate.run(async () => starts.push(clock.now - t0), { canStart: always, isThrottle });
     // At once, give or take the rate's climb after each success (a few ms at most).
     expect(starts.slice(0, 3).every((at) => at < 5)).toBe(true);
-    expect(starts[3]).toBeGreaterThan(0);
-    expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeGreaterThan(95);
+    expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeGreaterThan(90);
   });
 
-  it('loses its burst credit on a throttle: the next calls are paced at the cut rate', async () => {
+  it('loses its burst on a throttle: the next calls are paced at the cut rate, the burst earned again', async () => {
     const clock = new VirtualClock();
     const gate = gateOn(clock, { decrease: 0.5 }, 3);
+    for (let i = 0; i < 3; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    clock.advance(1000);
     await gate
       .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
       .catch(() => undefined);
+    expect(gate.burst).toBe(1);
     const starts: number[] = [];
     const t0 = clock.now;
     for (let i = 0; i < 3; i += 1)
       await gate.run(async () => starts.push(clock.now - t0), { canStart: always, isThrottle });
-    expect(starts[0]).toBeGreaterThanOrEqual(199);
-    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(190);
+    expect(starts[0]).toBeGreaterThanOrEqual(180);
+    expect((starts[1] ?? 0) - (starts[0] ?? 0)).toBeGreaterThanOrEqual(170);
+    // Calls sent within a second of the throttle earn nothing; later ones earn it back.
+    expect(gate.burst).toBe(1);
+    clock.advance(1000);
+    for (let i = 0; i < 3; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    expect(gate.burst).toBe(3);
   });
 });
