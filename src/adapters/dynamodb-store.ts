@@ -250,15 +250,61 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   async completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]> {
     // The same item `complete` writes, unconditionally: a BatchWriteItem cannot carry conditions,
     // and `complete` has none.
-    const requests = completions.map(({ eventId, resolution }) => {
-      const item: Item = {
-        id: s(`event#${eventId}`),
-        status: s(Status.Completed),
-        resolution: s(JSON.stringify(resolution)),
-        expiration: n(this.#expiration()),
-      };
-      return { eventId, item, bytes: JSON.stringify(item).length };
-    });
+    return this.#batchWrite(
+      'completeMany',
+      completions.map(({ eventId, resolution }) => ({
+        name: eventId,
+        item: {
+          id: s(`event#${eventId}`),
+          status: s(Status.Completed),
+          resolution: s(JSON.stringify(resolution)),
+          expiration: n(this.#expiration()),
+        },
+      })),
+      signal,
+    );
+  }
+
+  async confirmTargets(
+    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    // The item `confirmTarget` writes, without its condition (see the port).
+    const latest = new Map<string, TargetConfirmation>();
+    for (const { targetKey, confirmation } of confirmations) {
+      const known = latest.get(targetKey);
+      if (!known || known.confirmedAt < confirmation.confirmedAt)
+        latest.set(targetKey, confirmation);
+    }
+    return this.#batchWrite(
+      'confirmTargets',
+      [...latest].map(([targetKey, confirmation]) => ({
+        name: targetKey,
+        item: {
+          id: s(`target#${targetKey}`),
+          confirmedAt: n(confirmation.confirmedAt),
+          eventId: s(confirmation.eventId),
+          expiration: n(this.#expiration()),
+        },
+      })),
+      signal,
+    );
+  }
+
+  /**
+   * Puts items with `BatchWriteItem`, 25 a request and at most `BATCH_WRITE_MAX_BYTES`, sending
+   * unprocessed items again; returns the names of the items not written.
+   * @throws {IdempotencyStoreError} when no request got through.
+   */
+  async #batchWrite(
+    operation: string,
+    entries: readonly { name: string; item: Item }[],
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const requests = entries.map((entry) => ({
+      ...entry,
+      bytes: JSON.stringify(entry.item).length,
+    }));
     const chunks = chunked(
       requests,
       (chunk, next) =>
@@ -268,12 +314,12 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     const errors: unknown[] = [];
     const unwritten = await Promise.all(
       chunks.map(async (chunk) => {
-        const byId = new Map(chunk.map((r) => [r.item.id?.S as string, r.eventId]));
+        const byId = new Map(chunk.map((r) => [r.item.id?.S as string, r.name]));
         let pending = chunk.map((r) => ({ PutRequest: { Item: r.item } }));
         try {
           for (let round = 0; pending.length > 0 && round <= UNPROCESSED_ROUNDS; round += 1) {
             if (round > 0) await pause(UNPROCESSED_FIRST_PAUSE_MS * 2 ** (round - 1), signal);
-            const output = await this.#call('completeMany', undefined, () =>
+            const output = await this.#call(operation, undefined, () =>
               this.#client.send(
                 new BatchWriteItemCommand({ RequestItems: { [this.#table]: pending } }),
                 { abortSignal: signal },

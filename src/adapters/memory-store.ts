@@ -95,6 +95,16 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return [];
   }
 
+  async confirmTargets(
+    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    _signal?: AbortSignal,
+  ): Promise<string[]> {
+    // In memory nothing stops it keeping the later confirmation: it does.
+    for (const { targetKey, confirmation } of confirmations)
+      await this.confirmTarget(targetKey, confirmation);
+    return [];
+  }
+
   async readMany(
     keys: { eventIds: readonly string[]; targetKeys: readonly string[] },
     _signal?: AbortSignal,

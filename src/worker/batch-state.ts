@@ -145,6 +145,8 @@ export interface Invocation {
    * recorded); a key absent is read on its own when needed.
    */
   targetConfirmations: { readAt: number; byKey: Map<string, TargetConfirmation | undefined> };
+  /** Records a target's confirmation, coalescing with the batch's others (`confirmationWriter`). */
+  confirmTarget: (targetKey: string, confirmation: TargetConfirmation) => Promise<void>;
 }
 
 /**

@@ -258,6 +258,18 @@ export interface IdempotencyStore {
    */
   completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]>;
   /**
+   * Records many confirmations in as few requests as the store allows (DynamoDB:
+   * `BatchWriteItem`), **unconditionally**: a batched write carries no condition, so it may
+   * replace a later confirmation another container recorded meanwhile with this earlier one. Rule
+   * 5 then sends a few more decisions to Redshift (answered ALREADY_REVOKED), never fewer: any
+   * recorded time is one at which a call confirmed the target. Returns the keys not written.
+   * @throws {IdempotencyStoreError} only when nothing could be attempted.
+   */
+  confirmTargets(
+    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    signal: AbortSignal,
+  ): Promise<string[]>;
+  /**
    * Reads the decisions' completion and the targets' confirmations at once (DynamoDB:
    * `BatchGetItem`, strongly consistent, 100 keys a request): a duplicate of a completed
    * decision needs no claim, and a batch's targets need no read each. @throws {IdempotencyStoreError}

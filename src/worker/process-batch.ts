@@ -6,6 +6,7 @@ import { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import type { WorkerIdentity } from './audit-detail.js';
 import { holdForBreaker } from './breaker.js';
+import { confirmationWriter } from './confirmations.js';
 import { MetricName } from './ports.js';
 import { type Delivery, prepareBatch } from './prepare.js';
 import { publishAuditEntries } from './publish-audit.js';
@@ -72,7 +73,10 @@ export const processBatch = async (
       }),
     }),
     targetConfirmations: { readAt: startedAt, byKey: new Map() },
+    confirmTarget: () => Promise.resolve(),
   };
+  // Confirmations are written in the Redshift phase: they end with it, as the other store calls.
+  invocation.confirmTarget = confirmationWriter(deps, invocation.redshiftDeadline);
   const worker: WorkerIdentity = {
     functionName: context.functionName,
     functionVersion: context.functionVersion,

@@ -24,7 +24,12 @@ import { checkSupersession } from './supersede.js';
 /** What the Redshift step uses of the invocation. */
 type ResolveInvocation = Pick<
   Invocation,
-  'redshiftDeadline' | 'finalDeadline' | 'scope' | 'breaker' | 'targetConfirmations'
+  | 'redshiftDeadline'
+  | 'finalDeadline'
+  | 'scope'
+  | 'breaker'
+  | 'targetConfirmations'
+  | 'confirmTarget'
 >;
 
 export const resolveDecisions = async (
@@ -216,11 +221,11 @@ const resolveTarget = async (
     if (satisfiedBy || result.outcome !== Outcome.Revoked) await giveBackReservation();
     // A confirmation read from the store is not ours to record again.
     if (satisfiedBy) return;
-    await storeCall(deadline, (signal) =>
-      store.confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId }, signal),
-    ).catch((error: unknown) => {
-      log.warn({ err: toError(error) }, 'could not record the target confirmation');
-    });
+    await invocation
+      .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
+      .catch((error: unknown) => {
+        log.warn({ err: toError(error) }, 'could not record the target confirmation');
+      });
   } catch (error) {
     const last = error instanceof DisassociationFailedError ? error.cause : error;
     if (!(last instanceof RedshiftCallError) || last.kind === FailureKind.Transient)

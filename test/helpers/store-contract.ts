@@ -355,6 +355,30 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       expect(snapshot.confirmations.get(TARGET)).toBeUndefined();
     });
 
+    it('records many targets’ confirmations at once', async () => {
+      // Act
+      const unwritten = await store.confirmTargets(
+        [
+          { targetKey: TARGET, confirmation: { confirmedAt: now, eventId: 'evt-1' } },
+          {
+            targetKey: 'arn:b|namespace|arn:c',
+            confirmation: { confirmedAt: now, eventId: 'evt-2' },
+          },
+        ],
+        signal,
+      );
+
+      // Assess
+      expect(unwritten).toEqual([]);
+      expect(await store.getTargetConfirmation(TARGET, signal)).toEqual({
+        confirmedAt: now,
+        eventId: 'evt-1',
+      });
+      expect((await store.getTargetConfirmation('arn:b|namespace|arn:c', signal))?.eventId).toBe(
+        'evt-2',
+      );
+    });
+
     it('completes many decisions at once: each is then a duplicate', async () => {
       // Prepare
       const eventIds = Array.from({ length: 30 }, (_, i) => `evt-${i}`);

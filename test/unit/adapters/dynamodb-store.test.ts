@@ -674,6 +674,48 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(5);
   });
 
+  it('writes confirmations in one BatchWriteItem, one item per target, the latest when a target comes twice', async () => {
+    // Prepare
+    dynamo.on(BatchWriteItemCommand).resolves({});
+
+    // Act
+    const unwritten = await store().confirmTargets(
+      [
+        { targetKey: 't-1', confirmation: { confirmedAt: NOW - 5, eventId: 'evt-old' } },
+        { targetKey: 't-1', confirmation: { confirmedAt: NOW, eventId: 'evt-new' } },
+        { targetKey: 't-2', confirmation: { confirmedAt: NOW, eventId: 'evt-2' } },
+      ],
+      SIGNAL,
+    );
+
+    // Assess
+    expect(unwritten).toEqual([]);
+    const calls = dynamo.commandCalls(BatchWriteItemCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input.RequestItems?.[TABLE]).toEqual([
+      {
+        PutRequest: {
+          Item: {
+            id: { S: 'target#t-1' },
+            confirmedAt: { N: String(NOW) },
+            eventId: { S: 'evt-new' },
+            expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+          },
+        },
+      },
+      {
+        PutRequest: {
+          Item: {
+            id: { S: 'target#t-2' },
+            confirmedAt: { N: String(NOW) },
+            eventId: { S: 'evt-2' },
+            expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
+          },
+        },
+      },
+    ]);
+  });
+
   it('throws the store error when no completion request got through', async () => {
     // Prepare
     dynamo.on(BatchWriteItemCommand).rejects(throughputExceeded());

@@ -45,7 +45,7 @@ const tenTargets = () =>
   );
 
 describe('store requests of a batch', () => {
-  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, 10 confirmations, one completion write', async () => {
+  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, one completion write', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
@@ -65,9 +65,10 @@ describe('store requests of a batch', () => {
     expect(Object.fromEntries(counts)).toEqual({
       readMany: 1,
       claim: 10,
-      confirmTarget: 10,
+      confirmTargets: 1,
       completeMany: 1,
     });
+    expect(worker.store.targets.size).toBe(10);
   });
 
   it('rule 2: a duplicate of a completed decision, seen by the batch read, is acknowledged with no claim, no call and no audit', async () => {
