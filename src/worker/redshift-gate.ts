@@ -16,6 +16,15 @@ export interface RateSettings {
   /** Each success adds `increase / rate` calls per second: about `increase` calls/s per second. */
   increase: number;
   /**
+   * Slow start, as TCP's: until its first throttle, each success adds this many calls per second
+   * instead (the rate doubles about every second at 1). A control plane that never throttled is
+   * found out quickly; the first throttle ends it for good (cutting by `slowStartDecrease`), and
+   * AIMD takes over.
+   */
+  slowStartIncrease: number;
+  /** The cut of the throttle that ends slow start: deeper, as slow start overshoots fast. */
+  slowStartDecrease: number;
+  /**
    * Calls a fresh gate may start at once. Each answered call (sent at least a second after the
    * last throttle) earns one more, up to the concurrency cap; a throttle takes it back to one.
    */
@@ -34,6 +43,8 @@ export const DEFAULT_RATE: RateSettings = {
   maxPerSecond: 100,
   decrease: 0.7,
   increase: 0.5,
+  slowStartIncrease: 1,
+  slowStartDecrease: 0.5,
   initialBurst: 1,
 };
 
@@ -116,7 +127,10 @@ export class RedshiftGate {
         const result = await call(sentAt - queuedAt);
         this.#rate = Math.min(
           this.#settings.maxPerSecond,
-          this.#rate + this.#settings.increase / this.#rate,
+          this.#rate +
+            (this.#cuts === 0
+              ? this.#settings.slowStartIncrease
+              : this.#settings.increase / this.#rate),
         );
         if (sentAt - this.#lastCutAt >= BURST_EARNED_AFTER_CUT_MS)
           this.#burst = Math.min(this.#maxBurst, this.#burst + 1);
@@ -150,7 +164,8 @@ export class RedshiftGate {
   #onThrottled(sentAt: number): void {
     // A call sent at the very moment of a cut did not benefit from it either.
     if (sentAt <= this.#lastCutAt) return;
-    this.#rate = Math.max(this.#settings.minPerSecond, this.#rate * this.#settings.decrease);
+    const cut = this.#cuts === 0 ? this.#settings.slowStartDecrease : this.#settings.decrease;
+    this.#rate = Math.max(this.#settings.minPerSecond, this.#rate * cut);
     this.#lastCutAt = this.#clock();
     this.#cuts += 1;
     // Slots handed out at the old rate are void, and so is the burst: the next call waits one new

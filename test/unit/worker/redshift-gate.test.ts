@@ -6,10 +6,16 @@ class Throttled extends Error {}
 const isThrottle = (error: unknown) => error instanceof Throttled;
 const always = () => true;
 
-const gateOn = (clock: VirtualClock, rate = {}, maxConcurrency = 1) =>
+// Slow start off unless a test turns it on: the AIMD figures below are easier to read without it.
+const gateOn = (clock: VirtualClock, rate: { decrease?: number } = {}, maxConcurrency = 1) =>
   new RedshiftGate({
     maxConcurrency,
-    rate: { initialPerSecond: 10, ...rate },
+    rate: {
+      initialPerSecond: 10,
+      slowStartIncrease: 0,
+      slowStartDecrease: rate.decrease ?? 0.7,
+      ...rate,
+    },
     clock: clock.read,
     sleep: clock.sleep,
   });
@@ -128,6 +134,29 @@ describe('RedshiftGate', () => {
       ),
     );
     expect(most).toBe(2);
+  });
+});
+
+describe('RedshiftGate — slow start', () => {
+  it('climbs by one call per second per answered call until its first throttle, then by AIMD', async () => {
+    const clock = new VirtualClock();
+    const gate = gateOn(clock, { slowStartIncrease: 1, slowStartDecrease: 0.5, decrease: 0.7 });
+    for (let i = 0; i < 10; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    expect(gate.ratePerSecond).toBe(20);
+    // The throttle that ends slow start halves the rate; later ones cut by `decrease`.
+    await gate
+      .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
+      .catch(() => undefined);
+    expect(gate.ratePerSecond).toBe(10);
+    await gate.run(async () => undefined, { canStart: always, isThrottle });
+    // After the first throttle: increase / rate (0.5 / 10), never slow start again.
+    expect(gate.ratePerSecond).toBeCloseTo(10.05, 5);
+    clock.advance(1000);
+    await gate
+      .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
+      .catch(() => undefined);
+    expect(gate.ratePerSecond).toBeCloseTo(10.05 * 0.7, 5);
   });
 });
 
