@@ -696,7 +696,8 @@ describe('processBatch — the audit event', () => {
       correlationId: body.correlationId,
       issuedAt: body.issuedAt,
       processedAt: new Date(worker.clock.now).toISOString(),
-      latencyMs: worker.clock.now - Date.parse('2026-11-25T08:59:00Z'),
+      // From processedAt, in whole ms (the gate's pacing may leave the virtual clock fractional).
+      latencyMs: Math.floor(worker.clock.now) - Date.parse('2026-11-25T08:59:00Z'),
       // A replay reads the target's associations first (one DescribeDataShares), then disassociates.
       attempts: 2,
       receiveCount: 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOT_STARTED, RedshiftGate } from '../../../src/worker/redshift-gate.js';
+import { NOT_STARTED, type RateSettings, RedshiftGate } from '../../../src/worker/redshift-gate.js';
 import { VirtualClock } from '../../helpers/fakes.js';
 
 class Throttled extends Error {}
@@ -7,7 +7,7 @@ const isThrottle = (error: unknown) => error instanceof Throttled;
 const always = () => true;
 
 // Slow start off unless a test turns it on: the AIMD figures below are easier to read without it.
-const gateOn = (clock: VirtualClock, rate: { decrease?: number } = {}, maxConcurrency = 1) =>
+const gateOn = (clock: VirtualClock, rate: Partial<RateSettings> = {}, maxConcurrency = 1) =>
   new RedshiftGate({
     maxConcurrency,
     rate: {
