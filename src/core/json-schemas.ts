@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { AuditDetailSchema } from './audit-schema.js';
 import { RevocationRequestSchema } from './request.js';
+import { BreakerOpenedDetailSchema, SwitchDetailSchema } from './switch-event-schemas.js';
 
 /**
  * JSON Schema documents for producers (the request) and for audit consumers and EventBridge's
@@ -17,6 +18,14 @@ export const jsonSchemas = (): Record<string, unknown> => ({
   'audit-detail.schema.json': {
     $id: 'https://schemas.datashare-revoker.dev/audit-detail/v1',
     ...z.toJSONSchema(AuditDetailSchema, { target: 'draft-2020-12' }),
+  },
+  'breaker-opened-detail.schema.json': {
+    $id: 'https://schemas.datashare-revoker.dev/breaker-opened-detail/v1',
+    ...z.toJSONSchema(BreakerOpenedDetailSchema, { target: 'draft-2020-12' }),
+  },
+  'switch-detail.schema.json': {
+    $id: 'https://schemas.datashare-revoker.dev/switch-detail/v1',
+    ...z.toJSONSchema(SwitchDetailSchema, { target: 'draft-2020-12' }),
   },
 });
 

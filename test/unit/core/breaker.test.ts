@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import {
   type BreakerTrigger,
   decideReservations,
@@ -6,6 +7,10 @@ import {
   parseBreakerState,
   viewBreaker,
 } from '../../../src/core/breaker.js';
+import {
+  BreakerOpenedDetailSchema,
+  SwitchDetailSchema,
+} from '../../../src/core/switch-event-schemas.js';
 import { breakerOpenedDetail, switchDetail } from '../../../src/core/switch-events.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
@@ -82,5 +87,43 @@ describe('breaker rules (src/core/breaker.ts)', () => {
     expect(detail.reason.endsWith('…')).toBe(true);
     expect(Buffer.byteLength(opened.trippedBy.eventId)).toBeLessThanOrEqual(1536);
     expect(opened).toMatchObject({ openedAt: '2026-11-29T12:00:00.000Z', firstRevocationAt: null });
+  });
+
+  it('the events match their published schemas (schemas/breaker-opened-detail, switch-detail): no field missing or unknown', () => {
+    // Prepare
+    const opening = {
+      openedAt: NOW,
+      revocationsInWindow: 3,
+      firstRevocationAt: NOW - 30_000,
+      maxRevocations: 2,
+      windowSeconds: 60,
+      trippedBy: trigger(3),
+    };
+    const switched = {
+      caller: {
+        arn: 'arn:aws:sts::111122223333:assumed-role/ops/alice',
+        account: '111122223333',
+        userId: 'AROA:alice',
+      },
+      reason: 'policy engine bug',
+      at: new Date(NOW),
+      functionName: 'revoker',
+      queueArn: 'arn:aws:sqs:us-east-1:111122223333:q',
+      mappings: [{ uuid: 'm-1', state: 'Disabling', changed: true }],
+    };
+    // Act
+    const opened = JSON.parse(
+      breakerOpenedDetail(opening, { functionName: 'revoker', awsRequestId: 'req' }),
+    );
+    const paused = JSON.parse(switchDetail(switched));
+    const resumed = JSON.parse(
+      switchDetail({ ...switched, reason: undefined, breakerClosed: opening }),
+    );
+    const resumedNoBreaker = JSON.parse(switchDetail({ ...switched, breakerClosed: null }));
+    // Assess
+    expect(z.safeParse(BreakerOpenedDetailSchema, opened).error).toBeUndefined();
+    for (const detail of [paused, resumed, resumedNoBreaker])
+      expect(z.safeParse(SwitchDetailSchema, detail).error).toBeUndefined();
+    expect(z.safeParse(SwitchDetailSchema, { ...paused, extra: 1 }).success).toBe(false);
   });
 });
