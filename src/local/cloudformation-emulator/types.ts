@@ -1,3 +1,4 @@
+import { EmulatedApiError } from '../api-error.js';
 /** The namespace of every CloudFormation awsQuery response (API version 2010-05-15). */
 export const CLOUDFORMATION_XML_NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
@@ -13,20 +14,8 @@ export interface EmulatedStack {
 }
 
 /** An error answered in awsQuery's `<ErrorResponse>` (CloudFormation says `ValidationError`). */
-export class CloudFormationApiError extends Error {
+export class CloudFormationApiError extends EmulatedApiError {
   override readonly name = 'CloudFormationApiError';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-  }
-
-  get type(): 'Sender' | 'Receiver' {
-    return this.httpStatus >= 500 ? 'Receiver' : 'Sender';
-  }
 }
 
 /** Injected faults: the next `failNextCalls` calls are answered with `code` (default throttling). */

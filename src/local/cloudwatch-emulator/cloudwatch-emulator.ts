@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EmulatedApiError } from '../api-error.js';
 import {
   type AdminRoutes,
   isAdminRequest,
@@ -48,15 +49,8 @@ export interface CloudWatchEmulator {
   stop(): Promise<void>;
 }
 
-class CloudWatchApiError extends Error {
+class CloudWatchApiError extends EmulatedApiError {
   override readonly name = 'CloudWatchApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-  }
 }
 
 type Body = Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { EmulatedApiError } from '../api-error.js';
 /** One event the emulator accepted, as a test reads it back. */
 export interface AcceptedEvent {
   eventId: string;
@@ -43,16 +44,8 @@ export interface WireEntry {
 export type ResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
 /** An error answered for the whole call (awsJson1_1: `{"__type": code, "message": ...}`). */
-export class EventBridgeApiError extends Error {
+export class EventBridgeApiError extends EmulatedApiError {
   override readonly name = 'EventBridgeApiError';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-  }
 }
 
 /** An event as EventBridge delivers it to a rule's target (the JSON a log group target stores). */

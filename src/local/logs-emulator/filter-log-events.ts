@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EmulatedApiError } from '../api-error.js';
 import { readBody, sendText } from '../http.js';
 import { FilterPatternError, parseFilterPattern } from './filter-pattern.js';
 import type { LogStore, StoredLogEvent } from './log-store.js';
@@ -11,15 +12,8 @@ export const MAX_PAGE_EVENTS = 10_000;
 export const MAX_PAGE_BYTES = 1_048_576;
 
 /** An awsJson1_1 error: `{"__type": code, "message": ...}`. */
-class LogsApiError extends Error {
+class LogsApiError extends EmulatedApiError {
   override readonly name = 'LogsApiError';
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-  }
 }
 
 export interface LogsHandlerDependencies {

@@ -1,21 +1,10 @@
+import { EmulatedApiError } from '../api-error.js';
 /**
  * An error the emulated Redshift API answers with, in the awsQuery error shape. `Type` is
  * `Sender` for 4xx and `Receiver` for 5xx, as AWS sends it.
  */
-export class RedshiftApiError extends Error {
+export class RedshiftApiError extends EmulatedApiError {
   override readonly name = 'RedshiftApiError';
-
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
-    super(message);
-  }
-
-  get type(): 'Sender' | 'Receiver' {
-    return this.httpStatus >= 500 ? 'Receiver' : 'Sender';
-  }
 }
 
 // Message texts follow what AWS returns for "already gone"; the worker matches on them.
