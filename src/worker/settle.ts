@@ -60,8 +60,9 @@ export const settle = async (
       ),
     );
 
-  // Completions need no condition: they go together, in as few requests as the store allows.
-  const completions: { t: Terminal; eventId: string; resolution: Resolution }[] = [];
+  // Completions are written one by one, as soon as each decision is settled: batched at the end
+  // (one BatchWriteItem for the invocation), a slow or failed request left a whole batch's
+  // decisions uncompleted and their resends audited again (conservation seed 2, 3 runs in 6).
   await Promise.all(
     terminals.map(async (t) => {
       const primary = t.deliveries[0] as Delivery;
@@ -102,7 +103,9 @@ export const settle = async (
         tracked.owned = false;
         const eventId = tracked.decision.eventId;
         if (COMPLETED_OUTCOMES.has(resolution.outcome))
-          completions.push({ t, eventId, resolution });
+          await write('record the completed decision', t, (signal) =>
+            deps.store.complete(eventId, resolution, signal),
+          );
         else
           await write('forget the failed decision', t, (signal) =>
             deps.store.forget(eventId, signal),
@@ -111,41 +114,6 @@ export const settle = async (
       if (!t.unaudited) recordOutcome(t, deps);
     }),
   );
-  await completeAll(completions, deps, invocation);
-};
-
-/**
- * Marks the audited decisions completed, all at once, and once more those not written when time
- * allows: a lost completion is the window where a later message of the decision is audited again.
- */
-const completeAll = async (
-  completions: readonly { t: Terminal; eventId: string; resolution: Resolution }[],
-  deps: WorkerDependencies,
-  { finalDeadline: deadline, limitStore }: Invocation,
-): Promise<void> => {
-  if (completions.length === 0) return;
-  let lastError: unknown;
-  const attempt = (list: readonly { eventId: string; resolution: Resolution }[]) =>
-    limitStore(() =>
-      storeCall(deadline, (signal) =>
-        deps.store.completeMany(
-          list.map(({ eventId, resolution }) => ({ eventId, resolution })),
-          signal,
-        ),
-      ),
-    ).catch((error: unknown) => {
-      lastError = error;
-      return list.map(({ eventId }) => eventId);
-    });
-  let unwritten = new Set(await attempt(completions));
-  if (unwritten.size > 0)
-    unwritten = new Set(await attempt(completions.filter((c) => unwritten.has(c.eventId))));
-  for (const { t, eventId } of completions)
-    if (unwritten.has(eventId))
-      (t.deliveries[0] as Delivery).log.warn(
-        lastError === undefined ? {} : { err: toError(lastError) },
-        'could not record the completed decision',
-      );
 };
 
 const OUTCOME_METRICS: Record<Outcome, MetricName> = {

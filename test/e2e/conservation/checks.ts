@@ -439,13 +439,15 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
     const answeredByDescribe = (r: (typeof records)[number]) =>
       r.detail.redshiftRequestId != null &&
       operationOfRequest.get(r.detail.redshiftRequestId) === 'DescribeDataShares';
+    // A record published again from a kept resolution (its first audit's answer was lost) carries
+    // the call's RequestId too: one call, however many invocations published it.
     const callers = new Set(
       records
         .filter(
           (r) =>
             r.detail.attempts > 0 && r.detail.satisfiedBy === undefined && !answeredByDescribe(r),
         )
-        .map((r) => r.detail.worker.awsRequestId),
+        .map((r) => r.detail.redshiftRequestId ?? `invocation ${r.detail.worker.awsRequestId}`),
     );
     // A store fault on its items lets the worker forget a confirmation: not rule 5's fault.
     if (callers.size > 1 && storeFaults === 0) {

@@ -4,6 +4,7 @@
  * for the batch's completions — and, when a batched request fails, the per-item path.
  */
 import { describe, expect, it } from 'vitest';
+import { FailureKind, IdempotencyStoreError } from '../../../src/core/errors.js';
 import { Outcome } from '../../../src/core/outcome.js';
 import type { RevocationRequest } from '../../../src/core/request.js';
 import { targetKey, targetOf } from '../../../src/core/target.js';
@@ -45,7 +46,7 @@ const tenTargets = () =>
   );
 
 describe('store requests of a batch', () => {
-  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, one completion write', async () => {
+  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, 10 completion writes', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
@@ -66,7 +67,9 @@ describe('store requests of a batch', () => {
       readMany: 1,
       claim: 10,
       confirmTargets: 1,
-      completeMany: 1,
+      // One by one: batched in one BatchWriteItem, a failed request left the whole batch
+      // uncompleted and its resends audited again (conservation seed 2).
+      complete: 10,
     });
     expect(worker.store.targets.size).toBe(10);
   });
@@ -134,11 +137,16 @@ describe('store requests of a batch', () => {
     );
   });
 
-  it('a completion the batch write could not record is tried once more, then logged; the message is acknowledged', async () => {
+  it('a completion the store could not record is tried once more, then logged; the message is acknowledged', async () => {
     // Prepare
     const worker = testWorker();
     const counts = countCalls(worker);
-    worker.deps.store.completeMany = async (completions) => completions.map((c) => c.eventId);
+    worker.deps.store.complete = async () => {
+      throw new IdempotencyStoreError('PutItem failed', {
+        kind: FailureKind.Transient,
+        code: 'InternalServerError',
+      });
+    };
     const body = requestBody();
 
     // Act
@@ -147,7 +155,7 @@ describe('store requests of a batch', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(worker.audit.accepted).toHaveLength(1);
-    expect(counts.get('completeMany')).toBe(2);
+    expect(counts.get('complete')).toBe(2);
     expect(
       worker.logs.filter((l) => l.msg === 'could not record the completed decision'),
     ).toHaveLength(1);
