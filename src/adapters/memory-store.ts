@@ -11,7 +11,6 @@ import {
 import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
-  Completion,
   IdempotencyStore,
   Lease,
   QuarantineStage,
@@ -88,11 +87,6 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       resolution,
       expiresAt: this.#expiresAt(),
     });
-  }
-
-  async completeMany(completions: readonly Completion[], _signal?: AbortSignal): Promise<string[]> {
-    for (const { eventId, resolution } of completions) await this.complete(eventId, resolution);
-    return [];
   }
 
   async confirmTargets(
