@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
 import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
+import { DynamoDbPaceRecords } from './adapters/pace-record.js';
 import { LambdaEventSourceSwitch } from './adapters/lambda-mapping.js';
 import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
 import { RedshiftClients, RedshiftDataShareRevoker } from './adapters/redshift.js';
@@ -51,10 +52,15 @@ export const createWorkerDependencies = (
     ttlSeconds: config.dedupTtlSeconds,
     minRetentionSeconds: minRetentionSeconds(config.queueVisibilityTimeoutSeconds),
   };
-  const store = config.idempotencyTableName
-    ? new DynamoDbIdempotencyStore({
+  const table = config.idempotencyTableName
+    ? {
         client: new DynamoDBClient({ region, ...ONE_ATTEMPT }),
         tableName: config.idempotencyTableName,
+      }
+    : undefined;
+  const store = table
+    ? new DynamoDbIdempotencyStore({
+        ...table,
         ...retention,
       })
     : new InMemoryIdempotencyStore(retention);
@@ -104,7 +110,21 @@ export const createWorkerDependencies = (
       deadLetterQueueUrl: config.deadLetterQueueUrl,
     }),
     store,
-    gate: new RedshiftGates({ maxConcurrency: config.redshiftMaxConcurrency }),
+    gate: new RedshiftGates({
+      maxConcurrency: config.redshiftMaxConcurrency,
+      // Every container paces each control plane from one shared record in the table: together
+      // they call at the rate one would (see src/core/shared-rate.ts).
+      ...(table && {
+        pace: {
+          records: new DynamoDbPaceRecords(table),
+          onFailure: (error: unknown) =>
+            logger.warn(
+              { err: error },
+              'Could not use the shared Redshift pace; this container paces alone for now',
+            ),
+        },
+      }),
+    }),
     metrics: new EmfMetrics({
       namespace: 'DatashareRevoker',
       // Per function, so two stages in one account and region never share a metric (or an alarm).

@@ -10,11 +10,16 @@ import {
 import { Outcome } from '../core/outcome.js';
 import type { DisassociationTarget } from '../core/target.js';
 import type { DataShareRevoker, DisassociationResult } from './ports.js';
-import { NOT_STARTED, type RedshiftGate, sleep as realSleep, type Sleep } from './redshift-gate.js';
+import {
+  type ControlPlaneGate,
+  NOT_STARTED,
+  sleep as realSleep,
+  type Sleep,
+} from './redshift-gate.js';
 
 export interface RetryOptions {
   revoker: DataShareRevoker;
-  gate: RedshiftGate;
+  gate: ControlPlaneGate;
   region: string;
   /** Act as the consumer role in the target's account (hub mode) rather than as the function. */
   assumeRole: boolean;
@@ -69,6 +74,9 @@ export class DisassociationFailedError extends Error {
     return this.cause instanceof DeadlineExceededError || this.cause.retryable;
   }
 }
+
+/** A shared-pace request waits at most this long, then the container paces alone. */
+const PACE_REQUEST_CAP_MS = 1000;
 
 /**
  * Disassociates one target, retrying throttles and transient faults (see `withRedshiftRetry`).
@@ -151,6 +159,8 @@ export const withRedshiftRetry = async <T>(
         },
         {
           canStart: (waitMs) => deadline.allows(waitMs + options.minAttemptMs),
+          // The shared pace's store requests end with the Redshift phase, and soon.
+          signal: () => deadline.signal(PACE_REQUEST_CAP_MS),
           isThrottle: (error) =>
             error instanceof RedshiftCallError && error.kind === FailureKind.Throttled,
         },

@@ -12,6 +12,7 @@ import type {
 } from '../core/breaker.js';
 import type { MessageAttribute } from '../core/dead-letter.js';
 import type { Outcome } from '../core/outcome.js';
+import type { PaceSettings, PaceState } from '../core/shared-rate.js';
 import type { DisassociationTarget } from '../core/target.js';
 
 // ── Redshift ──────────────────────────────────────────────────────────────────────────────────
@@ -67,6 +68,40 @@ export interface DataShareRevoker {
     target: DisassociationTarget,
     options: { region: string; signal: AbortSignal; assumeRole: boolean },
   ): Promise<DisassociationResult>;
+}
+
+/** A span of a control plane's shared schedule, and the record as the write left it. */
+export interface PaceReservation {
+  /** Epoch ms: the span is `[start, start + spanMs)`. */
+  start: number;
+  state: PaceState;
+}
+
+/**
+ * The shared pace of each Redshift control plane (`src/core/shared-rate.ts`): one record per
+ * account and region that every container takes its call slots from.
+ */
+export interface PaceRecords {
+  readonly settings: PaceSettings;
+  /**
+   * Takes `spanMs` of the schedule at `now`; `known` is the state this container saw last (it
+   * picks the write most likely to succeed). @throws {IdempotencyStoreError}
+   */
+  reserve(
+    key: string,
+    request: { spanMs: number; now: number; known: PaceState | undefined },
+    signal: AbortSignal,
+  ): Promise<PaceReservation>;
+  /**
+   * Cuts the rate for a throttle of a call sent at `sentAt`, unless the record was cut since.
+   * @returns the state after the cut, or undefined when it had been cut already.
+   * @throws {IdempotencyStoreError}
+   */
+  cut(
+    key: string,
+    request: { sentAt: number; now: number; known: PaceState },
+    signal: AbortSignal,
+  ): Promise<PaceState | undefined>;
 }
 
 // ── EventBridge ───────────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,229 @@
+/**
+ * The shared pace of each Redshift control plane: one item per account and region in the
+ * idempotency table (`id` = `pace#<account>|<region>`), updated with conditional `UpdateItem`s
+ * only — no read-modify-write, so containers taking slots at once never lose a race, they only
+ * take the next span. See `src/core/shared-rate.ts` for what the fields mean.
+ *
+ * - Taking a span of a busy schedule is one request (`slotAt = slotAt + span`, on condition it is
+ *   still busy). An idle schedule starts again from now (on condition it is idle), and one idle for
+ *   `idleRestartMs` also starts a new slow start. The container guesses which from what it saw
+ *   last; a wrong guess costs one more request.
+ * - A cut is one request, on condition nobody cut since the throttled call was sent (the throttles
+ *   of one congestion, in every container, cut once).
+ * - A lost answer loses nothing but time: the span it took is skipped (the schedule errs slow).
+ */
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { IdempotencyStoreError } from '../core/errors.js';
+import {
+  DEFAULT_PACE,
+  freshPace,
+  type PaceSettings,
+  type PaceState,
+  rateAfterThrottle,
+  rateAt,
+} from '../core/shared-rate.js';
+import type { PaceRecords, PaceReservation } from '../worker/ports.js';
+import { failureDetailsOf, messageOf } from './aws-error.js';
+
+/** The item's key prefix in the idempotency table. */
+export const PACE_ITEM_PREFIX = 'pace#';
+
+/** TTL: a record nobody used for a day goes (and would start again in slow start anyway). */
+const PACE_TTL_SECONDS = 86_400;
+
+/** Conditional writes tried before giving up (the caller then paces alone). */
+const ROUNDS = 3;
+
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+const isConditionalFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+const stateOf = (item: Record<string, AttributeValue> | undefined): PaceState | undefined => {
+  const slotAt = Number(item?.slotAt?.N);
+  const rate = Number(item?.rate?.N);
+  const since = Number(item?.since?.N);
+  const cuts = Number(item?.cuts?.N);
+  const peak = Number(item?.peak?.N ?? 0);
+  return [slotAt, rate, since, cuts, peak].every(Number.isFinite) && rate > 0
+    ? { slotAt, rate, since, cuts, peak }
+    : undefined;
+};
+
+type Path = 'extend' | 'start' | 'restart';
+
+export class DynamoDbPaceRecords implements PaceRecords {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #settings: PaceSettings;
+
+  constructor(options: { client: DynamoDBClient; tableName: string; settings?: PaceSettings }) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#settings = options.settings ?? DEFAULT_PACE;
+  }
+
+  get settings(): PaceSettings {
+    return this.#settings;
+  }
+
+  async reserve(
+    key: string,
+    request: { spanMs: number; now: number; known: PaceState | undefined },
+    signal: AbortSignal,
+  ): Promise<PaceReservation> {
+    const { spanMs, now } = request;
+    let known = request.known;
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const path: Path =
+        known === undefined || known.slotAt < now - this.#settings.idleRestartMs
+          ? 'restart'
+          : known.slotAt >= now
+            ? 'extend'
+            : 'start';
+      try {
+        const state = await this.#write(key, path, spanMs, now, known, signal);
+        return { start: state.slotAt - spanMs, state };
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw this.#error('reservation', key, error);
+        // The schedule was not as we last saw it: look, then take the right path.
+        known = await this.#read(key, signal);
+      }
+    }
+    throw new IdempotencyStoreError(
+      `The shared pace of ${key} on ${this.#tableName} changed under ${ROUNDS} writes in a row`,
+      { kind: 'transient', code: 'PaceContention' },
+      { table: this.#tableName },
+    );
+  }
+
+  async cut(
+    key: string,
+    request: { sentAt: number; now: number; known: PaceState },
+    signal: AbortSignal,
+  ): Promise<PaceState | undefined> {
+    const rate = rateAfterThrottle(request.known, request.sentAt, this.#settings);
+    const peak = rateAt(request.known, request.sentAt, this.#settings);
+    try {
+      const output = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: { id: { S: PACE_ITEM_PREFIX + key } },
+          UpdateExpression:
+            'SET rate = :rate, peak = :peak, since = :now, cuts = if_not_exists(cuts, :zero) + :one, expiration = :exp',
+          ConditionExpression: 'attribute_exists(since) AND since < :sentAt',
+          ExpressionAttributeValues: {
+            ':rate': n(rate),
+            ':peak': n(peak),
+            ':now': n(request.now),
+            ':zero': n(0),
+            ':one': n(1),
+            ':sentAt': n(request.sentAt),
+            ':exp': n(Math.floor(request.now / 1000) + PACE_TTL_SECONDS),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+        { abortSignal: signal },
+      );
+      return stateOf(output.Attributes);
+    } catch (error) {
+      // Cut (or started) since that call was sent: the same congestion, cut once already.
+      if (isConditionalFailure(error)) return undefined;
+      throw this.#error('cut', key, error);
+    }
+  }
+
+  async #write(
+    key: string,
+    path: Path,
+    spanMs: number,
+    now: number,
+    known: PaceState | undefined,
+    signal: AbortSignal,
+  ): Promise<PaceState> {
+    const exp = n(Math.floor(now / 1000) + PACE_TTL_SECONDS);
+    const idleBefore = now - this.#settings.idleRestartMs;
+    const common = {
+      TableName: this.#tableName,
+      Key: { id: { S: PACE_ITEM_PREFIX + key } },
+      ReturnValues: 'ALL_NEW' as const,
+    };
+    let command: UpdateItemCommand;
+    if (path === 'extend') {
+      command = new UpdateItemCommand({
+        ...common,
+        UpdateExpression: 'SET slotAt = slotAt + :span, expiration = :exp',
+        ConditionExpression: 'slotAt >= :now',
+        ExpressionAttributeValues: { ':span': n(spanMs), ':now': n(now), ':exp': exp },
+      });
+    } else if (path === 'start') {
+      command = new UpdateItemCommand({
+        ...common,
+        UpdateExpression: 'SET slotAt = :end, expiration = :exp',
+        ConditionExpression: 'slotAt < :now AND slotAt >= :idleBefore',
+        ExpressionAttributeValues: {
+          ':end': n(now + spanMs),
+          ':now': n(now),
+          ':idleBefore': n(idleBefore),
+          ':exp': exp,
+        },
+      });
+    } else {
+      const fresh = freshPace(now, this.#settings, known?.rate);
+      command = new UpdateItemCommand({
+        ...common,
+        UpdateExpression:
+          'SET slotAt = :end, rate = :rate, since = :now, cuts = :zero, peak = :zero, expiration = :exp',
+        ConditionExpression: 'attribute_not_exists(slotAt) OR slotAt < :idleBefore',
+        ExpressionAttributeValues: {
+          ':end': n(now + spanMs),
+          ':rate': n(fresh.rate),
+          ':now': n(now),
+          ':zero': n(0),
+          ':idleBefore': n(idleBefore),
+          ':exp': exp,
+        },
+      });
+    }
+    const output = await this.#client.send(command, { abortSignal: signal });
+    const state = stateOf(output.Attributes);
+    if (state === undefined) {
+      throw new IdempotencyStoreError(
+        `The shared pace of ${key} on ${this.#tableName} came back incomplete`,
+        { kind: 'transient', code: 'PaceRecordInvalid' },
+        { table: this.#tableName },
+      );
+    }
+    return state;
+  }
+
+  async #read(key: string, signal: AbortSignal): Promise<PaceState | undefined> {
+    try {
+      const output = await this.#client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { id: { S: PACE_ITEM_PREFIX + key } },
+          ConsistentRead: true,
+        }),
+        { abortSignal: signal },
+      );
+      return stateOf(output.Item);
+    } catch (error) {
+      throw this.#error('read', key, error);
+    }
+  }
+
+  #error(operation: string, key: string, error: unknown): IdempotencyStoreError {
+    return new IdempotencyStoreError(
+      `DynamoDB ${operation} of the shared pace of ${key} on ${this.#tableName} failed: ${messageOf(error)}`,
+      failureDetailsOf(error),
+      { table: this.#tableName },
+      { cause: error },
+    );
+  }
+}
