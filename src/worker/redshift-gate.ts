@@ -386,9 +386,9 @@ export class SharedRedshiftGate implements ControlPlaneGate {
         (this.#burst - 1) * intervalMs,
         this.#clock(),
       );
-      group.forEach((waiter, index) =>
-        waiter.resolve({ at: slots[index] as number, bookedAt: now }),
-      );
+      for (const [index, waiter] of group.entries()) {
+        waiter.resolve({ at: slots[index] as number, bookedAt: now });
+      }
       const lead = (slots.at(-1) as number) - this.#clock() - BOOK_AHEAD_MS;
       if (this.#waiters.length > 0 && lead > 0) await this.#sleep(lead);
     }
