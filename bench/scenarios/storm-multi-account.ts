@@ -56,6 +56,8 @@ export interface StormAccountFigures {
   /** First send → its last successful disassociation. */
   lastRevokedSeconds: number | null;
   disassociateCalls: CallCounts;
+  /** Its disassociate calls per second from the first send: answered, and throttled. */
+  perSecond: { ok: number[]; throttled: number[] };
   /** Its disassociate calls ÷ its targets. */
   amplification: number;
   /**
@@ -128,7 +130,14 @@ const accountFigures = (
     const own = (call: RecordedCall) =>
       call.operation === DISASSOCIATE && call.callerAccountId === accountId;
     const disassociate = emptyCounts();
+    const perSecond = { ok: [] as number[], throttled: [] as number[] };
     for (const call of calls.filter(own)) {
+      const second = Math.max(0, Math.floor((call.at - startedAt) / 1000));
+      for (const series of [perSecond.ok, perSecond.throttled])
+        while (series.length <= second) series.push(0);
+      if (call.outcome === 'ok') perSecond.ok[second] = (perSecond.ok[second] ?? 0) + 1;
+      if (call.outcome === 'throttled')
+        perSecond.throttled[second] = (perSecond.throttled[second] ?? 0) + 1;
       disassociate.total += 1;
       disassociate[call.outcome] += 1;
       if (call.injected) disassociate.injected += 1;
@@ -166,6 +175,7 @@ const accountFigures = (
         startedAt,
       ),
       disassociateCalls: disassociate,
+      perSecond,
       amplification: round(disassociate.total / targets, 3),
       heldAfterRevokeMs: {
         median: held.length > 0 ? round(quantile(held, 0.5), 0) : null,

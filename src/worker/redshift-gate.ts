@@ -383,7 +383,9 @@ export class SharedRedshiftGate implements ControlPlaneGate {
         start,
         group.length,
         spanMs / group.length,
-        (this.#burst - 1) * intervalMs,
+        // A rested schedule admits the earned burst, but never more than BOOK_AHEAD_MAX_MS of
+        // calls at once: ten calls are a batch at 40/s, and a throttle at 10/s.
+        Math.min((this.#burst - 1) * intervalMs, BOOK_AHEAD_MAX_MS),
         this.#clock(),
       );
       for (const [index, waiter] of group.entries()) {
