@@ -116,14 +116,14 @@ export class DynamoDbPaceRecords implements PaceRecords {
           Key: { id: { S: PACE_ITEM_PREFIX + key } },
           UpdateExpression:
             'SET rate = :rate, peak = :peak, since = :now, cuts = if_not_exists(cuts, :zero) + :one, expiration = :exp',
-          ConditionExpression: 'attribute_exists(since) AND since < :sentAt',
+          ConditionExpression: 'attribute_exists(since) AND since < :cutAfter',
           ExpressionAttributeValues: {
             ':rate': n(rate),
             ':peak': n(peak),
             ':now': n(request.now),
             ':zero': n(0),
             ':one': n(1),
-            ':sentAt': n(request.sentAt),
+            ':cutAfter': n(request.sentAt - this.#settings.cutGraceMs),
             ':exp': n(Math.floor(request.now / 1000) + PACE_TTL_SECONDS),
           },
           ReturnValues: 'ALL_NEW',
@@ -132,7 +132,7 @@ export class DynamoDbPaceRecords implements PaceRecords {
       );
       return stateOf(output.Attributes);
     } catch (error) {
-      // Cut (or started) since that call was sent: the same congestion, cut once already.
+      // Cut (or started) since that call was booked, or just before: the same congestion.
       if (isConditionalFailure(error)) return undefined;
       throw this.#error('cut', key, error);
     }

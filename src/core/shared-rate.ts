@@ -49,6 +49,11 @@ export interface PaceSettings {
   slowStartForMs: number;
   /** A schedule idle this long starts again in slow start, from half the rate it had learned. */
   idleRestartMs: number;
+  /**
+   * Throttles of calls booked within this long after a cut are the same congestion (the control
+   * plane's bucket is still empty from before it): they do not cut again.
+   */
+  cutGraceMs: number;
 }
 
 /**
@@ -68,7 +73,15 @@ export const DEFAULT_PACE: PaceSettings = {
   probeForMs: 10_000,
   slowStartForMs: 4000,
   idleRestartMs: 60_000,
+  cutGraceMs: 500,
 };
+
+/** Whether a throttle of a call booked at `bookedAt` cuts the rate (once per congestion). */
+export const cutsAgain = (
+  state: PaceState,
+  bookedAt: number,
+  settings: PaceSettings = DEFAULT_PACE,
+): boolean => bookedAt > state.since + settings.cutGraceMs;
 
 /** The state of a control plane nobody has called yet (or not for `idleRestartMs`). */
 export const freshPace = (

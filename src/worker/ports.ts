@@ -93,7 +93,8 @@ export interface PaceRecords {
     signal: AbortSignal,
   ): Promise<PaceReservation>;
   /**
-   * Cuts the rate for a throttle of a call sent at `sentAt`, unless the record was cut since.
+   * Cuts the rate for a throttle of a call booked at `sentAt`, unless the record was cut since
+   * (or within `cutGraceMs` before: the same congestion).
    * @returns the state after the cut, or undefined when it had been cut already.
    * @throws {IdempotencyStoreError}
    */

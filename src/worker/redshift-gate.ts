@@ -1,6 +1,12 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Clock, systemClock } from '../core/deadline.js';
-import { type PaceState, rateAfterThrottle, rateAt, slotsOf } from '../core/shared-rate.js';
+import {
+  cutsAgain,
+  type PaceState,
+  rateAfterThrottle,
+  rateAt,
+  slotsOf,
+} from '../core/shared-rate.js';
 import type { PaceRecords } from './ports.js';
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -407,7 +413,7 @@ export class SharedRedshiftGate implements ControlPlaneGate {
     this.#lastThrottleAt = this.#clock();
     const known = this.#known;
     const sentAt = bookedAt;
-    if (known === undefined || known.since >= sentAt) return;
+    if (known === undefined || !cutsAgain(known, sentAt, this.#records.settings)) return;
     const now = this.#clock();
     // This container slows down at once, whatever the store says.
     this.#known = {

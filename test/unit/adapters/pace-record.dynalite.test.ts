@@ -78,11 +78,11 @@ describe('DynamoDbPaceRecords on dynalite', () => {
     const first = await pace.reserve(KEY, { spanMs: 10, now: T, known: undefined }, signal());
     const cut = (await pace.cut(
       KEY,
-      { sentAt: T + 5, now: T + 20, known: { ...first.state, rate: 80 } },
+      { sentAt: T + 600, now: T + 620, known: { ...first.state, rate: 80 } },
       signal(),
     )) as PaceState;
     // Act
-    const later = T + 20 + DEFAULT_PACE.idleRestartMs + 1;
+    const later = T + 620 + DEFAULT_PACE.idleRestartMs + 1;
     const again = await pace.reserve(KEY, { spanMs: 10, now: later, known: cut }, signal());
     // Assess
     expect(cut.cuts).toBe(1);
@@ -108,29 +108,39 @@ describe('DynamoDbPaceRecords on dynalite', () => {
     }
   });
 
-  it('cuts once per congestion: a throttle of a call booked before the last cut changes nothing', async () => {
+  it('cuts once per congestion: a throttle of a call booked before the last cut, or within cutGraceMs after it, changes nothing', async () => {
     // Prepare
     const { pace } = await records();
     const { state } = await pace.reserve(KEY, { spanMs: 10, now: T, known: undefined }, signal());
+    const grace = DEFAULT_PACE.cutGraceMs;
     // Act
-    const first = await pace.cut(KEY, { sentAt: T + 100, now: T + 200, known: state }, signal());
-    const sameCongestion = await pace.cut(
+    const tooSoon = await pace.cut(
       KEY,
-      { sentAt: T + 150, now: T + 210, known: state },
+      { sentAt: T + grace, now: T + grace, known: state },
+      signal(),
+    );
+    const first = await pace.cut(KEY, { sentAt: T + 1000, now: T + 1100, known: state }, signal());
+    const before = await pace.cut(KEY, { sentAt: T + 1050, now: T + 1110, known: state }, signal());
+    const withinGrace = await pace.cut(
+      KEY,
+      { sentAt: T + 1100 + grace, now: T + 1120 + grace, known: first as PaceState },
       signal(),
     );
     const later = await pace.cut(
       KEY,
-      { sentAt: T + 300, now: T + 400, known: first as PaceState },
+      { sentAt: T + 1101 + grace, now: T + 1200 + grace, known: first as PaceState },
       signal(),
     );
     // Assess
+    expect(tooSoon).toBeUndefined();
     expect(first?.cuts).toBe(1);
-    expect(first?.peak).toBeCloseTo(DEFAULT_PACE.initialPerSecond * 2 ** 0.1);
+    expect(first?.since).toBe(T + 1100);
+    expect(first?.peak).toBeCloseTo(DEFAULT_PACE.initialPerSecond * 2);
     expect(first?.rate).toBeCloseTo(
-      DEFAULT_PACE.initialPerSecond * 2 ** 0.1 * DEFAULT_PACE.slowStartDecrease,
+      DEFAULT_PACE.initialPerSecond * 2 * DEFAULT_PACE.slowStartDecrease,
     );
-    expect(sameCongestion).toBeUndefined();
+    expect(before).toBeUndefined();
+    expect(withinGrace).toBeUndefined();
     expect(later?.cuts).toBe(2);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  cutsAgain,
   DEFAULT_PACE,
   freshPace,
   type PaceState,
@@ -73,5 +74,14 @@ describe('slotsOf', () => {
     expect(slotsOf(T + 100, 3, 25, 0, T)).toEqual([T + 100, T + 125, T + 150]);
     expect(slotsOf(T + 100, 3, 25, 50, T)).toEqual([T + 50, T + 75, T + 100]);
     expect(slotsOf(T, 3, 25, 1000, T + 10)).toEqual([T + 10, T + 10, T + 10]);
+  });
+});
+
+describe('cutsAgain', () => {
+  it('cuts only for calls booked more than cutGraceMs after the last cut', () => {
+    const state: PaceState = { slotAt: T, rate: 30, since: T, cuts: 1, peak: 40 };
+    expect(cutsAgain(state, T - 1)).toBe(false);
+    expect(cutsAgain(state, T + DEFAULT_PACE.cutGraceMs)).toBe(false);
+    expect(cutsAgain(state, T + DEFAULT_PACE.cutGraceMs + 1)).toBe(true);
   });
 });
