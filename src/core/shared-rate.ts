@@ -69,11 +69,11 @@ export const DEFAULT_PACE: PaceSettings = {
   slowStartDecrease: 0.6,
   decrease: 0.8,
   recoverMs: 1500,
-  probePerSecond: 0.2,
+  probePerSecond: 0.1,
   probeForMs: 10_000,
   slowStartForMs: 4000,
   idleRestartMs: 60_000,
-  cutGraceMs: 500,
+  cutGraceMs: 250,
 };
 
 /** Whether a throttle of a call booked at `bookedAt` cuts the rate (once per congestion). */
