@@ -3,17 +3,20 @@
  * (which builds its clients at module scope), for the worker, the baseline and a floor that only
  * loads and constructs the SDK clients and pino. Bundled exactly as serverless.yml's esbuild
  * block says; runs interleaved so that drift on a shared machine hits all three alike.
+ * The block splits code: the "bundle" figure is what importing the handler reads (its file and
+ * the chunks it imports statically), beside the total of every code file the build wrote.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, version as esbuildVersion, type Metafile } from 'esbuild';
 import type { Progress } from '../progress.js';
 import { ratio, round, type Sample, summarize } from '../statistics.js';
+import { type EntryOutputs, entryOutputs } from './outputs.js';
 import { readServerlessBuild } from './serverless-esbuild.js';
 
 export interface ColdStartSettings {
@@ -28,8 +31,20 @@ export type BundleName = (typeof BUNDLES)[number];
 
 export interface BundleFigures {
   entry: string;
+  /**
+   * The bundle figure: bytes Node reads when it imports the handler — the entry file and the
+   * chunks it imports statically, transitively (esbuild's metafile, `import-statement` edges).
+   */
   bytes: number;
+  /** Those files gzipped one by one (as a zip stores them), summed. */
   gzipBytes: number;
+  /** How many files `bytes` counts (the entry and its static chunks). */
+  initFiles: number;
+  /** Every code file the build wrote (read at init or by an `import()` later): the zip's code. */
+  totalBytes: number;
+  /** How many code files `totalBytes` counts. */
+  totalFiles: number;
+  /** Every source map the build wrote (in the zip too; read only to map a stack trace). */
   mapBytes: number;
   /** In the child: `performance.now()` around `await import(bundle)`, ms. */
   initMs: Sample;
@@ -37,8 +52,18 @@ export interface BundleFigures {
   readyMs: Sample;
   /** In the parent: spawn → exit of the child, ms. */
   wallMs: Sample;
-  /** Bytes of the bundle by package (`src`, `bench` or the npm package), largest first. */
+  /** Bytes read at init by package (`src`, `bench` or the npm package), largest first. */
   composition: Record<string, number>;
+  /** Bytes of the files read only by an `import()`, by package, largest first. */
+  lazyComposition: Record<string, number>;
+}
+
+/** One side ÷ another: median init, bytes read at init, all code bytes, median wall time. */
+export interface BundleRatios {
+  init: number | null;
+  bundle: number | null;
+  total: number | null;
+  wall: number | null;
 }
 
 export interface ColdStartResult {
@@ -47,9 +72,9 @@ export interface ColdStartResult {
   floor: BundleFigures;
   worker: BundleFigures;
   baseline: BundleFigures;
-  /** Worker ÷ floor: median init, bundle bytes. */
-  workerVsFloor: { init: number | null; bundle: number | null; wall: number | null };
-  baselineVsFloor: { init: number | null; bundle: number | null; wall: number | null };
+  workerVsFloor: BundleRatios;
+  baselineVsFloor: BundleRatios;
+  workerVsBaseline: BundleRatios;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -82,12 +107,15 @@ const packageOf = (input: string): string => {
   return match?.[1] ?? input.split('/')[0] ?? input;
 };
 
-/** Output bytes by package, largest first; packages under 1% of the bundle are summed as `other`. */
-const compositionOf = (metafile: Metafile): Record<string, number> => {
+/**
+ * Bytes of the given outputs by package, largest first; packages under 1% of them are summed as
+ * `other`.
+ */
+const compositionOf = (metafile: Metafile, files: readonly string[]): Record<string, number> => {
   const bytes = new Map<string, number>();
   let total = 0;
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+  for (const file of files) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[file]?.inputs ?? {})) {
       const name = packageOf(input);
       bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
       total += bytesInOutput;
@@ -97,6 +125,27 @@ const compositionOf = (metafile: Metafile): Record<string, number> => {
   const major = sorted.filter(([, n]) => n >= total / 100);
   const other = sorted.filter(([, n]) => n < total / 100).reduce((sum, [, n]) => sum + n, 0);
   return Object.fromEntries([...major, ...(other > 0 ? [['other', other] as const] : [])]);
+};
+
+type Sizes = Omit<BundleFigures, 'entry' | 'initMs' | 'readyMs' | 'wallMs'>;
+
+/** Sizes of the files a build wrote, as they are on disk (metafile paths are relative to ROOT). */
+const sizesOf = async (metafile: Metafile, outputs: EntryOutputs): Promise<Sizes> => {
+  const { atInit, lazy, maps } = outputs;
+  const read = (files: readonly string[]) =>
+    Promise.all(files.map((file) => readFile(join(ROOT, file))));
+  const sum = (buffers: readonly Buffer[]) => buffers.reduce((n, b) => n + b.length, 0);
+  const [initCode, lazyCode, mapCode] = await Promise.all([read(atInit), read(lazy), read(maps)]);
+  return {
+    bytes: sum(initCode),
+    gzipBytes: initCode.reduce((n, code) => n + gzipSync(code).length, 0),
+    initFiles: atInit.length,
+    totalBytes: sum(initCode) + sum(lazyCode),
+    totalFiles: atInit.length + lazy.length,
+    mapBytes: sum(mapCode),
+    composition: compositionOf(metafile, atInit),
+    lazyComposition: compositionOf(metafile, lazy),
+  };
 };
 
 interface Run {
@@ -147,7 +196,7 @@ export const runColdStart = async (
   const outRoot = await mkdtemp(join(tmpdir(), 'revoker-bench-'));
   try {
     const bundles = {} as Record<BundleName, string>;
-    const compositions = {} as Record<BundleName, Record<string, number>>;
+    const sizes = {} as Record<BundleName, Sizes>;
     for (const name of BUNDLES) {
       progress.status(`bundling ${ENTRIES[name]}`);
       const outdir = join(outRoot, name);
@@ -159,9 +208,9 @@ export const runColdStart = async (
         logLevel: 'silent',
         metafile: true,
       });
-      compositions[name] = compositionOf(metafile);
-      const stem = basename(ENTRIES[name], extname(ENTRIES[name]));
-      bundles[name] = join(outdir, `${stem}${options.outExtension?.['.js'] ?? '.js'}`);
+      const outputs = entryOutputs(metafile, ENTRIES[name]);
+      bundles[name] = join(ROOT, outputs.entry);
+      sizes[name] = await sizesOf(metafile, outputs);
     }
 
     const env = childEnvironment(nodeOptions);
@@ -177,43 +226,33 @@ export const runColdStart = async (
       progress.status(`run ${round + 1}/${rounds} of each bundle`);
     }
 
-    const figures = async (name: BundleName): Promise<BundleFigures> => {
-      const code = await readFile(bundles[name]);
-      const map = await stat(`${bundles[name]}.map`).catch(() => undefined);
-      return {
-        entry: ENTRIES[name],
-        bytes: code.length,
-        gzipBytes: gzipSync(code).length,
-        mapBytes: map?.size ?? 0,
-        initMs: summarize(
-          runs[name].map((r) => r.initMs),
-          1,
-        ),
-        readyMs: summarize(
-          runs[name].map((r) => r.readyMs),
-          1,
-        ),
-        wallMs: summarize(
-          runs[name].map((r) => r.wallMs),
-          1,
-        ),
-        composition: compositions[name],
-      };
-    };
-    const [floor, worker, baseline] = (await Promise.all(BUNDLES.map(figures))) as [
-      BundleFigures,
-      BundleFigures,
-      BundleFigures,
-    ];
-    const versus = (side: BundleFigures) => {
+    const figures = (name: BundleName): BundleFigures => ({
+      entry: ENTRIES[name],
+      ...sizes[name],
+      initMs: summarize(
+        runs[name].map((r) => r.initMs),
+        1,
+      ),
+      readyMs: summarize(
+        runs[name].map((r) => r.readyMs),
+        1,
+      ),
+      wallMs: summarize(
+        runs[name].map((r) => r.wallMs),
+        1,
+      ),
+    });
+    const [floor, worker, baseline] = [figures('floor'), figures('worker'), figures('baseline')];
+    const versus = (side: BundleFigures, other: BundleFigures): BundleRatios => {
       const r = (a: number, b: number) => {
         const value = ratio(a, b);
         return value === null ? null : round(value, 3);
       };
       return {
-        init: r(side.initMs.median, floor.initMs.median),
-        bundle: r(side.bytes, floor.bytes),
-        wall: r(side.wallMs.median, floor.wallMs.median),
+        init: r(side.initMs.median, other.initMs.median),
+        bundle: r(side.bytes, other.bytes),
+        total: r(side.totalBytes, other.totalBytes),
+        wall: r(side.wallMs.median, other.wallMs.median),
       };
     };
     const result: ColdStartResult = {
@@ -222,11 +261,15 @@ export const runColdStart = async (
       floor,
       worker,
       baseline,
-      workerVsFloor: versus(worker),
-      baselineVsFloor: versus(baseline),
+      workerVsFloor: versus(worker, floor),
+      baselineVsFloor: versus(baseline, floor),
+      workerVsBaseline: versus(worker, baseline),
     };
+    const { workerVsFloor: vf, workerVsBaseline: vb } = result;
     progress.done(
-      `init median: floor ${floor.initMs.median} ms, worker ${worker.initMs.median} ms (×${result.workerVsFloor.init}), baseline ${baseline.initMs.median} ms; bundle: floor ${floor.bytes} B, worker ${worker.bytes} B (×${result.workerVsFloor.bundle})`,
+      `init median: floor ${floor.initMs.median} ms, worker ${worker.initMs.median} ms (×${vf.init} floor, ×${vb.init} baseline), baseline ${baseline.initMs.median} ms; ` +
+        `read at init: floor ${floor.bytes} B, worker ${worker.bytes} B (×${vf.bundle} floor, ×${vb.bundle} baseline), baseline ${baseline.bytes} B; ` +
+        `all code: worker ${worker.totalBytes} B in ${worker.totalFiles} files (×${vf.total} floor, ×${vb.total} baseline)`,
     );
     return result;
   } finally {

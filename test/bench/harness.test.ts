@@ -133,6 +133,8 @@ describe("serverless.yml's esbuild block", () => {
       format: 'esm',
       external: [],
       outExtension: { '.js': '.mjs' },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
     });
     expect(options.banner?.js).toContain('createRequire');
     expect(options).not.toHaveProperty('exclude');

@@ -165,6 +165,11 @@ describe('bench smoke run (--quick)', () => {
     for (const bundle of [coldStart?.floor, coldStart?.worker, coldStart?.baseline]) {
       expect(bundle?.bytes).toBeGreaterThan(0);
       expect(bundle?.mapBytes).toBeGreaterThan(0);
+      // Split: the SDK's credential providers are imported with import(), so in every bundle
+      // some code is read only later, and the handler's file imports shared chunks at init.
+      expect(bundle?.totalBytes).toBeGreaterThan(bundle?.bytes ?? Number.POSITIVE_INFINITY);
+      expect(bundle?.totalFiles).toBeGreaterThan(bundle?.initFiles ?? Number.POSITIVE_INFINITY);
+      expect(bundle?.initFiles).toBeGreaterThan(1);
       expect(bundle?.initMs.runs).toBe(QUICK.coldStart.runs);
       expect(bundle?.initMs.median).toBeGreaterThan(0);
       expect(bundle?.wallMs.median).toBeGreaterThan(bundle?.initMs.median ?? 0);
@@ -175,6 +180,13 @@ describe('bench smoke run (--quick)', () => {
       (coldStart?.worker.bytes ?? 0) / (coldStart?.floor.bytes ?? 1),
       3,
     );
+    expect(coldStart?.workerVsBaseline.total).toBeCloseTo(
+      (coldStart?.worker.totalBytes ?? 0) / (coldStart?.baseline.totalBytes ?? 1),
+      3,
+    );
+    // The breaker's Lambda client is in the zip, but read only when the breaker opens.
+    expect(coldStart?.worker.lazyComposition['@aws-sdk/client-lambda']).toBeGreaterThan(0);
+    expect(coldStart?.worker.composition).not.toHaveProperty('@aws-sdk/client-lambda');
   });
 
   it('throughput: both sides process every batch they take, and the rates are consistent', () => {

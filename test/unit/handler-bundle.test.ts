@@ -1,43 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EntryOutputs, entryOutputs } from '../../bench/cold-start/outputs.js';
+import { readServerlessBuild } from '../../bench/cold-start/serverless-esbuild.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRY = 'src/handler.ts';
 
-/** The handler bundled as serverless.yml bundles it (the options that decide what is included). */
-const bundleHandler = async (): Promise<Metafile> => {
-  const { metafile } = await build({
-    entryPoints: ['src/handler.ts'],
+let outdir: string;
+let metafile: Metafile;
+let outputs: EntryOutputs;
+
+/**
+ * The handler bundled exactly as serverless.yml's `custom.esbuild` block says (read from the
+ * file, as the cold-start bench does), into a directory outside the repository: no node_modules
+ * up the tree, as in Lambda.
+ */
+beforeAll(async () => {
+  const { options } = await readServerlessBuild(join(ROOT, 'serverless.yml'));
+  outdir = await mkdtemp(join(tmpdir(), 'revoker-handler-bundle-'));
+  ({ metafile } = await build({
+    ...options,
+    entryPoints: [ENTRY],
     absWorkingDir: ROOT,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    mainFields: ['module', 'main'],
-    outfile: 'handler.mjs',
-    write: false,
+    outdir,
     metafile: true,
     logLevel: 'silent',
-  });
-  return metafile;
+  }));
+  outputs = entryOutputs(metafile, ENTRY);
+}, 60_000);
+
+afterAll(async () => {
+  if (outdir) await rm(outdir, { recursive: true, force: true });
+});
+
+/** Bytes in the given outputs by input path. */
+const inputsOf = (files: readonly string[]): Record<string, number> => {
+  const inputs: Record<string, number> = {};
+  for (const file of files) {
+    for (const [path, { bytesInOutput }] of Object.entries(metafile.outputs[file]?.inputs ?? {}))
+      inputs[path] = (inputs[path] ?? 0) + bytesInOutput;
+  }
+  return inputs;
 };
 
 describe('handler bundle: zod/mini only, and only what the handler validates', () => {
-  let inputs: Record<string, number>;
-  beforeAll(async () => {
-    const metafile = await bundleHandler();
-    const [output] = Object.values(metafile.outputs);
-    inputs = Object.fromEntries(
-      Object.entries(output?.inputs ?? {}).map(([path, { bytesInOutput }]) => [
-        path,
-        bytesInOutput,
-      ]),
-    );
-  }, 30_000);
+  const everything = () => inputsOf([...outputs.atInit, ...outputs.lazy]);
 
   it("includes none of zod's classic API, locales, JSON Schema conversion or compiler", () => {
-    const unwanted = Object.keys(inputs).filter((path) =>
+    const unwanted = Object.keys(everything()).filter((path) =>
       /node_modules\/zod\/(index\.js|v4\/(classic|locales)\/|v4\/core\/(to-json-schema|json-schema|compile))/.test(
         path,
       ),
@@ -46,15 +62,100 @@ describe('handler bundle: zod/mini only, and only what the handler validates', (
   });
 
   it('does not build the audit detail schema or the JSON Schemas, which the handler never parses with', () => {
-    expect(Object.keys(inputs)).not.toContain('src/core/audit-schema.ts');
-    expect(Object.keys(inputs)).not.toContain('src/core/json-schemas.ts');
+    expect(Object.keys(everything())).not.toContain('src/core/audit-schema.ts');
+    expect(Object.keys(everything())).not.toContain('src/core/json-schemas.ts');
   });
 
   it('keeps zod under 48 KiB of the bundle (it was 459 KiB with the classic API)', () => {
-    const zodBytes = Object.entries(inputs)
+    const zodBytes = Object.entries(everything())
       .filter(([path]) => path.includes('node_modules/zod/'))
       .reduce((sum, [, bytes]) => sum + bytes, 0);
     expect(zodBytes).toBeGreaterThan(0);
     expect(zodBytes).toBeLessThan(48 * 1024);
+  });
+});
+
+describe('handler bundle: split, the Lambda client read only when the breaker opens', () => {
+  it('writes ES modules only: the handler and every chunk end in .mjs (Node reads .js as CommonJS without a package.json)', async () => {
+    // Act
+    const written = await readdir(outdir, { recursive: true, withFileTypes: true });
+    const files = written.filter((entry) => entry.isFile()).map((entry) => entry.name);
+
+    // Assess
+    expect(files).toContain('handler.mjs');
+    expect(files.filter((name) => !/\.mjs(\.map)?$/.test(name))).toEqual([]);
+    expect(outputs.atInit.length).toBeGreaterThan(1);
+    expect(outputs.lazy.length).toBeGreaterThan(0);
+    for (const chunk of [...outputs.atInit.slice(1), ...outputs.lazy])
+      expect(chunk).toMatch(/\/chunks\/[\w-]+\.mjs$/);
+  });
+
+  it('leaves @aws-sdk/client-lambda and src/adapters/lambda-sdk.ts out of every file read at init, and puts them in a lazy chunk', () => {
+    // Act
+    const atInit = Object.keys(inputsOf(outputs.atInit));
+    const lazy = Object.keys(inputsOf(outputs.lazy));
+
+    // Assess
+    expect(atInit.filter((path) => path.includes('@aws-sdk/client-lambda/'))).toEqual([]);
+    expect(atInit).not.toContain('src/adapters/lambda-sdk.ts');
+    expect(lazy).toContain('src/adapters/lambda-sdk.ts');
+    expect(lazy.some((path) => path.includes('@aws-sdk/client-lambda/'))).toBe(true);
+    // The rest of the worker is read at init: the breaker's adapter, the STS client.
+    expect(atInit).toContain('src/adapters/lambda-mapping.ts');
+    expect(atInit.some((path) => path.includes('@aws-sdk/client-sts/'))).toBe(true);
+  });
+
+  it('imports in a fresh Node 22 process with no node_modules, and its lazy chunk loads and holds the LambdaClient', async () => {
+    // Prepare: the chunk the handler's import('./lambda-sdk.js') became
+    const lambdaChunk = Object.entries(metafile.outputs).find(
+      ([, output]) => output.entryPoint === 'src/adapters/lambda-sdk.ts',
+    )?.[0];
+    expect(lambdaChunk).toBeDefined();
+    const entry = metafile.outputs[outputs.entry];
+    expect(entry?.imports).toContainEqual({ path: lambdaChunk, kind: 'dynamic-import' });
+    const script = [
+      "import { pathToFileURL } from 'node:url';",
+      // node -e: argv[1] is the first argument
+      'const [entry, chunk] = process.argv.slice(1).map((path) => pathToFileURL(path).href);',
+      'const handler = await import(entry);',
+      'const sdk = await import(chunk);',
+      'const names = Object.values(sdk).map((value) => value?.name).filter(Boolean);',
+      'console.log(JSON.stringify({ handler: typeof handler.handler, names }));',
+    ].join('\n');
+
+    // Act
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        script,
+        join(ROOT, outputs.entry),
+        join(ROOT, lambdaChunk ?? ''),
+      ],
+      {
+        cwd: outdir,
+        timeout: 20_000,
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'us-east-1',
+          AUDIT_EVENT_BUS_NAME: 'revoker-audit',
+          DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
+          IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
+          LOG_LEVEL: 'silent',
+        },
+      },
+    );
+
+    // Assess
+    const { handler, names } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(handler).toBe('function');
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'LambdaClient',
+        'UpdateEventSourceMappingCommand',
+        'ListEventSourceMappingsCommand',
+      ]),
+    );
   });
 });
