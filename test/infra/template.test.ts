@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -1180,24 +1180,89 @@ describe('bundle', () => {
     /(?:^|[;}\n])\s*import\s*(?:(?:\{[^}]*\}|\*\s*as\s+[\w$]+|[\w$]+(?:\s*,\s*\{[^}]*\})?)\s*from\s*)?["']([^"']+)["']/g;
   const staticImports = (code: string): string[] =>
     [...code.matchAll(IMPORT_STATEMENT)].map((match) => match[1] ?? '');
+  // `import("./chunks/...")` as esbuild writes a split dynamic import (relative, so no SDK text).
+  const DYNAMIC_IMPORT = /\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
+  const dynamicImports = (code: string): string[] =>
+    [...code.matchAll(DYNAMIC_IMPORT)].map((match) => match[1] ?? '');
+  const codeOf = (run: PackagedService, file: string): string =>
+    run.zip.get(file)?.toString('utf8') ?? '';
+  /** A relative specifier of `from`, as a path in the zip. */
+  const inZip = (from: string, specifier: string): string =>
+    posix.normalize(posix.join(posix.dirname(from), specifier));
+  /** The files Node reads to import `entry`: it and its static imports in the zip, transitively. */
+  const readAtImport = (run: PackagedService, entry: string): string[] => {
+    const files = [entry];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i] ?? '';
+      for (const specifier of staticImports(codeOf(run, file)).filter((s) => !isBuiltin(s))) {
+        const target = inZip(file, specifier);
+        if (!files.includes(target)) files.push(target);
+      }
+    }
+    return files;
+  };
+  const codeFiles = (run: PackagedService): string[] =>
+    [...run.zip.keys()].filter((file) => file.endsWith('.mjs'));
   const mapSources = (run: PackagedService): string[] =>
-    JSON.parse(run.zip.get('src/handler.mjs.map')?.toString('utf8') ?? '{}').sources ?? [];
+    [...run.zip.keys()]
+      .filter((file) => file.endsWith('.mjs.map'))
+      .flatMap((file) => JSON.parse(codeOf(run, file)).sources ?? []);
 
-  it('contains only the handler as an ESM bundle and its source map', () => {
+  it('contains the handler and its chunks (src/chunks/), each an ES module with the banner and its source map, and nothing else', () => {
     for (const run of [defaults, custom]) {
-      expect([...run.zip.keys()].sort()).toEqual(['src/handler.mjs', 'src/handler.mjs.map']);
-      const code = run.zip.get('src/handler.mjs')?.toString('utf8') ?? '';
-      expect(code).toMatch(/^import\s*\{\s*createRequire/);
-      expect(code).toMatch(/\/\/# sourceMappingURL=handler\.mjs\.map\s*$/);
+      const files = [...run.zip.keys()];
+      expect(files).toContain('src/handler.mjs');
+      expect(files.filter((f) => f !== 'src/handler.mjs' && f !== 'src/handler.mjs.map')).toEqual(
+        files.filter((f) => /^src\/chunks\/[\w-]+\.mjs(\.map)?$/.test(f)),
+      );
+      for (const file of codeFiles(run)) {
+        expect(files).toContain(`${file}.map`);
+        expect(codeOf(run, file)).toMatch(/^import\s*\{\s*createRequire/);
+        const name = posix.basename(file).replaceAll('.', '\\.');
+        expect(codeOf(run, file)).toMatch(new RegExp(`//# sourceMappingURL=${name}\\.map\\s*$`));
+      }
+    }
+    // The SDK's credential providers are imported with import(): chunks even for the probe.
+    expect(codeFiles(defaults).length).toBeGreaterThan(2);
+    expect(codeFiles(custom).length).toBeGreaterThan(2);
+  });
+
+  it('leaves nothing external: every import is a Node built-in or a file of the zip', () => {
+    for (const run of [defaults, custom]) {
+      const unresolved = codeFiles(run).flatMap((file) => {
+        const code = codeOf(run, file);
+        const relative = [
+          ...staticImports(code).filter((specifier) => !isBuiltin(specifier)),
+          ...dynamicImports(code),
+        ];
+        return relative
+          .filter(
+            (specifier) => !/^\.{1,2}\//.test(specifier) || !run.zip.has(inZip(file, specifier)),
+          )
+          .map((specifier) => `${file} imports ${specifier}`);
+      });
+      expect(unresolved).toEqual([]);
+      expect(
+        staticImports(codeOf(run, 'src/handler.mjs')).filter(isBuiltin).length,
+      ).toBeGreaterThan(0);
     }
   });
 
-  it('leaves nothing external: the only imports left are Node built-ins', () => {
-    for (const run of [defaults, custom]) {
-      const imports = staticImports(run.zip.get('src/handler.mjs')?.toString('utf8') ?? '');
-      expect(imports.length).toBeGreaterThan(0);
-      expect(imports.filter((specifier) => !isBuiltin(specifier))).toEqual([]);
-    }
+  it("reads the breaker's Lambda client only through import(): it is in the zip, outside what importing the handler reads", () => {
+    // Prepare: the client's class name (kept by keepNames) marks the file that holds it
+    const atInit = readAtImport(defaults, 'src/handler.mjs');
+    const holders = codeFiles(defaults).filter((f) =>
+      codeOf(defaults, f).includes('"LambdaClient"'),
+    );
+
+    // Assess
+    expect(atInit.length).toBeGreaterThan(1);
+    expect(holders).toHaveLength(1);
+    expect(atInit).not.toContain(holders[0]);
+    const dynamicTargets = atInit.flatMap((file) =>
+      dynamicImports(codeOf(defaults, file)).map((specifier) => inZip(file, specifier)),
+    );
+    expect(dynamicTargets).toContain(holders[0]);
   });
 
   it("bundles the AWS SDK's tree-shakable ES modules, p-retry, pino, zod and p-limit", () => {
@@ -1218,9 +1283,7 @@ describe('bundle', () => {
 
   it('runs as ESM on Node 22 without node_modules, and its stack traces map to the TypeScript', async () => {
     // Prepare: the package's files alone, as Lambda unpacks them (no node_modules up the tree)
-    const dir = join(scratch, 'custom', 'unzipped');
-    await mkdir(join(dir, 'src'), { recursive: true });
-    for (const [name, content] of custom.zip) await writeFile(join(dir, name), content);
+    const dir = await unzipTo(custom, join(scratch, 'custom', 'unzipped'));
     await writeFile(
       join(dir, 'invoke.mjs'),
       [
@@ -1255,7 +1318,54 @@ describe('bundle', () => {
       /^ProbeError: thrown from the probe handler\n\s+at .*\/src\/handler\.ts:\d+:\d+\)/,
     );
   });
+
+  it('the real handler imports on Node 22 without node_modules, and every chunk it reads only through import() loads as an ES module', async () => {
+    // Prepare: the package alone; the files read at import, and the others
+    const dir = await unzipTo(defaults, join(scratch, 'defaults', 'unzipped'));
+    const atInit = readAtImport(defaults, 'src/handler.mjs');
+    const lazy = codeFiles(defaults).filter((file) => !atInit.includes(file));
+    await writeFile(
+      join(dir, 'load.mjs'),
+      [
+        "import { writeFileSync } from 'node:fs';",
+        "const { handler } = await import('./src/handler.mjs');",
+        `const lazy = ${JSON.stringify(lazy.map((file) => `./${file}`))};`,
+        'const loaded = [];',
+        'for (const file of lazy) { await import(file); loaded.push(file.slice(2)); }',
+        "writeFileSync('outcome.json', JSON.stringify({ handler: typeof handler, loaded }));",
+      ].join('\n'),
+    );
+
+    // Act
+    await promisify(execFile)(process.execPath, ['load.mjs'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        NODE_OPTIONS: '--enable-source-maps',
+        AWS_REGION: 'us-east-1',
+        AUDIT_EVENT_BUS_NAME: 'revoker-audit',
+        DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
+        IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
+        LOG_LEVEL: 'silent',
+      },
+      timeout: 20_000,
+    });
+
+    // Assess
+    const outcome = JSON.parse(await readFile(join(dir, 'outcome.json'), 'utf8'));
+    expect(lazy.length).toBeGreaterThan(0);
+    expect(outcome).toEqual({ handler: 'function', loaded: lazy });
+  });
 });
+
+/** Writes a package's files under `dir` (the folders they name included); returns `dir`. */
+const unzipTo = async (run: PackagedService, dir: string): Promise<string> => {
+  for (const [name, content] of run.zip) {
+    await mkdir(join(dir, posix.dirname(name)), { recursive: true });
+    await writeFile(join(dir, name), content);
+  }
+  return dir;
+};
 
 /** Params with no default: packaging without them fails (see 'package-time validation'). */
 const REQUIRED_PARAMS = ['datashareArnPatterns'];
