@@ -64,6 +64,9 @@ const EnvironmentSchema = z.object({
   REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 10),
   REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
   REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
+  // Pace every container's Redshift calls from one record per control plane in the idempotency
+  // table, rather than each container on its own (README, design notes). Off by default for now.
+  REDSHIFT_SHARED_PACE: z._default(booleanFlag, false),
   // At least the return margin (500 ms), a DLQ copy and one audit round (1 s each, when there is
   // time for either; short of it they are not sent and the message comes back): below that, the
   // Redshift phase could end after the audit's own deadline.
@@ -152,6 +155,8 @@ export interface Config {
   dryRun: boolean;
   /** Whether `consumerRegion` / `disassociateEntireAccount` requests may act at all. */
   allowBroadTargets: boolean;
+  /** Containers share each control plane's pace through the idempotency table. */
+  redshiftSharedPace: boolean;
   /** Datashare ARN prefixes a request must start with; undefined: any datashare. */
   allowedDataShares?: readonly string[];
   logLevel: string;
@@ -253,6 +258,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     deadlineReserveMs: e.DEADLINE_RESERVE_MS,
     dryRun: e.DRY_RUN,
     allowBroadTargets: e.ALLOW_BROAD_TARGETS,
+    redshiftSharedPace: e.REDSHIFT_SHARED_PACE,
     ...(e.ALLOWED_DATASHARES !== undefined && {
       allowedDataShares: e.ALLOWED_DATASHARES.split(',').map((prefix) => prefix.trim()),
     }),

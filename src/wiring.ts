@@ -114,16 +114,17 @@ export const createWorkerDependencies = (
       maxConcurrency: config.redshiftMaxConcurrency,
       // Every container paces each control plane from one shared record in the table: together
       // they call at the rate one would (see src/core/shared-rate.ts).
-      ...(table && {
-        pace: {
-          records: new DynamoDbPaceRecords(table),
-          onFailure: (error: unknown) =>
-            logger.warn(
-              { err: error },
-              'Could not use the shared Redshift pace; this container paces alone for now',
-            ),
-        },
-      }),
+      ...(table &&
+        config.redshiftSharedPace && {
+          pace: {
+            records: new DynamoDbPaceRecords(table),
+            onFailure: (error: unknown) =>
+              logger.warn(
+                { err: error },
+                'Could not use the shared Redshift pace; this container paces alone for now',
+              ),
+          },
+        }),
     }),
     metrics: new EmfMetrics({
       namespace: 'DatashareRevoker',

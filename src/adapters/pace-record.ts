@@ -5,7 +5,8 @@
  * take the next span. See `src/core/shared-rate.ts` for what the fields mean.
  *
  * - Taking a span of a busy schedule is one request (`slotAt = slotAt + span`, on condition it is
- *   still busy). An idle schedule starts again from now (on condition it is idle), and one idle for
+ *   still busy). An idle schedule starts again from now, keeping the rate it had when it went
+ *   idle (on condition it is idle and nobody cut since this container looked), and one idle for
  *   `idleRestartMs` also starts a new slow start. The container guesses which from what it saw
  *   last; a wrong guess costs one more request.
  * - A cut is one request, on condition nobody cut since the throttled call was sent (the throttles
@@ -24,8 +25,9 @@ import {
   freshPace,
   type PaceSettings,
   type PaceState,
+  peakAfterThrottle,
   rateAfterThrottle,
-  rateAt,
+  rateWhenIdle,
 } from '../core/shared-rate.js';
 import type { PaceRecords, PaceReservation } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
@@ -50,8 +52,9 @@ const stateOf = (item: Record<string, AttributeValue> | undefined): PaceState | 
   const since = Number(item?.since?.N);
   const cuts = Number(item?.cuts?.N);
   const peak = Number(item?.peak?.N ?? 0);
-  return [slotAt, rate, since, cuts, peak].every(Number.isFinite) && rate > 0
-    ? { slotAt, rate, since, cuts, peak }
+  const cutAt = Number(item?.cutAt?.N ?? 0);
+  return [slotAt, rate, since, cuts, peak, cutAt].every(Number.isFinite) && rate > 0
+    ? { slotAt, rate, since, cuts, peak, cutAt }
     : undefined;
 };
 
@@ -108,15 +111,16 @@ export class DynamoDbPaceRecords implements PaceRecords {
     signal: AbortSignal,
   ): Promise<PaceState | undefined> {
     const rate = rateAfterThrottle(request.known, request.sentAt, this.#settings);
-    const peak = rateAt(request.known, request.sentAt, this.#settings);
+    const peak = peakAfterThrottle(request.known, request.sentAt, this.#settings);
     try {
       const output = await this.#client.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
           Key: { id: { S: PACE_ITEM_PREFIX + key } },
           UpdateExpression:
-            'SET rate = :rate, peak = :peak, since = :now, cuts = if_not_exists(cuts, :zero) + :one, expiration = :exp',
-          ConditionExpression: 'attribute_exists(since) AND since < :cutAfter',
+            'SET rate = :rate, peak = :peak, since = :now, cutAt = :now, cuts = if_not_exists(cuts, :zero) + :one, expiration = :exp',
+          ConditionExpression:
+            'attribute_exists(since) AND (attribute_not_exists(cutAt) OR cutAt < :cutAfter)',
           ExpressionAttributeValues: {
             ':rate': n(rate),
             ':peak': n(peak),
@@ -161,15 +165,20 @@ export class DynamoDbPaceRecords implements PaceRecords {
         ConditionExpression: 'slotAt >= :now',
         ExpressionAttributeValues: { ':span': n(spanMs), ':now': n(now), ':exp': exp },
       });
-    } else if (path === 'start') {
+    } else if (path === 'start' && known !== undefined) {
+      // The rate stood still while the schedule was idle: it resumes from where it was then.
       command = new UpdateItemCommand({
         ...common,
-        UpdateExpression: 'SET slotAt = :end, expiration = :exp',
-        ConditionExpression: 'slotAt < :now AND slotAt >= :idleBefore',
+        UpdateExpression: 'SET slotAt = :end, rate = :rate, since = :now, expiration = :exp',
+        ConditionExpression:
+          'slotAt < :now AND slotAt >= :idleBefore AND since = :knownSince AND rate = :knownRate',
         ExpressionAttributeValues: {
           ':end': n(now + spanMs),
+          ':rate': n(rateWhenIdle(known, this.#settings)),
           ':now': n(now),
           ':idleBefore': n(idleBefore),
+          ':knownSince': n(known.since),
+          ':knownRate': n(known.rate),
           ':exp': exp,
         },
       });
@@ -178,7 +187,7 @@ export class DynamoDbPaceRecords implements PaceRecords {
       command = new UpdateItemCommand({
         ...common,
         UpdateExpression:
-          'SET slotAt = :end, rate = :rate, since = :now, cuts = :zero, peak = :zero, expiration = :exp',
+          'SET slotAt = :end, rate = :rate, since = :now, cuts = :zero, peak = :zero, cutAt = :zero, expiration = :exp',
         ConditionExpression: 'attribute_not_exists(slotAt) OR slotAt < :idleBefore',
         ExpressionAttributeValues: {
           ':end': n(now + spanMs),

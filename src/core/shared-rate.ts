@@ -10,9 +10,10 @@
  *   makes them. A container that is idle between batches holds no slots, and the others use them.
  * - **the rate** — learned as TCP learns a path's capacity, but by the containers together: a
  *   slow start (the rate doubles every second) until the first throttle, then a cut and a steady
- *   climb back. Only a throttle writes the rate; in between, the rate is a function of time since
- *   that write (`rateAt`), so a reservation never has to write it, and two containers can never
- *   overwrite each other's cut with a stale climb.
+ *   climb back. Between writes the rate is a function of time since the last (`rateAt`), so a
+ *   reservation of a busy schedule never writes it. Only a cut, and the first reservation after
+ *   the schedule was idle (which keeps the rate it had when it went idle: `rateWhenIdle`), write
+ *   it — the latter on condition nobody cut meanwhile, so a stale climb never overwrites a cut.
  *
  * Pure: no I/O, no clock of its own.
  */
@@ -28,6 +29,8 @@ export interface PaceState {
   cuts: number;
   /** The rate the last throttled call was sent at (0 before the first): where the climb aims. */
   peak: number;
+  /** Epoch ms of the last cut (0: none since the record started): one cut per congestion. */
+  cutAt: number;
 }
 
 export interface PaceSettings {
@@ -54,6 +57,12 @@ export interface PaceSettings {
    * plane's bucket is still empty from before it): they do not cut again.
    */
   cutGraceMs: number;
+  /**
+   * A throttle less than this long after the previous cut means the rate that throttled is no
+   * ceiling to climb back to (the rate was far too high, e.g. learned on a quieter day): the climb
+   * after this cut is the slow probe only.
+   */
+  peakTrustMs: number;
 }
 
 /**
@@ -66,14 +75,15 @@ export const DEFAULT_PACE: PaceSettings = {
   initialPerSecond: 20,
   minPerSecond: 0.5,
   maxPerSecond: 100,
-  slowStartDecrease: 0.6,
-  decrease: 0.8,
+  slowStartDecrease: 0.5,
+  decrease: 0.7,
   recoverMs: 1500,
   probePerSecond: 0.1,
   probeForMs: 10_000,
   slowStartForMs: 4000,
   idleRestartMs: 60_000,
-  cutGraceMs: 250,
+  cutGraceMs: 0,
+  peakTrustMs: 3000,
 };
 
 /** Whether a throttle of a call booked at `bookedAt` cuts the rate (once per congestion). */
@@ -81,7 +91,7 @@ export const cutsAgain = (
   state: PaceState,
   bookedAt: number,
   settings: PaceSettings = DEFAULT_PACE,
-): boolean => bookedAt > state.since + settings.cutGraceMs;
+): boolean => bookedAt > state.cutAt + settings.cutGraceMs;
 
 /** The state of a control plane nobody has called yet (or not for `idleRestartMs`). */
 export const freshPace = (
@@ -97,6 +107,7 @@ export const freshPace = (
   since: now,
   cuts: 0,
   peak: 0,
+  cutAt: 0,
 });
 
 /** The shared rate at `at` (calls per second, all containers together). */
@@ -123,6 +134,14 @@ export const rateAt = (
   return Math.min(settings.maxPerSecond, Math.max(settings.minPerSecond, rate));
 };
 
+/**
+ * The rate to keep while the schedule is idle: its rate when its last slot passed. The climb
+ * (or the slow start) resumes from there when calls come again, so the rate only grows while
+ * calls are being paced — it never grows on time alone, without a call to show for it.
+ */
+export const rateWhenIdle = (state: PaceState, settings: PaceSettings = DEFAULT_PACE): number =>
+  rateAt(state, state.slotAt, settings);
+
 /** The rate after a throttle of a call sent at `sentAt`: a cut of the rate that call went at. */
 export const rateAfterThrottle = (
   state: PaceState,
@@ -134,6 +153,21 @@ export const rateAfterThrottle = (
     rateAt(state, sentAt, settings) *
       (state.cuts === 0 ? settings.slowStartDecrease : settings.decrease),
   );
+
+/**
+ * Where the climb after a throttle of a call sent at `sentAt` aims: the rate it was sent at, unless
+ * that rate was no ceiling — the throttle ended the slow start (which overshoots by design, as
+ * TCP's does), or came less than `peakTrustMs` after the previous cut — then the cut rate itself,
+ * from which the slow probe climbs.
+ */
+export const peakAfterThrottle = (
+  state: PaceState,
+  sentAt: number,
+  settings: PaceSettings = DEFAULT_PACE,
+): number =>
+  state.cuts > 0 && sentAt - state.cutAt >= settings.peakTrustMs
+    ? rateAt(state, sentAt, settings)
+    : rateAfterThrottle(state, sentAt, settings);
 
 /**
  * The start times of `count` calls given the span `[start, start + count × interval)` of the

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../core/deadline.js';
 import {
   cutsAgain,
   type PaceState,
+  peakAfterThrottle,
   rateAfterThrottle,
   rateAt,
   slotsOf,
@@ -265,6 +266,8 @@ export class SharedRedshiftGate implements ControlPlaneGate {
   #reserving = false;
   /** The end of the last span taken: where a reservation the store refused starts instead. */
   #lastSpanEnd = 0;
+  /** After a throttle here, no call of this container goes before one interval at the new rate. */
+  #notBefore = 0;
 
   constructor(options: {
     key: string;
@@ -321,9 +324,9 @@ export class SharedRedshiftGate implements ControlPlaneGate {
   }
 
   #rateAt(at: number): number {
-    return this.#known === undefined
-      ? this.#records.settings.initialPerSecond
-      : rateAt(this.#known, at, this.#records.settings);
+    if (this.#known === undefined) return this.#records.settings.initialPerSecond;
+    // An idle schedule's rate stood still (the store keeps it so at the next reservation).
+    return rateAt(this.#known, Math.min(at, this.#known.slotAt), this.#records.settings);
   }
 
   #see(state: PaceState): void {
@@ -342,6 +345,8 @@ export class SharedRedshiftGate implements ControlPlaneGate {
     setImmediate(() => {
       void this.#reserveWaiting().finally(() => {
         this.#reserving = false;
+        // A call may have asked after the loop saw no one waiting, and before this ran.
+        if (this.#waiters.length > 0) this.#reserveSoon();
       });
     });
   }
@@ -386,12 +391,11 @@ export class SharedRedshiftGate implements ControlPlaneGate {
       }
       this.#lastSpanEnd = Math.max(this.#lastSpanEnd, start + spanMs);
       const slots = slotsOf(
-        start,
+        Math.max(start, this.#notBefore),
         group.length,
         spanMs / group.length,
-        // A rested schedule admits the earned burst, but never more than BOOK_AHEAD_MAX_MS of
-        // calls at once: ten calls are a batch at 40/s, and a throttle at 10/s.
-        Math.min((this.#burst - 1) * intervalMs, BOOK_AHEAD_MAX_MS),
+        // A rested schedule admits the earned burst (any cut, here or elsewhere, takes it back).
+        (this.#burst - 1) * intervalMs,
         this.#clock(),
       );
       for (const [index, waiter] of group.entries()) {
@@ -411,6 +415,8 @@ export class SharedRedshiftGate implements ControlPlaneGate {
   async #onThrottled(bookedAt: number, signal: (() => AbortSignal) | undefined): Promise<void> {
     this.#burst = 1;
     this.#lastThrottleAt = this.#clock();
+    // Nothing more from here until one interval has passed (at the cut rate, when it cuts).
+    this.#notBefore = this.#lastThrottleAt + 1000 / this.#rateAt(this.#lastThrottleAt);
     const known = this.#known;
     const sentAt = bookedAt;
     if (known === undefined || !cutsAgain(known, sentAt, this.#records.settings)) return;
@@ -419,10 +425,12 @@ export class SharedRedshiftGate implements ControlPlaneGate {
     this.#known = {
       ...known,
       rate: rateAfterThrottle(known, sentAt, this.#records.settings),
-      peak: rateAt(known, sentAt, this.#records.settings),
+      peak: peakAfterThrottle(known, sentAt, this.#records.settings),
       since: now,
+      cutAt: now,
       cuts: known.cuts + 1,
     };
+    this.#notBefore = now + 1000 / this.#known.rate;
     try {
       const state = await this.#records.cut(
         this.#key,

@@ -221,6 +221,7 @@ describe('function', () => {
       BREAKER_WINDOW_SECONDS: '',
       SOURCE_QUEUE_ARN: getAtt('SourceQueue', 'Arn'),
       REDSHIFT_MAX_CONCURRENCY: '10',
+      REDSHIFT_SHARED_PACE: 'false',
       DRY_RUN: 'false',
       LOG_LEVEL: 'info',
       CONSUMER_ROLE_NAME: '',

@@ -43,6 +43,7 @@ describe('loadConfig — defaults', () => {
       deadlineReserveMs: 3000,
       dryRun: false,
       allowBroadTargets: false,
+      redshiftSharedPace: false,
       logLevel: 'info',
       functionName: 'datashare-revoker',
     });
@@ -67,6 +68,7 @@ describe('loadConfig — defaults', () => {
       DEADLINE_RESERVE_MS: '2000',
       DRY_RUN: 'true',
       ALLOW_BROAD_TARGETS: 'true',
+      REDSHIFT_SHARED_PACE: 'true',
       ALLOWED_DATASHARES:
         'arn:aws:redshift:us-east-1:444455556666:datashare:, arn:aws-cn:redshift:cn-north-1:444455556666:datashare:7b2c2b8a-1d1c/sales',
       CONSUMER_ROLE_NAME: 'datashare-revoker-spoke',
@@ -98,6 +100,7 @@ describe('loadConfig — defaults', () => {
       deadlineReserveMs: 2000,
       dryRun: true,
       allowBroadTargets: true,
+      redshiftSharedPace: true,
       allowedDataShares: [
         'arn:aws:redshift:us-east-1:444455556666:datashare:',
         'arn:aws-cn:redshift:cn-north-1:444455556666:datashare:7b2c2b8a-1d1c/sales',
@@ -183,6 +186,7 @@ describe('loadConfig — defaults', () => {
       'REDSHIFT_MAX_CONCURRENCY',
       'REDSHIFT_MAX_ATTEMPTS',
       'REDSHIFT_REQUEST_TIMEOUT_MS',
+      'REDSHIFT_SHARED_PACE',
       'DEADLINE_RESERVE_MS',
       'DRY_RUN',
       'ALLOW_BROAD_TARGETS',
@@ -323,6 +327,7 @@ describe('loadConfig — bad values fail with the variable, the value given and 
       REDSHIFT_MAX_CONCURRENCY: ['a whole number from 1 to 100'],
       REDSHIFT_MAX_ATTEMPTS: ['a whole number from 1 to 20'],
       REDSHIFT_REQUEST_TIMEOUT_MS: ['a whole number from 100 to 120000'],
+      REDSHIFT_SHARED_PACE: ['"true" or "false"'],
       DEADLINE_RESERVE_MS: ['a whole number from 2000 to 60000'],
       DRY_RUN: ['"true" or "false"'],
       ALLOW_BROAD_TARGETS: ['"true" or "false"'],

@@ -6,6 +6,7 @@ import {
   type PaceState,
   rateAfterThrottle,
   rateAt,
+  rateWhenIdle,
   slotsOf,
 } from '../../../src/core/shared-rate.js';
 
@@ -28,7 +29,7 @@ describe('rateAt', () => {
 
   it('after a cut, climbs back to the peak in recoverMs, then probes above it by probePerSecond, for at most probeForMs', () => {
     // Prepare
-    const state: PaceState = { slotAt: T, rate: 16, since: T, cuts: 1, peak: 20 };
+    const state: PaceState = { slotAt: T, rate: 16, since: T, cuts: 1, peak: 20, cutAt: T };
     // Act / Assess
     expect(rateAt(state, T)).toBe(16);
     expect(rateAt(state, T + DEFAULT_PACE.recoverMs / 2)).toBeCloseTo(18);
@@ -42,7 +43,7 @@ describe('rateAt', () => {
   });
 
   it('never goes below the minimum', () => {
-    expect(rateAt({ slotAt: T, rate: 0.01, since: T, cuts: 3, peak: 0.01 }, T)).toBe(
+    expect(rateAt({ slotAt: T, rate: 0.01, since: T, cuts: 3, peak: 0.01, cutAt: T }, T)).toBe(
       DEFAULT_PACE.minPerSecond,
     );
   });
@@ -52,7 +53,7 @@ describe('rateAfterThrottle', () => {
   it('cuts the rate the throttled call was booked at: deeper in slow start than after it', () => {
     // Prepare
     const slow = freshPace(T);
-    const steady: PaceState = { slotAt: T, rate: 40, since: T, cuts: 2, peak: 40 };
+    const steady: PaceState = { slotAt: T, rate: 40, since: T, cuts: 2, peak: 40, cutAt: T };
     // Act / Assess
     expect(rateAfterThrottle(slow, T + 1000)).toBeCloseTo(
       DEFAULT_PACE.initialPerSecond * 2 * DEFAULT_PACE.slowStartDecrease,
@@ -77,9 +78,17 @@ describe('slotsOf', () => {
   });
 });
 
+describe('rateWhenIdle', () => {
+  it('is the rate when the last slot passed: an idle schedule does not grow its rate', () => {
+    const state: PaceState = { ...freshPace(T), slotAt: T + 1000 };
+    expect(rateWhenIdle(state)).toBeCloseTo(DEFAULT_PACE.initialPerSecond * 2);
+    expect(rateAt(state, T + 60_000)).toBeGreaterThan(rateWhenIdle(state));
+  });
+});
+
 describe('cutsAgain', () => {
   it('cuts only for calls booked more than cutGraceMs after the last cut', () => {
-    const state: PaceState = { slotAt: T, rate: 30, since: T, cuts: 1, peak: 40 };
+    const state: PaceState = { slotAt: T, rate: 30, since: T, cuts: 1, peak: 40, cutAt: T };
     expect(cutsAgain(state, T - 1)).toBe(false);
     expect(cutsAgain(state, T + DEFAULT_PACE.cutGraceMs)).toBe(false);
     expect(cutsAgain(state, T + DEFAULT_PACE.cutGraceMs + 1)).toBe(true);

@@ -31,10 +31,16 @@ class MemoryPaceRecords implements PaceRecords {
     _key: string,
     request: { sentAt: number; now: number; known: PaceState },
   ): Promise<PaceState | undefined> {
-    if (this.state === undefined || this.state.since + DEFAULT_PACE.cutGraceMs >= request.sentAt)
+    if (this.state === undefined || this.state.cutAt + DEFAULT_PACE.cutGraceMs >= request.sentAt)
       return undefined;
     this.cuts += 1;
-    this.state = { ...this.state, rate: this.state.rate / 2, since: request.now, cuts: 1 };
+    this.state = {
+      ...this.state,
+      rate: this.state.rate / 2,
+      since: request.now,
+      cutAt: request.now,
+      cuts: 1,
+    };
     return this.state;
   }
 }
@@ -177,5 +183,29 @@ describe('SharedRedshiftGate', () => {
     // Assess
     expect(typeof (await run)).toBe('symbol');
     expect(called).toBe(false);
+  });
+});
+
+describe('SharedRedshiftGate, calls that ask while a reservation ends', () => {
+  it('a call asking for its turn just as the last reservation finished still gets one', async () => {
+    // Prepare
+    vi.useRealTimers();
+    const records = new MemoryPaceRecords();
+    const gate = gateOf(records);
+    const done: string[] = [];
+    // Act: each call starts the next from inside itself, at the moment its own turn came
+    const chain = (depth: number): Promise<unknown> =>
+      gate.run(async () => {
+        done.push(`call ${depth}`);
+        if (depth < 5) await chain(depth + 1);
+      }, options);
+    await Promise.race([
+      chain(1),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('a call never got its turn')), 3000),
+      ),
+    ]);
+    // Assess
+    expect(done).toEqual(['call 1', 'call 2', 'call 3', 'call 4', 'call 5']);
   });
 });
