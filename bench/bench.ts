@@ -22,6 +22,8 @@ export interface BenchOptions {
   singleThread?: boolean;
   /** Only the worker's side where a scenario has two (storms, throughput). */
   workerOnly?: boolean;
+  /** Extra worker environment for the storms and the latency scenario (recorded in their settings). */
+  workerEnv?: Readonly<Record<string, string>>;
   progress: Progress;
   /** Overrides of the chosen sizes (tests). */
   settings?: BenchSettings;
@@ -53,7 +55,17 @@ export interface BenchResults {
 /** Runs the chosen scenarios one after the other, each side by side with the baseline. */
 export const runBench = async (options: BenchOptions): Promise<BenchResults> => {
   const started = Date.now();
-  const chosen = options.settings ?? (options.quick ? QUICK : FULL);
+  const base = options.settings ?? (options.quick ? QUICK : FULL);
+  const extra = options.workerEnv ?? {};
+  const chosen: BenchSettings = {
+    ...base,
+    storm: { ...base.storm, workerEnv: { ...base.storm.workerEnv, ...extra } },
+    stormMultiAccount: {
+      ...base.stormMultiAccount,
+      workerEnv: { ...base.stormMultiAccount.workerEnv, ...extra },
+    },
+    latency: { ...base.latency, workerEnv: { ...base.latency.workerEnv, ...extra } },
+  };
   const settings: BenchSettings = options.singleThread
     ? {
         ...chosen,

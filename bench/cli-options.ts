@@ -1,6 +1,6 @@
 import { SCENARIOS, type ScenarioName } from './settings.js';
 
-export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--out FILE]`;
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--worker-env KEY=VALUE]... [--out FILE]`;
 
 export interface CliOptions {
   only?: ScenarioName[];
@@ -9,6 +9,8 @@ export interface CliOptions {
   singleThread: boolean;
   /** Only the worker's side of the storms and the throughput (for iterating; no ratios to the baseline). */
   workerOnly: boolean;
+  /** Extra worker environment for every scenario (`--worker-env KEY=VALUE`, repeatable). */
+  workerEnv: Record<string, string>;
   out: string;
   help: boolean;
 }
@@ -34,6 +36,7 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
     quick: false,
     singleThread: false,
     workerOnly: false,
+    workerEnv: {},
     out: DEFAULT_OUT,
     help: false,
   };
@@ -63,6 +66,16 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
       case '--out':
         options.out = value();
         break;
+      case '--worker-env': {
+        const given = value();
+        const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(given);
+        if (!match)
+          throw new UsageError(
+            `--worker-env: expected KEY=VALUE with an upper-case variable name; given '${given}'`,
+          );
+        options.workerEnv[match[1] as string] = match[2] as string;
+        break;
+      }
       case '--only': {
         const names = value()
           .split(',')

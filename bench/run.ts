@@ -30,6 +30,7 @@ const main = async (): Promise<number> => {
     quick: options.quick,
     singleThread: options.singleThread,
     workerOnly: options.workerOnly,
+    workerEnv: options.workerEnv,
     progress,
   });
   const out = resolve(options.out);

@@ -72,6 +72,7 @@ describe('bench command line', () => {
       quick: false,
       singleThread: false,
       workerOnly: false,
+      workerEnv: {},
       out: 'bench/results.json',
       help: false,
     });
@@ -84,6 +85,9 @@ describe('bench command line', () => {
       'storm,cold-start',
       '--quick',
       '--single-thread',
+      '--worker-env',
+      'REDSHIFT_SHARED_PACE=true',
+      '--worker-env=LOG_LEVEL=info',
       '--out=x.json',
     ]);
 
@@ -93,9 +97,18 @@ describe('bench command line', () => {
       quick: true,
       singleThread: true,
       workerOnly: false,
+      workerEnv: { REDSHIFT_SHARED_PACE: 'true', LOG_LEVEL: 'info' },
       out: 'x.json',
       help: false,
     });
+  });
+
+  it('refuses a --worker-env that is not KEY=VALUE, naming what was given', () => {
+    expect(() => parseCliOptions(['--worker-env', 'shared=true'])).toThrow(
+      new UsageError(
+        "--worker-env: expected KEY=VALUE with an upper-case variable name; given 'shared=true'",
+      ),
+    );
   });
 
   it('names an unknown scenario and lists the known ones', () => {
