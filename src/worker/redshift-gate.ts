@@ -235,8 +235,9 @@ const PACE_REQUEST_TIMEOUT_MS = 1000;
 
 interface Waiter {
   /** The slot, and when it was booked (the rate a throttle of that call cuts is the booking's). */
-  resolve: (slot: { at: number; bookedAt: number }) => void;
+  resolve: (slot: { at: number; bookedAt: number } | typeof NOT_STARTED) => void;
   signal: (() => AbortSignal) | undefined;
+  canStart: (waitMs: number) => boolean;
 }
 
 /**
@@ -300,10 +301,13 @@ export class SharedRedshiftGate implements ControlPlaneGate {
     options: RunOptions,
   ): Promise<T | typeof NOT_STARTED> {
     const queuedAt = this.#clock();
-    const slot = await new Promise<{ at: number; bookedAt: number }>((resolve) => {
-      this.#waiters.push({ resolve, signal: options.signal });
-      this.#reserveSoon();
-    });
+    const slot = await new Promise<{ at: number; bookedAt: number } | typeof NOT_STARTED>(
+      (resolve) => {
+        this.#waiters.push({ resolve, signal: options.signal, canStart: options.canStart });
+        this.#reserveSoon();
+      },
+    );
+    if (slot === NOT_STARTED) return NOT_STARTED;
     const now = this.#clock();
     // A slot given up is not given back: the schedule errs slow.
     if (!options.canStart(slot.at - now)) return NOT_STARTED;
@@ -361,6 +365,8 @@ export class SharedRedshiftGate implements ControlPlaneGate {
       // slots taken are spaced by the rate of the moment, not of a second ago.
       const booked = (this.#known?.slotAt ?? now) - now - BOOK_AHEAD_MAX_MS;
       if (booked > 0) {
+        this.#giveUpUnlessCanWait(booked);
+        if (this.#waiters.length === 0) return;
         await this.#sleep(booked);
         now = this.#clock();
       }
@@ -402,8 +408,18 @@ export class SharedRedshiftGate implements ControlPlaneGate {
         waiter.resolve({ at: slots[index] as number, bookedAt: now });
       }
       const lead = (slots.at(-1) as number) - this.#clock() - BOOK_AHEAD_MS;
+      if (lead > 0) this.#giveUpUnlessCanWait(lead);
       if (this.#waiters.length > 0 && lead > 0) await this.#sleep(lead);
     }
+  }
+
+  /** Calls that may not wait `waitMs` more (their deadline) give up now, unbooked. */
+  #giveUpUnlessCanWait(waitMs: number): void {
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (waiter.canStart(waitMs)) return true;
+      waiter.resolve(NOT_STARTED);
+      return false;
+    });
   }
 
   /**

@@ -187,6 +187,38 @@ describe('SharedRedshiftGate', () => {
   });
 });
 
+describe('SharedRedshiftGate and the deadline', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate', 'Date'] });
+  });
+
+  it('a call that may not wait while the schedule is booked far ahead gives up at once, unbooked', async () => {
+    // Prepare: the schedule is booked 5 s ahead, and this container has seen it
+    const records = new MemoryPaceRecords();
+    records.state = { ...freshPace(Date.now()), slotAt: Date.now() + 5000 };
+    const gate = gateOf(records);
+    const first = gate.run(async () => 'ok', options);
+    await vi.advanceTimersByTimeAsync(10);
+    const reservations = records.reservations;
+    const askedAt = Date.now();
+    let answeredAt = 0;
+    // Act: a call that may wait one second at most
+    const late = gate
+      .run(async () => 'called', { ...options, canStart: (waitMs) => waitMs < 1000 })
+      .then((result) => {
+        answeredAt = Date.now();
+        return result;
+      });
+    await vi.advanceTimersByTimeAsync(10);
+    // Assess
+    expect(typeof (await late)).toBe('symbol');
+    expect(answeredAt - askedAt).toBeLessThan(100);
+    expect(records.reservations).toBe(reservations);
+    await vi.runAllTimersAsync();
+    expect(await first).toBe('ok');
+  });
+});
+
 describe('SharedRedshiftGate, calls that ask while a reservation ends', () => {
   it('a call asking for its turn just as the last reservation finished still gets one', async () => {
     // Prepare
