@@ -11,13 +11,7 @@ import { createSwitchDependencies } from '../../src/cli/switch.js';
 import { MappingState } from '../../src/local/lambda-emulator/index.js';
 import { dynamoDbClientFor } from '../../src/local/stack.js';
 import { dataShareArn, namespaceArn, revocationRequest, seedOf, type Target } from './fixtures.js';
-import {
-  coldStartFromConfig,
-  createLambdaService,
-  type E2eStack,
-  type Handler,
-  startE2eStack,
-} from './harness.js';
+import { createTaggedLambdaService, type E2eStack, startE2eStack } from './harness.js';
 
 const MAX = 5;
 const TARGETS: Target[] = Array.from({ length: 8 }, (_, i) => ({
@@ -50,19 +44,7 @@ afterAll(async () => {
 it('across two containers, the breaker opens exactly when the N+1th revocation would happen; nothing is lost while it is open; after resume the queue drains, each decision audited once', async () => {
   // Prepare: two containers, tagged so that each audit event says which one acted
   const { stack } = e2e;
-  const containerOf = new Map<string, number>();
-  let containers = 0;
-  const service = createLambdaService({
-    coldStart: () => {
-      const container = ++containers;
-      const handler = coldStartFromConfig(e2e.env)();
-      const tagged: Handler = (event, context) => {
-        containerOf.set(context.awsRequestId, container);
-        return handler(event, context);
-      };
-      return tagged;
-    },
-  });
+  const { service, containerOf } = createTaggedLambdaService(e2e.env);
   await e2e.send(TARGETS.map((target, i) => revocationRequest(eventIdOf(i), target)));
   const worker = await e2e.startWorker(service.handler, {
     maximumConcurrency: 2,

@@ -201,6 +201,30 @@ export const createLambdaService = (options: LambdaServiceOptions): LambdaServic
   };
 };
 
+/**
+ * Containers cold-started from `env` (`coldStartFromConfig`), numbered from 1 in the order they
+ * start; `containerOf` says which one ran an invocation (by `awsRequestId`, which the audit
+ * event's `worker` carries).
+ */
+export const createTaggedLambdaService = (
+  env: Readonly<Record<string, string | undefined>>,
+): { service: LambdaService; containerOf: ReadonlyMap<string, number> } => {
+  const containerOf = new Map<string, number>();
+  let containers = 0;
+  const service = createLambdaService({
+    coldStart: () => {
+      const container = ++containers;
+      const handler = coldStartFromConfig(env)();
+      const tagged: Handler = (event, context) => {
+        containerOf.set(context.awsRequestId, container);
+        return handler(event, context);
+      };
+      return tagged;
+    },
+  });
+  return { service, containerOf };
+};
+
 // ── The stack ──────────────────────────────────────────────────────────────────────────────────
 
 export interface E2eOptions extends LocalStackOptions {

@@ -11,12 +11,7 @@ import { PACE_ITEM_PREFIX } from '../../src/adapters/pace-record.js';
 import { accountOfNamespaceArn } from '../../src/core/arn.js';
 import { dynamoDbClientFor } from '../../src/local/stack.js';
 import { dataShareArn, namespaceArn, revocationRequest, seedOf, type Target } from './fixtures.js';
-import {
-  coldStartFromConfig,
-  createLambdaService,
-  type E2eStack,
-  startE2eStack,
-} from './harness.js';
+import { createTaggedLambdaService, type E2eStack, startE2eStack } from './harness.js';
 
 const TARGETS: Target[] = Array.from({ length: 24 }, (_, i) => ({
   dataShareArn: dataShareArn(`pace_${i}`),
@@ -43,18 +38,7 @@ afterAll(async () => {
 it('two containers pace one control plane from one shared record: every decision revoked and audited once, at about its rate', async () => {
   // Prepare: two containers, tagged so that each audit event says which one acted
   const { stack } = e2e;
-  const containerOf = new Map<string, number>();
-  let containers = 0;
-  const service = createLambdaService({
-    coldStart: () => {
-      const container = ++containers;
-      const handler = coldStartFromConfig(e2e.env)();
-      return (event, context) => {
-        containerOf.set(context.awsRequestId, container);
-        return handler(event, context);
-      };
-    },
-  });
+  const { service, containerOf } = createTaggedLambdaService(e2e.env);
   await e2e.send(TARGETS.map((target, i) => revocationRequest(eventIdOf(i), target)));
 
   // Act
