@@ -21,6 +21,7 @@ import { type Clock, systemClock } from '../core/deadline.js';
 import { FailureKind, IdempotencyStoreError } from '../core/errors.js';
 import type {
   ClaimResult,
+  Completion,
   IdempotencyStore,
   Lease,
   QuarantineStage,
@@ -242,6 +243,24 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       eventId,
       `event#${eventId}`,
       { status: s(Status.Completed), resolution: s(JSON.stringify(resolution)) },
+      signal,
+    );
+  }
+
+  async completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]> {
+    // The same item `complete` writes, unconditionally: a BatchWriteItem cannot carry conditions,
+    // and `complete` has none.
+    return this.#batchWrite(
+      'completeMany',
+      completions.map(({ eventId, resolution }) => ({
+        name: eventId,
+        item: {
+          id: s(`event#${eventId}`),
+          status: s(Status.Completed),
+          resolution: s(JSON.stringify(resolution)),
+          expiration: n(this.#expiration()),
+        },
+      })),
       signal,
     );
   }

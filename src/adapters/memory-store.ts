@@ -11,6 +11,7 @@ import {
 import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
+  Completion,
   IdempotencyStore,
   Lease,
   QuarantineStage,
@@ -87,6 +88,11 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       resolution,
       expiresAt: this.#expiresAt(),
     });
+  }
+
+  async completeMany(completions: readonly Completion[], _signal?: AbortSignal): Promise<string[]> {
+    for (const { eventId, resolution } of completions) await this.complete(eventId, resolution);
+    return [];
   }
 
   async confirmTargets(

@@ -265,6 +265,12 @@ export interface StoreSnapshot {
   confirmations: ReadonlyMap<string, TargetConfirmation | undefined>;
 }
 
+/** A decision to mark completed (`IdempotencyStore.completeMany`). */
+export interface Completion {
+  eventId: string;
+  resolution: Resolution;
+}
+
 /**
  * Every method takes the signal that bounds it by the invocation's deadline, and throws
  * `IdempotencyStoreError` when the store cannot be reached or answers late. A write whose answer
@@ -280,6 +286,13 @@ export interface IdempotencyStore {
   resolve(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
   /** Marks the decision completed and audited, for the dedup window. */
   complete(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void>;
+  /**
+   * `complete` for many decisions in as few requests as the store allows (DynamoDB:
+   * `BatchWriteItem`, 25 items a request). Returns the eventIds it could not write before the
+   * signal ended; a write reported unwritten may still have landed (a lost answer).
+   * @throws {IdempotencyStoreError} only when nothing could be attempted.
+   */
+  completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]>;
   /**
    * Records many confirmations in as few requests as the store allows (DynamoDB:
    * `BatchWriteItem`), **unconditionally**: a batched write carries no condition, so it may

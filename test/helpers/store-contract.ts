@@ -378,6 +378,28 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
         'evt-2',
       );
     });
+
+    it('completes many decisions at once: each is then a duplicate', async () => {
+      // Prepare
+      const eventIds = Array.from({ length: 30 }, (_, i) => `evt-${i}`);
+      for (const eventId of eventIds) await store.claim(eventId, lease(now + LEASE_MS), signal);
+
+      // Act
+      const unwritten = await store.completeMany(
+        eventIds.map((eventId) => ({ eventId, resolution: RESOLUTION })),
+        signal,
+      );
+
+      // Assess
+      expect(unwritten).toEqual([]);
+      for (const eventId of eventIds)
+        expect(await store.claim(eventId, lease(now + LEASE_MS), signal)).toEqual({
+          status: 'completed',
+          resolution: RESOLUTION,
+        });
+      const snapshot = await store.readMany({ eventIds, targetKeys: [] }, signal);
+      expect(snapshot.completed.size).toBe(30);
+    });
   });
 
   describe('quarantine marks', () => {

@@ -599,18 +599,16 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
     expect(snapshot.completed.size).toBe(0);
   });
 
-  const targetConfirmations = (count: number, eventId = 'evt-1') =>
-    Array.from({ length: count }, (_, i) => ({
-      targetKey: `arn:share|namespace|arn:c${i}`,
-      confirmation: { confirmedAt: NOW, eventId },
-    }));
-
-  it('writes 25 items to a BatchWriteItem: the item confirmTarget writes', async () => {
+  it('writes completions 25 to a BatchWriteItem, the item complete writes', async () => {
     // Prepare
     dynamo.on(BatchWriteItemCommand).resolves({});
+    const completions = Array.from({ length: 30 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: RESOLUTION,
+    }));
 
     // Act
-    const unwritten = await store().confirmTargets(targetConfirmations(30), SIGNAL);
+    const unwritten = await store().completeMany(completions, SIGNAL);
 
     // Assess
     expect(unwritten).toEqual([]);
@@ -619,21 +617,26 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
     expect(calls[0]?.args[0].input.RequestItems?.[TABLE]?.[0]).toEqual({
       PutRequest: {
         Item: {
-          id: { S: 'target#arn:share|namespace|arn:c0' },
-          confirmedAt: { N: String(NOW) },
-          eventId: { S: 'evt-1' },
+          id: { S: 'event#evt-0' },
+          status: { S: 'COMPLETED' },
+          resolution: { S: JSON.stringify(RESOLUTION) },
           expiration: { N: String(NOW_SECONDS + TTL_SECONDS) },
         },
       },
     });
   });
 
-  it('splits batch writes by bytes too: no request carries more than 4 MiB of items', async () => {
-    // Prepare: 300 KB items (under DynamoDB's 400 KB item limit), 14 per 4 MiB at most.
+  it('splits completions by bytes too: no request carries more than 4 MiB of items', async () => {
+    // Prepare: 300 KB resolutions (under DynamoDB's 400 KB item limit), 14 per 4 MiB at most.
     dynamo.on(BatchWriteItemCommand).resolves({});
+    const big = { ...RESOLUTION, satisfiedBy: 'x'.repeat(300_000) };
+    const completions = Array.from({ length: 20 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: big,
+    }));
 
     // Act
-    await store().confirmTargets(targetConfirmations(20, 'x'.repeat(300_000)), SIGNAL);
+    await store().completeMany(completions, SIGNAL);
 
     // Assess
     const sizes = dynamo
@@ -645,26 +648,29 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
 
   it('sends unprocessed items again, and reports those never written', async () => {
     // Prepare
-    const unprocessed = (i: number) => ({
+    const unprocessed = (eventId: string) => ({
       PutRequest: {
         Item: {
-          id: { S: `target#arn:share|namespace|arn:c${i}` },
-          confirmedAt: { N: '1' },
-          eventId: { S: 'evt-1' },
+          id: { S: `event#${eventId}` },
+          status: { S: 'COMPLETED' },
+          resolution: { S: '{}' },
           expiration: { N: '1' },
         },
       },
     });
     dynamo
       .on(BatchWriteItemCommand)
-      .resolvesOnce({ UnprocessedItems: { [TABLE]: [unprocessed(1), unprocessed(2)] } })
-      .resolves({ UnprocessedItems: { [TABLE]: [unprocessed(2)] } });
+      .resolvesOnce({ UnprocessedItems: { [TABLE]: [unprocessed('evt-1'), unprocessed('evt-2')] } })
+      .resolves({ UnprocessedItems: { [TABLE]: [unprocessed('evt-2')] } });
 
     // Act
-    const unwritten = await store().confirmTargets(targetConfirmations(3), SIGNAL);
+    const unwritten = await store().completeMany(
+      ['evt-0', 'evt-1', 'evt-2'].map((eventId) => ({ eventId, resolution: RESOLUTION })),
+      SIGNAL,
+    );
 
     // Assess
-    expect(unwritten).toEqual(['arn:share|namespace|arn:c2']);
+    expect(unwritten).toEqual(['evt-2']);
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(5);
   });
 
@@ -710,24 +716,28 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
     ]);
   });
 
-  it('throws the store error when no batch write request got through', async () => {
+  it('throws the store error when no completion request got through', async () => {
     // Prepare
     dynamo.on(BatchWriteItemCommand).rejects(throughputExceeded());
 
     // Act / Assess
-    await expect(store().confirmTargets(targetConfirmations(1), SIGNAL)).rejects.toBeInstanceOf(
-      IdempotencyStoreError,
-    );
+    await expect(
+      store().completeMany([{ eventId: 'evt-1', resolution: RESOLUTION }], SIGNAL),
+    ).rejects.toBeInstanceOf(IdempotencyStoreError);
   });
 
-  it('reports the items of a failed request as unwritten when another request got through', async () => {
+  it('reports the completions of a failed request as unwritten when another request got through', async () => {
     // Prepare
     dynamo.on(BatchWriteItemCommand).resolvesOnce({}).rejects(throughputExceeded());
+    const completions = Array.from({ length: 26 }, (_, i) => ({
+      eventId: `evt-${i}`,
+      resolution: RESOLUTION,
+    }));
 
     // Act
-    const unwritten = await store().confirmTargets(targetConfirmations(26), SIGNAL);
+    const unwritten = await store().completeMany(completions, SIGNAL);
 
     // Assess
-    expect(unwritten).toEqual(['arn:share|namespace|arn:c25']);
+    expect(unwritten).toEqual(['evt-25']);
   });
 });
