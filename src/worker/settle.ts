@@ -60,13 +60,25 @@ export const settle = async (
       ),
     );
 
-  // Completions are written one by one, as soon as each decision is settled: batched at the end
-  // (one BatchWriteItem for the invocation), a slow or failed request left a whole batch's
-  // decisions uncompleted and their resends audited again (conservation seed 2, 3 runs in 6).
+  const isAudited = (t: Terminal) => t.unaudited === true || published.get(t.key)?.ok === true;
+  // Completions need no condition: they go together, in as few requests as the store allows, and
+  // first: they wait for nothing else this step writes. Held back behind other decisions' slow
+  // quarantine marks, a batch's completions met the deadline and its resends were audited again
+  // (conservation seed 2). A decision with a DLQ copy is completed after its marks, alone.
+  const completions: { t: Terminal; eventId: string; resolution: Resolution }[] = [];
+  for (const t of terminals) {
+    const tracked = t.tracked;
+    const resolution = tracked?.state.kind === 'resolved' ? tracked.state.resolution : undefined;
+    if (!isAudited(t) || t.quarantine || !tracked?.owned || !resolution) continue;
+    if (!COMPLETED_OUTCOMES.has(resolution.outcome)) continue;
+    tracked.owned = false;
+    completions.push({ t, eventId: tracked.decision.eventId, resolution });
+  }
+  const completing = completeAll(completions, deps, invocation);
   await Promise.all(
     terminals.map(async (t) => {
       const primary = t.deliveries[0] as Delivery;
-      const ok = t.unaudited === true || published.get(t.key)?.ok === true;
+      const ok = isAudited(t);
       const tracked = t.tracked;
       const resolution = tracked?.state.kind === 'resolved' ? tracked.state.resolution : undefined;
       const ids =
@@ -114,6 +126,41 @@ export const settle = async (
       if (!t.unaudited) recordOutcome(t, deps);
     }),
   );
+  await completing;
+};
+
+/**
+ * Marks the audited decisions completed, all at once, and once more those not written when time
+ * allows: a lost completion is the window where a later message of the decision is audited again.
+ */
+const completeAll = async (
+  completions: readonly { t: Terminal; eventId: string; resolution: Resolution }[],
+  deps: WorkerDependencies,
+  { finalDeadline: deadline, limitStore }: Invocation,
+): Promise<void> => {
+  if (completions.length === 0) return;
+  let lastError: unknown;
+  const attempt = (list: readonly { eventId: string; resolution: Resolution }[]) =>
+    limitStore(() =>
+      storeCall(deadline, (signal) =>
+        deps.store.completeMany(
+          list.map(({ eventId, resolution }) => ({ eventId, resolution })),
+          signal,
+        ),
+      ),
+    ).catch((error: unknown) => {
+      lastError = error;
+      return list.map(({ eventId }) => eventId);
+    });
+  let unwritten = new Set(await attempt(completions));
+  if (unwritten.size > 0)
+    unwritten = new Set(await attempt(completions.filter((c) => unwritten.has(c.eventId))));
+  for (const { t, eventId } of completions)
+    if (unwritten.has(eventId))
+      (t.deliveries[0] as Delivery).log.warn(
+        lastError === undefined ? {} : { err: toError(lastError) },
+        'could not record the completed decision',
+      );
 };
 
 const OUTCOME_METRICS: Record<Outcome, MetricName> = {

@@ -59,6 +59,9 @@ export interface Evidence {
  * - `holderLostAtLastReceive`: at its last receive a decision was held by an invocation that then
  *   died (a visibility timeout no longer than the function's makes that possible): dead-lettered
  *   with `InProgressElsewhere`, no audit event.
+ * - `holderDeadLetteredAtLastReceive`: a message dead-lettered with `InProgressElsewhere` while
+ *   the holder, at its own last receive, could not audit the decision either and dead-lettered
+ *   its message as the copy that stands for it (rule 17): two copies, each with its reason.
  * - `stageUnreadAtLastReceive`: the store could not say how far a message's quarantine got, at its
  *   last receive; the worker copies (and audits) it again rather than leave it to SQS's redrive,
  *   which would move it with no reason (README rule 17). Before the last receive it is a problem.
@@ -71,7 +74,8 @@ export type KnownWindowKind =
   | 'storeUnavailableRace'
   | 'deadLetterAnswerLost'
   | 'stageUnreadAtLastReceive'
-  | 'holderLostAtLastReceive';
+  | 'holderLostAtLastReceive'
+  | 'holderDeadLetteredAtLastReceive';
 
 export interface KnownWindow {
   kind: KnownWindowKind;
@@ -348,9 +352,13 @@ export const checkConservation = (evidence: Evidence): CheckResult => {
         problems.push(
           `${eventId}: ${outcomes.join('/')} but a DLQ copy ${describeLetter(letter)}; audit ${describeAudit(records)}`,
         );
+      // Reached with no audit event only when a copy stands for the decision (above): its holder
+      // could not audit it either and dead-lettered its own message with the reason (rule 17).
       if (code === 'InProgressElsewhere' && records.length === 0)
-        problems.push(
-          `${eventId}: dead-lettered as InProgressElsewhere, yet its holder never audited it`,
+        known(
+          'holderDeadLetteredAtLastReceive',
+          eventId,
+          `dead-lettered as InProgressElsewhere; its holder dead-lettered it too, unaudited: ${letters.map(describeLetter).join('; ')}`,
         );
     }
   }

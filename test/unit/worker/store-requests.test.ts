@@ -4,7 +4,6 @@
  * for the batch's completions — and, when a batched request fails, the per-item path.
  */
 import { describe, expect, it } from 'vitest';
-import { FailureKind, IdempotencyStoreError } from '../../../src/core/errors.js';
 import { Outcome } from '../../../src/core/outcome.js';
 import type { RevocationRequest } from '../../../src/core/request.js';
 import { targetKey, targetOf } from '../../../src/core/target.js';
@@ -46,7 +45,7 @@ const tenTargets = () =>
   );
 
 describe('store requests of a batch', () => {
-  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, 10 completion writes', async () => {
+  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, one completion write', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
@@ -67,9 +66,7 @@ describe('store requests of a batch', () => {
       readMany: 1,
       claim: 10,
       confirmTargets: 1,
-      // One by one: batched in one BatchWriteItem, a failed request left the whole batch
-      // uncompleted and its resends audited again (conservation seed 2).
-      complete: 10,
+      completeMany: 1,
     });
     expect(worker.store.targets.size).toBe(10);
   });
@@ -137,16 +134,50 @@ describe('store requests of a batch', () => {
     );
   });
 
-  it('a completion the store could not record is tried once more, then logged; the message is acknowledged', async () => {
+  it('a batch’s completions are written first: they do not wait for a slow quarantine mark of another message', async () => {
+    // Prepare: a malformed message whose quarantine mark is slow (held until the completions are
+    // written, or 200 ms). Behind it, a batch's completions met the deadline and the decisions'
+    // resends were audited again (conservation seed 2, 3 runs in 6).
+    const worker = testWorker();
+    const order: string[] = [];
+    let releaseMark = () => {};
+    const completionsWritten = new Promise<void>((resolve) => {
+      releaseMark = resolve;
+    });
+    const store = worker.deps.store;
+    const completeMany = store.completeMany.bind(store);
+    store.completeMany = async (completions, signal) => {
+      order.push('completeMany');
+      releaseMark();
+      return completeMany(completions, signal);
+    };
+    const markQuarantined = store.markQuarantined.bind(store);
+    store.markQuarantined = async (messageId, stage, signal) => {
+      await Promise.race([completionsWritten, new Promise((r) => setTimeout(r, 200))]);
+      order.push(`mark ${stage}`);
+      return markQuarantined(messageId, stage, signal);
+    };
+
+    // Act
+    const response = await run(
+      worker,
+      sqsRecord('{not json'),
+      ...tenTargets()
+        .slice(0, 3)
+        .map((body) => sqsRecord(body)),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.audit.accepted).toHaveLength(4);
+    expect(order).toEqual(['completeMany', 'mark settled']);
+  });
+
+  it('a completion the batch write could not record is tried once more, then logged; the message is acknowledged', async () => {
     // Prepare
     const worker = testWorker();
     const counts = countCalls(worker);
-    worker.deps.store.complete = async () => {
-      throw new IdempotencyStoreError('PutItem failed', {
-        kind: FailureKind.Transient,
-        code: 'InternalServerError',
-      });
-    };
+    worker.deps.store.completeMany = async (completions) => completions.map((c) => c.eventId);
     const body = requestBody();
 
     // Act
@@ -155,7 +186,7 @@ describe('store requests of a batch', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(worker.audit.accepted).toHaveLength(1);
-    expect(counts.get('complete')).toBe(2);
+    expect(counts.get('completeMany')).toBe(2);
     expect(
       worker.logs.filter((l) => l.msg === 'could not record the completed decision'),
     ).toHaveLength(1);
