@@ -38,6 +38,13 @@ export interface RateSettings {
    * last throttle) earns one more, up to the concurrency cap; a throttle takes it back to one.
    */
   initialBurst: number;
+  /**
+   * After the first throttle, a rested gate starts at most the calls its rate allows in this
+   * many seconds at once (at least one), however much burst it earned. A control plane that has
+   * throttled has shown a small bucket, and what it throttles then is containers' bursts landing
+   * together. Before any throttle the earned burst stands, so a lone batch starts in one round.
+   */
+  burstWindowSeconds: number;
 }
 
 /**
@@ -55,6 +62,7 @@ export const DEFAULT_RATE: RateSettings = {
   slowStartIncrease: 1,
   slowStartDecrease: 0.5,
   initialBurst: 1,
+  burstWindowSeconds: 0.25,
 };
 
 /**
@@ -122,9 +130,11 @@ export class RedshiftGate implements ControlPlaneGate {
     this.#burst = Math.max(1, Math.min(this.#settings.initialBurst, this.#maxBurst));
   }
 
-  /** Calls it may start at once after a rest. */
+  /** Calls it may start at once after a rest: the earned burst, bounded by the rate once cut. */
   get burst(): number {
-    return this.#burst;
+    if (this.#cuts === 0) return this.#burst;
+    const allowed = Math.floor(this.#rate * this.#settings.burstWindowSeconds);
+    return Math.min(this.#burst, Math.max(1, allowed));
   }
 
   /** The current rate, in calls per second. */
@@ -184,7 +194,7 @@ export class RedshiftGate implements ControlPlaneGate {
       const now = this.#clock();
       const interval = 1000 / this.#rate;
       const theoretical = Math.max(now, this.#nextSlotAt);
-      const slot = Math.max(now, theoretical - (this.#burst - 1) * interval);
+      const slot = Math.max(now, theoretical - (this.burst - 1) * interval);
       if (!canStart(slot - now)) return NOT_STARTED;
       this.#nextSlotAt = theoretical + interval;
       if (slot > now) await this.#sleep(slot - now);

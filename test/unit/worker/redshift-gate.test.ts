@@ -202,7 +202,8 @@ describe('RedshiftGate — burst', () => {
 
   it('loses its burst on a throttle: the next calls are paced at the cut rate, the burst earned again', async () => {
     const clock = new VirtualClock();
-    const gate = gateOn(clock, { decrease: 0.5 }, 3);
+    // A window wide enough that the rate (5 calls/s after the cut) does not bound the burst.
+    const gate = gateOn(clock, { decrease: 0.5, burstWindowSeconds: 1 }, 3);
     for (let i = 0; i < 3; i += 1)
       await gate.run(async () => undefined, { canStart: always, isThrottle });
     clock.advance(1000);
@@ -222,5 +223,47 @@ describe('RedshiftGate — burst', () => {
     for (let i = 0; i < 3; i += 1)
       await gate.run(async () => undefined, { canStart: always, isThrottle });
     expect(gate.burst).toBe(3);
+  });
+
+  it('once throttled, bounds a rested burst by what its rate allows in the burst window: bursts landing together are what a throttling control plane refuses', async () => {
+    // Prepare: a warm gate of 10 that earned a burst of 10, then one throttle at 40 calls/s.
+    const clock = new VirtualClock();
+    const waits: number[] = [];
+    const gate = new RedshiftGate({
+      maxConcurrency: 10,
+      rate: { initialPerSecond: 40, slowStartIncrease: 0, decrease: 0.5, slowStartDecrease: 0.5 },
+      clock: clock.read,
+      sleep: async (ms) => {
+        waits.push(ms);
+        await clock.sleep(ms);
+      },
+    });
+    for (let i = 0; i < 10; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    expect(gate.burst).toBe(10);
+    clock.advance(1000);
+    await gate
+      .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
+      .catch(() => undefined);
+    // Earn the burst back, a second after the throttle.
+    clock.advance(1000);
+    for (let i = 0; i < 10; i += 1)
+      await gate.run(async () => undefined, { canStart: always, isThrottle });
+    expect(gate.ratePerSecond).toBeGreaterThan(20);
+    expect(gate.ratePerSecond).toBeLessThan(21);
+
+    // Act: a batch of 10 after a rest
+    clock.advance(1000);
+    waits.length = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        gate.run(async () => undefined, { canStart: always, isThrottle }),
+      ),
+    );
+
+    // Assess: 5 start at once (20 calls/s × 0.25 s), the 5 others wait their turn, not 10 at once
+    expect(gate.burst).toBe(5);
+    expect(waits).toHaveLength(5);
+    expect(waits.every((ms) => ms > 40 && ms <= 50)).toBe(true);
   });
 });
