@@ -147,6 +147,11 @@ export interface Invocation {
   targetConfirmations: { readAt: number; byKey: Map<string, TargetConfirmation | undefined> };
   /** Records a target's confirmation, coalescing with the batch's others (`confirmationWriter`). */
   confirmTarget: (targetKey: string, confirmation: TargetConfirmation) => Promise<void>;
+  /**
+   * Writes nothing in the batch waits for (target confirmations: the audit and the completions
+   * do not depend on them), each with its failure handled: awaited before the handler returns.
+   */
+  pendingWrites: Promise<void>[];
 }
 
 /**

@@ -74,6 +74,7 @@ export const processBatch = async (
     }),
     targetConfirmations: { readAt: startedAt, byKey: new Map() },
     confirmTarget: () => Promise.resolve(),
+    pendingWrites: [],
   };
   // Confirmations are written in the Redshift phase: they end with it, as the other store calls.
   invocation.confirmTarget = confirmationWriter(deps, invocation.redshiftDeadline);
@@ -270,6 +271,9 @@ export const processBatch = async (
     );
     for (const record of event.Records ?? []) failures.add(record.messageId);
   } finally {
+    // Target confirmations still being written (each handles its own failure; bounded by the
+    // Redshift phase's deadline): an invocation that has returned leaves nothing running.
+    await Promise.all(invocation.pendingWrites);
     metrics.flush();
   }
 

@@ -30,6 +30,7 @@ type ResolveInvocation = Pick<
   | 'breaker'
   | 'targetConfirmations'
   | 'confirmTarget'
+  | 'pendingWrites'
 >;
 
 export const resolveDecisions = async (
@@ -219,13 +220,16 @@ const resolveTarget = async (
       };
     }
     if (satisfiedBy || result.outcome !== Outcome.Revoked) await giveBackReservation();
-    // A confirmation read from the store is not ours to record again.
+    // A confirmation read from the store is not ours to record again. The audit does not wait
+    // for it: it is written while the batch publishes and settles, and awaited before returning.
     if (satisfiedBy) return;
-    await invocation
-      .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
-      .catch((error: unknown) => {
-        log.warn({ err: toError(error) }, 'could not record the target confirmation');
-      });
+    invocation.pendingWrites.push(
+      invocation
+        .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
+        .catch((error: unknown) => {
+          log.warn({ err: toError(error) }, 'could not record the target confirmation');
+        }),
+    );
   } catch (error) {
     const last = error instanceof DisassociationFailedError ? error.cause : error;
     if (!(last instanceof RedshiftCallError) || last.kind === FailureKind.Transient)

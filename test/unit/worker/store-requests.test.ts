@@ -173,6 +173,48 @@ describe('store requests of a batch', () => {
     expect(order).toEqual(['completeMany', 'mark settled']);
   });
 
+  it('the audit does not wait for the target confirmations, and the handler returns only once they are written', async () => {
+    // Prepare: confirmation writes held until the audit is published (or 200 ms)
+    const worker = testWorker();
+    const order: string[] = [];
+    let releaseWrites = () => {};
+    const audited = new Promise<void>((resolve) => {
+      releaseWrites = resolve;
+    });
+    const audit = worker.deps.audit;
+    const publish = audit.publish.bind(audit);
+    audit.publish = async (entries, signal) => {
+      order.push('audit');
+      releaseWrites();
+      return publish(entries, signal);
+    };
+    const store = worker.deps.store;
+    const held =
+      <A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        await Promise.race([audited, new Promise((r) => setTimeout(r, 200))]);
+        const result = await method(...args);
+        order.push(name);
+        return result;
+      };
+    store.confirmTarget = held('confirmTarget', store.confirmTarget.bind(store));
+    store.confirmTargets = held('confirmTargets', store.confirmTargets.bind(store));
+
+    // Act
+    const response = await run(
+      worker,
+      ...tenTargets()
+        .slice(0, 3)
+        .map((body) => sqsRecord(body)),
+    );
+
+    // Assess: the audit first, then the confirmations, all three written before the return
+    expect(response.batchItemFailures).toEqual([]);
+    expect(order[0]).toBe('audit');
+    expect(order.slice(1).length).toBeGreaterThan(0);
+    expect(worker.store.targets.size).toBe(3);
+  });
+
   it('a completion the batch write could not record is tried once more, then logged; the message is acknowledged', async () => {
     // Prepare
     const worker = testWorker();
