@@ -141,8 +141,9 @@ describe('RedshiftGate — slow start', () => {
   it('climbs by one call per second per answered call until its first throttle, then by AIMD', async () => {
     const clock = new VirtualClock();
     const gate = gateOn(clock, { slowStartIncrease: 1, slowStartDecrease: 0.5, decrease: 0.7 });
-    for (let i = 0; i < 10; i += 1)
+    for (let i = 0; i < 11; i += 1)
       await gate.run(async () => undefined, { canStart: always, isThrottle });
+    // The first call was not held by the rate (a fresh gate): the ten after it were.
     expect(gate.ratePerSecond).toBe(20);
     // The throttle that ends slow start halves the rate; later ones cut by `decrease`.
     await gate
@@ -157,6 +158,28 @@ describe('RedshiftGate — slow start', () => {
       .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
       .catch(() => undefined);
     expect(gate.ratePerSecond).toBeCloseTo(10.05 * 0.7, 5);
+  });
+
+  it('does not climb on calls the rate never held: a warm container that never met a throttle keeps the rate it has tested, not one it has not', async () => {
+    // Prepare: a warm gate with a burst of 5, called in rested batches of 5 (as a quiet queue does)
+    const clock = new VirtualClock();
+    const gate = new RedshiftGate({
+      maxConcurrency: 5,
+      rate: { initialPerSecond: 10, initialBurst: 5 },
+      clock: clock.read,
+      sleep: clock.sleep,
+    });
+
+    // Act: 20 batches of 5, a second apart: every call within the burst
+    for (let batch = 0; batch < 20; batch += 1) {
+      for (let i = 0; i < 5; i += 1)
+        await gate.run(async () => undefined, { canStart: always, isThrottle });
+      clock.advance(1000);
+    }
+
+    // Assess: 100 answered calls, none held by the rate: still 10 calls/s, not 110
+    expect(gate.ratePerSecond).toBe(10);
+    expect(gate.burst).toBe(5);
   });
 });
 
