@@ -285,8 +285,10 @@ describe('RedshiftGate — burst', () => {
     );
 
     // Assess: 5 start at once (20 calls/s × 0.25 s), the 5 others wait their turn, not 10 at once
+    // (A wait under a millisecond is the interval arithmetic's rounding, not a held call.)
+    const held = waits.filter((ms) => ms >= 1);
     expect(gate.burst).toBe(5);
-    expect(waits).toHaveLength(5);
-    expect(waits.every((ms) => ms > 40 && ms <= 50)).toBe(true);
+    expect(held).toHaveLength(5);
+    expect(held.every((ms) => ms > 40 && ms <= 50)).toBe(true);
   });
 });
