@@ -109,6 +109,8 @@ export class RedshiftGate implements ControlPlaneGate {
   /** Throttles of calls sent before the last cut are the same congestion: cut once for them. */
   #lastCutAt = Number.NEGATIVE_INFINITY;
   #cuts = 0;
+  /** When the calls of the last `RATE_VALIDATION_WINDOW_MS` were sent, oldest first. */
+  readonly #recentSends: number[] = [];
 
   /**
    * @param options.inFlight a concurrency limit shared with other gates (one per control plane),
@@ -160,23 +162,20 @@ export class RedshiftGate implements ControlPlaneGate {
     if (paced === NOT_STARTED) return NOT_STARTED;
     return this.#limit(async () => {
       // A cut while the call waited for its in-flight slot re-spaces it: a cut takes effect at once.
-      let waited = paced.waited;
-      if (paced.cuts !== this.#cuts) {
-        const again = await this.#pace(options.canStart);
-        if (again === NOT_STARTED) return NOT_STARTED;
-        waited ||= again.waited;
-      }
+      if (paced !== this.#cuts && (await this.#pace(options.canStart)) === NOT_STARTED)
+        return NOT_STARTED;
       if (!options.canStart(0)) return NOT_STARTED;
       const sentAt = this.#clock();
+      const recent = this.#recentSends;
+      recent.push(sentAt);
+      while ((recent[0] ?? sentAt) <= sentAt - RATE_VALIDATION_WINDOW_MS) recent.shift();
       try {
         const result = await call(sentAt - queuedAt);
-        // Only a call the rate held tells that the rate is the limit and that Redshift took it:
-        // a rate never tested (a quiet gate's burst) does not grow (as TCP's congestion window
-        // validation, RFC 7661). Otherwise a warm container that never met a throttle would carry
-        // a rate far above what its control plane allows, and come down from it one cut per
-        // congestion. In slow start only a call made to wait counts; after the first throttle,
-        // also one sent within the burst of a busy schedule (the rate is being used up).
-        if (waited)
+        // The rate grows only while it is used: at least half of it sent in the last second (as
+        // TCP's congestion window validation, RFC 7661). Otherwise a warm container whose
+        // batches fit its burst would carry a rate it never tested, far above what its control
+        // plane allows, and come down from it one cut per congestion when it meets a throttle.
+        if (recent.length >= this.#rate / 2)
           this.#rate = Math.min(
             this.#settings.maxPerSecond,
             this.#rate +
@@ -194,16 +193,10 @@ export class RedshiftGate implements ControlPlaneGate {
     });
   }
 
-  /**
-   * Waits for a rate slot; returns the number of cuts it was spaced by and whether the rate held
-   * it (see the rate's growth in `run`), or NOT_STARTED.
-   */
-  async #pace(
-    canStart: (waitMs: number) => boolean,
-  ): Promise<{ cuts: number; waited: boolean } | typeof NOT_STARTED> {
+  /** Waits for a rate slot; returns the number of cuts it was spaced by, or NOT_STARTED. */
+  async #pace(canStart: (waitMs: number) => boolean): Promise<number | typeof NOT_STARTED> {
     // A cut while a call waits for its slot re-spaces it at the new rate: a cut takes effect at once.
     let cuts = -1;
-    let waited = false;
     while (cuts !== this.#cuts) {
       cuts = this.#cuts;
       // GCRA (a token bucket as arithmetic): `#nextSlotAt` is the theoretical time of the next
@@ -214,12 +207,9 @@ export class RedshiftGate implements ControlPlaneGate {
       const slot = Math.max(now, theoretical - (this.burst - 1) * interval);
       if (!canStart(slot - now)) return NOT_STARTED;
       this.#nextSlotAt = theoretical + interval;
-      // Held by the rate: made to wait, or (after the first throttle) sent while the schedule
-      // was still busy with earlier calls, within the burst.
-      if (slot > now || (this.#cuts > 0 && theoretical > now)) waited = true;
       if (slot > now) await this.#sleep(slot - now);
     }
-    return { cuts, waited };
+    return cuts;
   }
 
   #onThrottled(sentAt: number): void {
@@ -235,6 +225,9 @@ export class RedshiftGate implements ControlPlaneGate {
     this.#nextSlotAt = this.#lastCutAt + 1000 / this.#rate;
   }
 }
+
+/** The window in which a rate must be half used to grow. */
+const RATE_VALIDATION_WINDOW_MS = 1000;
 
 /**
  * Only calls sent this long after the last throttle earn burst: while the control plane keeps
