@@ -44,6 +44,21 @@ const tenTargets = () =>
     requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, String(10 + i)) }),
   );
 
+/**
+ * A point one step of the batch reaches and another waits for: at most 200 ms, so that a worker
+ * doing things in the old order fails the test's order assertion rather than hanging it.
+ */
+const milestone = () => {
+  let reach = () => {};
+  const reached = new Promise<void>((resolve) => {
+    reach = resolve;
+  });
+  return {
+    reach: () => reach(),
+    waitAtMost200Ms: () => Promise.race([reached, new Promise((r) => setTimeout(r, 200))]),
+  };
+};
+
 describe('store requests of a batch', () => {
   it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, one completion write', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
@@ -140,20 +155,17 @@ describe('store requests of a batch', () => {
     // resends were audited again (conservation seed 2, 3 runs in 6).
     const worker = testWorker();
     const order: string[] = [];
-    let releaseMark = () => {};
-    const completionsWritten = new Promise<void>((resolve) => {
-      releaseMark = resolve;
-    });
+    const completionsWritten = milestone();
     const store = worker.deps.store;
     const completeMany = store.completeMany.bind(store);
     store.completeMany = async (completions, signal) => {
       order.push('completeMany');
-      releaseMark();
+      completionsWritten.reach();
       return completeMany(completions, signal);
     };
     const markQuarantined = store.markQuarantined.bind(store);
     store.markQuarantined = async (messageId, stage, signal) => {
-      await Promise.race([completionsWritten, new Promise((r) => setTimeout(r, 200))]);
+      await completionsWritten.waitAtMost200Ms();
       order.push(`mark ${stage}`);
       return markQuarantined(messageId, stage, signal);
     };
@@ -177,22 +189,19 @@ describe('store requests of a batch', () => {
     // Prepare: confirmation writes held until the audit is published (or 200 ms)
     const worker = testWorker();
     const order: string[] = [];
-    let releaseWrites = () => {};
-    const audited = new Promise<void>((resolve) => {
-      releaseWrites = resolve;
-    });
+    const audited = milestone();
     const audit = worker.deps.audit;
     const publish = audit.publish.bind(audit);
     audit.publish = async (entries, signal) => {
       order.push('audit');
-      releaseWrites();
+      audited.reach();
       return publish(entries, signal);
     };
     const store = worker.deps.store;
     const held =
       <A extends unknown[], R>(name: string, method: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
-        await Promise.race([audited, new Promise((r) => setTimeout(r, 200))]);
+        await audited.waitAtMost200Ms();
         const result = await method(...args);
         order.push(name);
         return result;
