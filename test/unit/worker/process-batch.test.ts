@@ -282,6 +282,24 @@ describe('processBatch — the revocation rules', () => {
     expect(worker.metrics.count('RedshiftAttempts')).toBe(4);
   });
 
+  it("rule 7: a throttled call's retry waits the gate's new interval, not also the SDK's 500 ms throttle backoff", async () => {
+    // Prepare: the highest draw, so that the backoff is as long as its base allows
+    const worker = testWorker();
+    worker.deps.random = () => 0.999_999;
+    const body = requestBody();
+    worker.revoker.script(targetFor(body), throttle());
+
+    // Act
+    await run(worker, sqsRecord(body));
+
+    // Assess: the first throttle halves the fresh gate's 10/s (slow start's cut): 200 ms apart,
+    // where a 500 ms base would have drawn 499 ms
+    const [first, second] = worker.revoker.calls.map((call) => call.at);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect((second ?? 0) - (first ?? 0)).toBe(200);
+    expect(worker.audit.details()[0]).toMatchObject({ outcome: Outcome.Revoked, attempts: 2 });
+  });
+
   it('rule 7: caps concurrent Redshift calls per invocation at REDSHIFT_MAX_CONCURRENCY', async () => {
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
