@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Logger } from 'pino';
 import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
@@ -74,11 +73,12 @@ export const createWorkerDependencies = (
       'BREAKER_MAX_REVOCATIONS is set without IDEMPOTENCY_TABLE_NAME: the breaker counts per container, not across all of them',
     );
   }
-  // Hub mode: one STS client (regional endpoint: the SDK's default in v3) for every consumer role.
+  // Hub mode: one STS client (regional endpoint: the SDK's default in v3) for every consumer role,
+  // built, and its SDK loaded, when a spoke's role is first assumed.
   const consumerRole =
     config.consumerRole &&
     new ConsumerRoleCredentials({
-      client: new STSClient({ region, ...ONE_ATTEMPT }),
+      clientConfig: { region, ...ONE_ATTEMPT },
       roleName: config.consumerRole.name,
       ...(config.consumerRole.externalId !== undefined && {
         externalId: config.consumerRole.externalId,

@@ -1,4 +1,4 @@
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { STSClient, STSClientConfig } from '@aws-sdk/client-sts';
 import { type Clock, systemClock } from '../core/deadline.js';
 import { ConsumerRoleError, FailureKind } from '../core/errors.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
@@ -25,7 +25,11 @@ export const sessionNameOf = (functionName: string, containerId: string): string
 };
 
 export interface ConsumerRoleOptions {
-  client: STSClient;
+  /**
+   * The STS client's configuration. The client is built, and the STS SDK loaded, at the first
+   * `AssumeRole` (see `sts-sdk.ts`): a container that never calls a spoke never reads it.
+   */
+  clientConfig: STSClientConfig;
   /** The role's name, the same in every consumer account. */
   roleName: string;
   externalId?: string;
@@ -34,6 +38,8 @@ export interface ConsumerRoleOptions {
   sessionName: string;
   clock?: Clock;
 }
+
+type StsSdk = typeof import('./sts-sdk.js');
 
 interface Cached {
   credentials: AwsCredentialIdentity;
@@ -51,10 +57,23 @@ export class ConsumerRoleCredentials {
   readonly #clock: Clock;
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<AwsCredentialIdentity>>();
+  #loaded: Promise<{ sdk: StsSdk; client: STSClient }> | undefined;
 
   constructor(options: ConsumerRoleOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The STS SDK and client, loaded and built once, at the first call; a failed load is retried. */
+  #load(): Promise<{ sdk: StsSdk; client: STSClient }> {
+    this.#loaded ??= import('./sts-sdk.js').then(
+      (sdk) => ({ sdk, client: new sdk.STSClient(this.#options.clientConfig) }),
+      (error: unknown) => {
+        this.#loaded = undefined;
+        throw error;
+      },
+    );
+    return this.#loaded;
   }
 
   /** Drops a role's cached credentials: STS or the service said they are no longer valid. */
@@ -88,8 +107,9 @@ export class ConsumerRoleCredentials {
   async #assume(roleArn: string): Promise<AwsCredentialIdentity> {
     const { externalId, sessionSeconds, sessionName } = this.#options;
     try {
-      const output = await this.#options.client.send(
-        new AssumeRoleCommand({
+      const { sdk, client } = await this.#load();
+      const output = await client.send(
+        new sdk.AssumeRoleCommand({
           RoleArn: roleArn,
           RoleSessionName: sessionName,
           DurationSeconds: sessionSeconds,

@@ -75,7 +75,7 @@ describe('handler bundle: zod/mini only, and only what the handler validates', (
   });
 });
 
-describe('handler bundle: split, the Lambda client read only when the breaker opens', () => {
+describe('handler bundle: split, the Lambda client read only when the breaker opens, the STS client only at the first AssumeRole', () => {
   it('writes ES modules only: the handler and every chunk end in .mjs (Node reads .js as CommonJS without a package.json)', async () => {
     // Act
     const written = await readdir(outdir, { recursive: true, withFileTypes: true });
@@ -100,62 +100,78 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
     expect(atInit).not.toContain('src/adapters/lambda-sdk.ts');
     expect(lazy).toContain('src/adapters/lambda-sdk.ts');
     expect(lazy.some((path) => path.includes('@aws-sdk/client-lambda/'))).toBe(true);
-    // The rest of the worker is read at init: the breaker's adapter, the STS client.
+    // The rest of the worker is read at init: the breaker's adapter, the consumer role's cache.
     expect(atInit).toContain('src/adapters/lambda-mapping.ts');
-    expect(atInit.some((path) => path.includes('@aws-sdk/client-sts/'))).toBe(true);
+    expect(atInit).toContain('src/adapters/consumer-role.ts');
   });
 
-  it('imports in a fresh Node 22 process with no node_modules, and its lazy chunk loads and holds the LambdaClient', async () => {
-    // Prepare: the chunk the handler's import('./lambda-sdk.js') became
-    const lambdaChunk = Object.entries(metafile.outputs).find(
-      ([, output]) => output.entryPoint === 'src/adapters/lambda-sdk.ts',
-    )?.[0];
-    expect(lambdaChunk).toBeDefined();
-    const entry = metafile.outputs[outputs.entry];
-    expect(entry?.imports).toContainEqual({ path: lambdaChunk, kind: 'dynamic-import' });
-    const script = [
-      "import { pathToFileURL } from 'node:url';",
-      // node -e: argv[1] is the first argument
-      'const [entry, chunk] = process.argv.slice(1).map((path) => pathToFileURL(path).href);',
-      'const handler = await import(entry);',
-      'const sdk = await import(chunk);',
-      'const names = Object.values(sdk).map((value) => value?.name).filter(Boolean);',
-      'console.log(JSON.stringify({ handler: typeof handler.handler, names }));',
-    ].join('\n');
-
+  it('leaves @aws-sdk/client-sts and src/adapters/sts-sdk.ts out of every file read at init, and puts them in a lazy chunk', () => {
     // Act
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        script,
-        join(ROOT, outputs.entry),
-        join(ROOT, lambdaChunk ?? ''),
-      ],
-      {
-        cwd: outdir,
-        timeout: 20_000,
-        env: {
-          PATH: process.env.PATH,
-          AWS_REGION: 'us-east-1',
-          AUDIT_EVENT_BUS_NAME: 'revoker-audit',
-          DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
-          IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
-          LOG_LEVEL: 'silent',
-        },
-      },
-    );
+    const atInit = Object.keys(inputsOf(outputs.atInit));
+    const lazy = Object.keys(inputsOf(outputs.lazy));
 
-    // Assess
-    const { handler, names } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-    expect(handler).toBe('function');
-    expect(names).toEqual(
-      expect.arrayContaining([
-        'LambdaClient',
-        'UpdateEventSourceMappingCommand',
-        'ListEventSourceMappingsCommand',
-      ]),
-    );
+    // Assess: a hub reads the STS SDK at its first AssumeRole; a single-account worker never
+    expect(atInit.filter((path) => path.includes('@aws-sdk/client-sts/'))).toEqual([]);
+    expect(atInit).not.toContain('src/adapters/sts-sdk.ts');
+    expect(lazy).toContain('src/adapters/sts-sdk.ts');
+    expect(lazy.some((path) => path.includes('@aws-sdk/client-sts/'))).toBe(true);
   });
+
+  it.each([
+    {
+      module: 'src/adapters/lambda-sdk.ts',
+      holds: ['LambdaClient', 'UpdateEventSourceMappingCommand', 'ListEventSourceMappingsCommand'],
+    },
+    { module: 'src/adapters/sts-sdk.ts', holds: ['STSClient', 'AssumeRoleCommand'] },
+  ])(
+    'imports in a fresh Node 22 process with no node_modules, and the lazy chunk of $module loads and holds $holds',
+    async ({ module, holds }) => {
+      // Prepare: the chunk the handler's import() of the module became
+      const lazyChunk = Object.entries(metafile.outputs).find(
+        ([, output]) => output.entryPoint === module,
+      )?.[0];
+      expect(lazyChunk).toBeDefined();
+      const entry = metafile.outputs[outputs.entry];
+      expect(entry?.imports).toContainEqual({ path: lazyChunk, kind: 'dynamic-import' });
+      const script = [
+        "import { pathToFileURL } from 'node:url';",
+        // node -e: argv[1] is the first argument
+        'const [entry, chunk] = process.argv.slice(1).map((path) => pathToFileURL(path).href);',
+        'const handler = await import(entry);',
+        'const sdk = await import(chunk);',
+        'const names = Object.values(sdk).map((value) => value?.name).filter(Boolean);',
+        'console.log(JSON.stringify({ handler: typeof handler.handler, names }));',
+      ].join('\n');
+
+      // Act
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          script,
+          join(ROOT, outputs.entry),
+          join(ROOT, lazyChunk ?? ''),
+        ],
+        {
+          cwd: outdir,
+          timeout: 20_000,
+          env: {
+            PATH: process.env.PATH,
+            AWS_REGION: 'us-east-1',
+            AUDIT_EVENT_BUS_NAME: 'revoker-audit',
+            DEAD_LETTER_QUEUE_URL:
+              'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
+            IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
+            LOG_LEVEL: 'silent',
+          },
+        },
+      );
+
+      // Assess
+      const { handler, names } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(handler).toBe('function');
+      expect(names).toEqual(expect.arrayContaining(holds));
+    },
+  );
 });

@@ -25,7 +25,7 @@ const credentials = (expiresInMs: number, key = 'ASIAEXAMPLE') => ({
 
 const role = (options: { externalId?: string } = {}) =>
   new ConsumerRoleCredentials({
-    client: new STSClient({ region: 'us-east-1' }),
+    clientConfig: { region: 'us-east-1' },
     roleName: 'datashare-revoker-spoke',
     sessionSeconds: 3600,
     sessionName: 'revoker-prod-1a2b3c4d',

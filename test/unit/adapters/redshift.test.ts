@@ -452,7 +452,7 @@ describe("RedshiftDataShareRevoker — reading a target's associations (stale de
     });
     redshift.on(DescribeDataSharesCommand).resolves({ DataShares: [] });
     const consumerRole = new ConsumerRoleCredentials({
-      client: new STSClient({ region: 'us-east-1' }),
+      clientConfig: { region: 'us-east-1' },
       roleName: 'spoke',
       sessionSeconds: 3600,
       sessionName: 'revoker-test',
