@@ -1249,22 +1249,42 @@ describe('bundle', () => {
     }
   });
 
-  it("reads the breaker's Lambda client only through import(): it is in the zip, outside what importing the handler reads", () => {
-    // Prepare: the client's class name (kept by keepNames) marks the file that holds it
-    const atInit = readAtImport(defaults, 'src/handler.mjs');
-    const holders = codeFiles(defaults).filter((f) =>
-      codeOf(defaults, f).includes('"LambdaClient"'),
-    );
+  // The SDK's credential providers hold an STSClient of their own (@aws-sdk/nested-clients), also
+  // read only through import(): `holders` counts the files that hold one, `chunk` is ours.
+  it.each([
+    {
+      client: 'LambdaClient',
+      use: "the breaker's",
+      holders: 1,
+      chunk: /\/lambda-sdk-[\w-]+\.mjs$/,
+    },
+    {
+      client: 'STSClient',
+      use: "a hub's consumer roles'",
+      holders: 2,
+      chunk: /\/sts-sdk-[\w-]+\.mjs$/,
+    },
+  ])(
+    'reads $use $client only through import(): it is in the zip, outside what importing the handler reads',
+    ({ client, holders: count, chunk }) => {
+      // Prepare: the client's class name (kept by keepNames) marks the files that hold it
+      const atInit = readAtImport(defaults, 'src/handler.mjs');
+      const holders = codeFiles(defaults).filter((f) =>
+        codeOf(defaults, f).includes(`"${client}"`),
+      );
 
-    // Assess
-    expect(atInit.length).toBeGreaterThan(1);
-    expect(holders).toHaveLength(1);
-    expect(atInit).not.toContain(holders[0]);
-    const dynamicTargets = atInit.flatMap((file) =>
-      dynamicImports(codeOf(defaults, file)).map((specifier) => inZip(file, specifier)),
-    );
-    expect(dynamicTargets).toContain(holders[0]);
-  });
+      // Assess
+      expect(atInit.length).toBeGreaterThan(1);
+      expect(holders).toHaveLength(count);
+      for (const holder of holders) expect(atInit).not.toContain(holder);
+      const dynamicTargets = atInit.flatMap((file) =>
+        dynamicImports(codeOf(defaults, file)).map((specifier) => inZip(file, specifier)),
+      );
+      const ours = holders.filter((holder) => chunk.test(holder));
+      expect(ours).toHaveLength(1);
+      expect(dynamicTargets).toContain(ours[0]);
+    },
+  );
 
   it("bundles the AWS SDK's tree-shakable ES modules, p-retry, pino, zod and p-limit", () => {
     const sources = mapSources(custom);
