@@ -124,6 +124,41 @@ describe('processBatch — the revocation rules', () => {
     expect(worker.metrics.count('DuplicatesSuppressed')).toBe(1);
   });
 
+  it('rule 3: a decision that completes elsewhere is seen within one 200 ms re-check, however long it was held', async () => {
+    // Prepare: the holder completes 1,450 ms into this batch (pauses that doubled, 200, 400, 800,
+    // 1,000 ms, would re-check at 1,400 and next at 2,400)
+    const worker = testWorker();
+    const body = requestBody();
+    const eventId = body.eventId as string;
+    await worker.store.claim(eventId, { owner: 'other', until: worker.clock.now + 30_000 });
+    const completeAt = worker.clock.now + 1450;
+    const sleep = worker.deps.sleep;
+    let completed = false;
+    worker.deps.sleep = async (ms) => {
+      const end = worker.clock.now + ms;
+      if (!completed && end >= completeAt) {
+        // The holder completes in the middle of this pause, on the virtual clock.
+        await sleep(completeAt - worker.clock.now);
+        completed = true;
+        await worker.store.complete(eventId, {
+          outcome: Outcome.Revoked,
+          processedAt: new Date(completeAt).toISOString(),
+          attempts: 1,
+        });
+      }
+      await sleep(end - worker.clock.now);
+    };
+
+    // Act
+    const response = await run(worker, sqsRecord(body));
+
+    // Assess: acknowledged as a duplicate, at the first re-check after the holder completed
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.metrics.count('DuplicatesSuppressed')).toBe(1);
+    expect(worker.clock.now - completeAt).toBeGreaterThan(0);
+    expect(worker.clock.now - completeAt).toBeLessThanOrEqual(200);
+  });
+
   it("rule 3: the in-progress lease expires with the owner's deadline, so a crashed owner blocks no longer", async () => {
     const worker = testWorker();
     const body = requestBody();
