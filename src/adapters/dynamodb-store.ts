@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   type PutItemCommandInput,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -44,6 +45,11 @@ type Item = Record<string, AttributeValue>;
 
 /** `BatchGetItem` takes at most 100 keys a request. */
 export const BATCH_GET_MAX_KEYS = 100;
+/**
+ * `TransactWriteItems` takes at most 100 actions, and at most 4 MB of items: a claim's item is well
+ * under 1 KB (eventIds are at most 256 characters), so the count is the bound that applies.
+ */
+export const TRANSACT_MAX_ITEMS = 100;
 /** `BatchWriteItem` takes at most 25 items a request, and at most 16 MB. */
 export const BATCH_WRITE_MAX_ITEMS = 25;
 /** Our bound on one `BatchWriteItem` request's items, by their JSON length: well under 16 MB. */
@@ -99,6 +105,12 @@ const str = (item: Item | undefined, name: string): string | undefined => item?.
 const isConditionalFailure = (error: unknown): error is Error & { Item?: Item } =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** A transaction DynamoDB refused as a whole (a condition failed, or a write conflicted): nothing written. */
+const isCancelled = (error: unknown): boolean =>
+  error instanceof IdempotencyStoreError &&
+  error.cause instanceof Error &&
+  error.cause.name === 'TransactionCanceledException';
+
 /**
  * `IdempotencyStore` on a DynamoDB table with partition key `id` (S) and TTL on `expiration`
  * (epoch seconds). One table holds three kinds of item, told apart by the key's prefix:
@@ -135,31 +147,39 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return Math.ceil(retentionUntil(this.#retention, this.#clock(), heldUntil) / 1000);
   }
 
+  /**
+   * The conditional write that takes a decision nobody holds: no item, or one past its dedup window
+   * (TTL deletion lags). The same in `claim` and in `claimNew`'s transaction, so a claim whose answer
+   * was lost is found as this lease's own by either.
+   */
+  #claimUpdate(eventId: string, lease: Lease, now: number) {
+    return {
+      TableName: this.#table,
+      Key: { id: s(`event#${eventId}`) },
+      UpdateExpression:
+        'SET #status = :inProgress, leaseUntil = :lease, #owner = :owner, expiration = :exp REMOVE resolution',
+      ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSec',
+      ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':inProgress': s(Status.InProgress),
+        ':lease': n(lease.until),
+        ':owner': s(lease.owner),
+        ':exp': n(this.#expiration(lease.until)),
+        ':nowSec': n(Math.floor(now / 1000)),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+  }
+
   async claim(eventId: string, lease: Lease, signal: AbortSignal): Promise<ClaimResult> {
     const key = { id: s(`event#${eventId}`) };
     for (let round = 0; round < CLAIM_ROUNDS; round += 1) {
       const now = this.#clock();
       try {
         await this.#call('claim', eventId, () =>
-          this.#client.send(
-            new UpdateItemCommand({
-              TableName: this.#table,
-              Key: key,
-              UpdateExpression:
-                'SET #status = :inProgress, leaseUntil = :lease, #owner = :owner, expiration = :exp REMOVE resolution',
-              ConditionExpression: 'attribute_not_exists(id) OR expiration < :nowSec',
-              ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
-              ExpressionAttributeValues: {
-                ':inProgress': s(Status.InProgress),
-                ':lease': n(lease.until),
-                ':owner': s(lease.owner),
-                ':exp': n(this.#expiration(lease.until)),
-                ':nowSec': n(Math.floor(now / 1000)),
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-            { abortSignal: signal },
-          ),
+          this.#client.send(new UpdateItemCommand(this.#claimUpdate(eventId, lease, now)), {
+            abortSignal: signal,
+          }),
         );
         return { status: 'acquired' };
       } catch (error) {
@@ -216,6 +236,39 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       if (isConditionalFailure(error)) return false;
       throw error;
     }
+  }
+
+  async claimNew(
+    eventIds: readonly string[],
+    lease: Lease,
+    signal: AbortSignal,
+  ): Promise<ReadonlySet<string>> {
+    const now = this.#clock();
+    const chunks = chunked([...new Set(eventIds)], (chunk) => chunk.length < TRANSACT_MAX_ITEMS);
+    const claimed = new Set<string>();
+    const errors: unknown[] = [];
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        try {
+          await this.#call('claimNew', undefined, () =>
+            this.#client.send(
+              new TransactWriteItemsCommand({
+                TransactItems: chunk.map((eventId) => ({
+                  Update: this.#claimUpdate(eventId, lease, now),
+                })),
+              }),
+              { abortSignal: signal },
+            ),
+          );
+          for (const eventId of chunk) claimed.add(eventId);
+        } catch (error) {
+          // Cancelled (one of them was held, or a write conflicted): none of them was written.
+          if (!isCancelled(error)) errors.push(error);
+        }
+      }),
+    );
+    if (errors.length > 0 && errors.length === chunks.length) throw errors[0];
+    return claimed;
   }
 
   async resolve(eventId: string, resolution: Resolution, signal: AbortSignal): Promise<void> {
@@ -394,6 +447,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
         (eventId) => str(found.get(`event#${eventId}`), 'status') === Status.Completed,
       ),
     );
+    const held = new Set(keys.eventIds.filter((eventId) => found.has(`event#${eventId}`)));
     const confirmations = new Map<string, TargetConfirmation | undefined>();
     for (const targetKey of keys.targetKeys) {
       const item = found.get(`target#${targetKey}`);
@@ -404,7 +458,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
         confirmedAt !== undefined && eventId !== undefined ? { confirmedAt, eventId } : undefined,
       );
     }
-    return { completed, confirmations };
+    return { completed, held, confirmations };
   }
 
   async release(eventId: string, owner: string, signal: AbortSignal): Promise<void> {

@@ -72,6 +72,26 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       : { status: 'acquired' };
   }
 
+  async claimNew(
+    eventIds: readonly string[],
+    lease: Lease,
+    _signal?: AbortSignal,
+  ): Promise<ReadonlySet<string>> {
+    const now = this.#clock();
+    const unique = new Set(eventIds);
+    for (const eventId of unique) {
+      const existing = this.decisions.get(eventId);
+      if (existing && existing.expiresAt >= now) return new Set();
+    }
+    for (const eventId of unique)
+      this.decisions.set(eventId, {
+        status: 'IN_PROGRESS',
+        lease,
+        expiresAt: this.#expiresAt(lease.until),
+      });
+    return unique;
+  }
+
   async resolve(eventId: string, resolution: Resolution, _signal?: AbortSignal): Promise<void> {
     if (this.decisions.get(eventId)?.status === 'COMPLETED') return;
     this.decisions.set(eventId, {
@@ -111,14 +131,17 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   ): Promise<StoreSnapshot> {
     const now = this.#clock();
     const completed = new Set<string>();
+    const held = new Set<string>();
     for (const eventId of keys.eventIds) {
       const found = this.decisions.get(eventId);
-      if (found?.status === 'COMPLETED' && found.expiresAt >= now) completed.add(eventId);
+      if (!found || found.expiresAt < now) continue;
+      held.add(eventId);
+      if (found.status === 'COMPLETED') completed.add(eventId);
     }
     const confirmations = new Map<string, TargetConfirmation | undefined>();
     for (const key of keys.targetKeys)
       confirmations.set(key, await this.getTargetConfirmation(key));
-    return { completed, confirmations };
+    return { completed, held, confirmations };
   }
 
   async release(eventId: string, owner: string, _signal?: AbortSignal): Promise<void> {

@@ -91,15 +91,17 @@ const applyClaim = (t: Tracked, claim: ClaimResult): void => {
  * Reads, in one batched request, whether each decision is already completed and each target's
  * confirmation (rule 5). A completed decision is a duplicate at once — a strongly consistent read
  * of a COMPLETED item is final for the dedup window, so no claim is needed to know it; the
- * confirmations are kept for the Redshift step. If the read fails, nothing is lost: every
+ * confirmations are kept for the Redshift step. Returns the eventIds the store had no decision
+ * for: `claimDecisions` takes those in one request. If the read fails, nothing is lost: every
  * decision is claimed and every target read on its own, as without it.
  */
 export const readSnapshot = async (
   tracked: Tracked[],
   deps: WorkerDependencies,
   invocation: Pick<Invocation, 'redshiftDeadline' | 'targetConfirmations'>,
-): Promise<void> => {
-  if (tracked.length === 0) return;
+): Promise<ReadonlySet<string>> => {
+  const unheld = new Set<string>();
+  if (tracked.length === 0) return unheld;
   const calling = (t: Tracked) => !deps.settings.dryRun && t.decision.request.dryRun !== true;
   const targetKeys = [...new Set(tracked.filter(calling).map((t) => targetKey(t.decision.target)))];
   const eventIds = tracked.map((t) => t.decision.eventId);
@@ -109,8 +111,10 @@ export const readSnapshot = async (
       deps.store.readMany({ eventIds, targetKeys }, signal),
     );
     invocation.targetConfirmations.readAt = readAt;
-    for (const t of tracked)
+    for (const t of tracked) {
       if (snapshot.completed.has(t.decision.eventId)) t.state = { kind: 'duplicate' };
+      else if (!snapshot.held.has(t.decision.eventId)) unheld.add(t.decision.eventId);
+    }
     for (const [key, confirmation] of snapshot.confirmations)
       invocation.targetConfirmations.byKey.set(key, confirmation);
   } catch (error) {
@@ -119,6 +123,7 @@ export const readSnapshot = async (
       'could not read the batch’s decisions and targets at once; claiming and reading each',
     );
   }
+  return unheld;
 };
 
 /**
@@ -146,24 +151,53 @@ export const refreshConfirmations = async (
   }
 };
 
+/** Fewer new decisions than this are claimed one at a time. */
+const MIN_JOINT_CLAIM = 2;
+
 /** A claim that failed is tried once more after this pause, when the deadline allows. */
 const CLAIM_RETRY_PAUSE_MS = 100;
 
 /**
- * Claims every decision. Claims belong to the acting phase: they end by the Redshift deadline,
- * so that a slow store leaves the reserve to dead-letter and audit what it held up.
+ * Claims every decision: those the batch's read found no decision for (`unheld`) at once, in one
+ * request, and the others — and any the joint claim did not take — one at a time. Claims belong to
+ * the acting phase: they end by the Redshift deadline, so that a slow store leaves the reserve to
+ * dead-letter and audit what it held up.
  */
 export const claimDecisions = async (
   tracked: Tracked[],
   deps: WorkerDependencies,
   invocation: Invocation,
+  unheld: ReadonlySet<string>,
 ): Promise<void> => {
   const { redshiftDeadline: deadline, lease } = invocation;
+  const fresh = tracked.filter((t) => t.state.kind === 'pending' && unheld.has(t.decision.eventId));
+  // One alone is one conditional write either way, and a transaction's writes cost DynamoDB twice.
+  if (fresh.length >= MIN_JOINT_CLAIM) {
+    const claimed = await invocation
+      .limitStore(() =>
+        storeCall(deadline, (signal) =>
+          deps.store.claimNew(
+            fresh.map((t) => t.decision.eventId),
+            lease,
+            signal,
+          ),
+        ),
+      )
+      .catch((error: unknown) => {
+        deps.logger.warn(
+          { err: toError(error) },
+          'could not claim the batch’s new decisions at once; claiming each',
+        );
+        return new Set<string>();
+      });
+    for (const t of fresh)
+      if (claimed.has(t.decision.eventId)) applyClaim(t, { status: 'acquired' });
+  }
   const claimOnce = (eventId: string) =>
     storeCall(deadline, (signal) => deps.store.claim(eventId, lease, signal));
   await Promise.all(
     tracked
-      .filter((t) => t.state.kind === 'pending')
+      .filter((t) => t.state.kind === 'pending' && !t.owned)
       .map((t) =>
         invocation.limitStore(async () => {
           try {

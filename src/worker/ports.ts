@@ -261,6 +261,11 @@ export interface TargetConfirmation {
 export interface StoreSnapshot {
   /** The eventIds asked about whose decision is COMPLETED within the dedup window. */
   completed: ReadonlySet<string>;
+  /**
+   * The eventIds asked about that have a decision within the dedup window, in any state (held,
+   * resolved or completed): the others had none when read, and `claimNew` may take them at once.
+   */
+  held: ReadonlySet<string>;
   /** Every target key asked about: its confirmation, or undefined when none is recorded. */
   confirmations: ReadonlyMap<string, TargetConfirmation | undefined>;
 }
@@ -279,6 +284,19 @@ export interface Completion {
 export interface IdempotencyStore {
   /** Takes the decision for this invocation until `lease.until`. @throws {IdempotencyStoreError} */
   claim(eventId: string, lease: Lease, signal: AbortSignal): Promise<ClaimResult>;
+  /**
+   * Takes, all or none at once, decisions the store had none of when read (`readMany`'s `held`):
+   * the first delivery of a batch's decisions, in one request (DynamoDB: `TransactWriteItems`, 100
+   * a request). Returns the eventIds now this lease's (`claim` would have answered `acquired`
+   * without a resolution); the others are for `claim`, one at a time: another invocation got to
+   * one of them first, or the request failed — maybe after it took effect, which `claim` then
+   * finds as this lease's own. @throws {IdempotencyStoreError} when no request was answered.
+   */
+  claimNew(
+    eventIds: readonly string[],
+    lease: Lease,
+    signal: AbortSignal,
+  ): Promise<ReadonlySet<string>>;
   /**
    * Keeps Redshift's answer so a failed audit can be retried without a second call, and ends the
    * lease: the next receive may take it up at once (it never overwrites a completed decision).

@@ -121,8 +121,8 @@ export const processBatch = async (
     // redelivered messages: whoever settled a decision marked its messages before letting go of
     // it, so a claim that got it sees the marks.
     const [, stages] = await Promise.all([
-      readSnapshot(candidates, deps, invocation).then(() =>
-        claimDecisions(candidates, deps, invocation),
+      readSnapshot(candidates, deps, invocation).then((unheld) =>
+        claimDecisions(candidates, deps, invocation, unheld),
       ),
       quarantineStages(
         rejected.map((r) => r.delivery),

@@ -251,6 +251,106 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
     });
   });
 
+  describe('claimNew: the decisions nobody holds, all or none at once', () => {
+    it('takes every decision nobody holds, for this lease: each is then its own and in progress to others', async () => {
+      // Act
+      const mine = lease(now + LEASE_MS);
+      const claimed = await store.claimNew(['evt-1', 'evt-2', 'evt-3'], mine, signal);
+      // Assess
+      expect([...claimed].sort()).toEqual(['evt-1', 'evt-2', 'evt-3']);
+      for (const eventId of ['evt-1', 'evt-2', 'evt-3']) {
+        expect(await store.claim(eventId, mine, signal)).toEqual({ status: 'acquired' });
+        expect(await store.claim(eventId, lease(now + LEASE_MS), signal)).toEqual({
+          status: 'in-progress',
+          leaseUntil: mine.until,
+        });
+      }
+    });
+
+    it('takes none when one is held: the others stay free for their own claims', async () => {
+      // Prepare
+      const holder = lease(now + LEASE_MS);
+      await store.claim('evt-2', holder, signal);
+      // Act
+      const claimed = await store.claimNew(
+        ['evt-1', 'evt-2', 'evt-3'],
+        lease(now + LEASE_MS),
+        signal,
+      );
+      // Assess
+      expect([...claimed]).toEqual([]);
+      expect(await store.claim('evt-1', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'acquired',
+      });
+      expect(await store.claim('evt-2', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'in-progress',
+        leaseUntil: holder.until,
+      });
+    });
+
+    it('takes none when one is completed or kept resolved: a duplicate never gets a second claim', async () => {
+      // Prepare
+      await store.complete('evt-done', RESOLUTION, signal);
+      await store.resolve('evt-kept', RESOLUTION, signal);
+      // Act
+      const withCompleted = await store.claimNew(
+        ['evt-1', 'evt-done'],
+        lease(now + LEASE_MS),
+        signal,
+      );
+      const withKept = await store.claimNew(['evt-2', 'evt-kept'], lease(now + LEASE_MS), signal);
+      // Assess
+      expect([...withCompleted, ...withKept]).toEqual([]);
+      expect(await store.claim('evt-done', lease(now + LEASE_MS), signal)).toEqual({
+        status: 'completed',
+        resolution: RESOLUTION,
+      });
+    });
+
+    it('takes a decision past the dedup window, as claim does', async () => {
+      // Prepare
+      await store.complete('evt-old', RESOLUTION, signal);
+      passTheDedupWindow();
+      // Act
+      const claimed = await store.claimNew(['evt-old', 'evt-new'], lease(now + LEASE_MS), signal);
+      // Assess
+      expect([...claimed].sort()).toEqual(['evt-new', 'evt-old']);
+    });
+
+    it('a joint claim whose answer was lost is found by claim as the lease’s own', async () => {
+      // Prepare: the joint claim took effect; its caller never learned it
+      const mine = lease(now + LEASE_MS);
+      await store.claimNew(['evt-1', 'evt-2'], mine, signal);
+      // Act
+      const again = await store.claim('evt-2', mine, signal);
+      // Assess
+      expect(again).toEqual({ status: 'acquired' });
+    });
+
+    it('lets only one of several simultaneous joint claims over the same decisions take them', async () => {
+      // Act
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((n) =>
+          store.claimNew(['evt-1', 'evt-2', `evt-own-${n}`], lease(now + n * LEASE_MS), signal),
+        ),
+      );
+      // Assess
+      expect(results.filter((claimed) => claimed.size === 3)).toHaveLength(1);
+      expect(results.filter((claimed) => claimed.size === 0)).toHaveLength(3);
+    });
+
+    it('claims more decisions than one request takes (DynamoDB: 100 a transaction)', async () => {
+      // Act
+      const eventIds = Array.from({ length: 230 }, (_, i) => `evt-${i}`);
+      const claimed = await store.claimNew(eventIds, lease(now + LEASE_MS), signal);
+      // Assess
+      expect(claimed.size).toBe(230);
+      expect(await store.claim('evt-229', lease(now + LEASE_MS), signal)).toMatchObject({
+        status: 'in-progress',
+      });
+    });
+  });
+
   describe('target confirmations', () => {
     const TARGET = 'arn:share|namespace|arn:consumer';
 
@@ -330,8 +430,9 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
         signal,
       );
 
-      // Assess: only a COMPLETED decision is known without a claim.
+      // Assess: only a COMPLETED decision is known without a claim; any decision is held.
       expect([...snapshot.completed]).toEqual(['evt-done']);
+      expect([...snapshot.held].sort()).toEqual(['evt-done', 'evt-held', 'evt-kept']);
       expect([...snapshot.confirmations]).toEqual([
         [TARGET, { confirmedAt: now, eventId: 'evt-done' }],
         ['arn:other|namespace|arn:never', undefined],

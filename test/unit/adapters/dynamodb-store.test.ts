@@ -8,6 +8,8 @@ import {
   GetItemCommand,
   ProvisionedThroughputExceededException,
   PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -272,6 +274,76 @@ describe('DynamoDbIdempotencyStore.claim', () => {
       .claim('evt-1', LEASE, SIGNAL)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(IdempotencyStoreError);
+  });
+});
+
+describe('DynamoDbIdempotencyStore.claimNew', () => {
+  beforeEach(() => {
+    dynamo.reset();
+  });
+
+  const cancelled = () =>
+    new TransactionCanceledException({
+      message:
+        'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]',
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+    });
+  const transactions = () =>
+    dynamo.commandCalls(TransactWriteItemsCommand).map((c) => c.args[0].input);
+
+  it('claims in one transaction, each item the very update claim sends, at most 100 a transaction', async () => {
+    // Prepare
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    dynamo.on(UpdateItemCommand).resolves({});
+    const eventIds = Array.from({ length: 150 }, (_, i) => `evt-${i}`);
+    // Act
+    const claimed = await store().claimNew([...eventIds, 'evt-0'], LEASE, SIGNAL);
+    await store().claim('evt-0', LEASE, SIGNAL);
+    // Assess: every eventId once; the items are claim's own update
+    expect(claimed).toEqual(new Set(eventIds));
+    expect(transactions().map((t) => t.TransactItems?.length)).toEqual([100, 50]);
+    expect(transactions()[0].TransactItems?.[0]).toEqual({ Update: updates()[0] });
+  });
+
+  it('answers a cancelled transaction with none of its decisions claimed, not an error', async () => {
+    // Prepare
+    dynamo.on(TransactWriteItemsCommand).rejectsOnce(cancelled()).resolves({});
+    const eventIds = Array.from({ length: 101 }, (_, i) => `evt-${i}`);
+    // Act
+    const claimed = await store().claimNew(eventIds, LEASE, SIGNAL);
+    // Assess: the second transaction (evt-100) went through
+    expect(claimed).toEqual(new Set(['evt-100']));
+  });
+
+  it('throws an IdempotencyStoreError naming the table when no transaction was answered', async () => {
+    // Prepare
+    const original = throughputExceeded();
+    dynamo.on(TransactWriteItemsCommand).rejects(original);
+    // Act
+    const error = await store()
+      .claimNew(['evt-1', 'evt-2'], LEASE, SIGNAL)
+      .catch((caught: unknown) => caught);
+    // Assess
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect(error).toMatchObject({
+      kind: FailureKind.Throttled,
+      context: { table: TABLE },
+      message: `DynamoDB claimNew on ${TABLE} failed: The level of configured provisioned throughput for the table was exceeded.`,
+      cause: original,
+    });
+  });
+
+  it("passes the caller's signal to every transaction", async () => {
+    // Prepare
+    dynamo.on(TransactWriteItemsCommand).resolves({});
+    const controller = new AbortController();
+    // Act
+    await store().claimNew(['evt-1', 'evt-2'], LEASE, controller.signal);
+    // Assess
+    expect(
+      (dynamo.commandCalls(TransactWriteItemsCommand)[0]?.args as unknown[] | undefined)?.[1],
+    ).toEqual({ abortSignal: controller.signal });
   });
 });
 

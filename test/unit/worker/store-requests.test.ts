@@ -60,7 +60,7 @@ const milestone = () => {
 };
 
 describe('store requests of a batch', () => {
-  it('a batch of 10 new decisions for 10 targets: one read, 10 claims, the confirmations together, one completion write', async () => {
+  it('a batch of 10 new decisions for 10 targets: one read, one joint claim, the confirmations together, one completion write', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
@@ -79,11 +79,83 @@ describe('store requests of a batch', () => {
     expect(worker.revoker.calls).toHaveLength(10);
     expect(Object.fromEntries(counts)).toEqual({
       readMany: 1,
-      claim: 10,
+      claimNew: 1,
       confirmTargets: 1,
       completeMany: 1,
     });
     expect(worker.store.targets.size).toBe(10);
+  });
+
+  it('claims at once only what the batch read found no decision for: one held elsewhere is claimed on its own', async () => {
+    // Prepare
+    const worker = testWorker();
+    const [held, ...fresh] = tenTargets().slice(0, 3);
+    await worker.store.claim(String(held.eventId), {
+      owner: 'another-invocation',
+      until: worker.clock.now + 600_000,
+    });
+    const counts = countCalls(worker);
+    const jointly: string[][] = [];
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.deps.store.claimNew = (eventIds, lease, signal) => {
+      jointly.push([...eventIds]);
+      return claimNew(eventIds, lease, signal);
+    };
+
+    // Act
+    const response = await run(worker, ...[held, ...fresh].map((body) => sqsRecord(body)));
+
+    // Assess: the two new ones acted on; the held one comes back later
+    expect(jointly).toEqual([fresh.map((body) => String(body.eventId))]);
+    expect(counts.get('claim')).toBeGreaterThanOrEqual(1);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(response.batchItemFailures).toHaveLength(1);
+  });
+
+  it('a joint claim that loses a race takes none: each is then claimed on its own, and only the lost one waits', async () => {
+    // Prepare: between the batch read and the joint claim, another invocation claims one of them
+    const worker = testWorker();
+    const bodies = tenTargets().slice(0, 3);
+    const counts = countCalls(worker);
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.deps.store.claimNew = async (eventIds, lease, signal) => {
+      await worker.store.claim(eventIds[1], { owner: 'another-invocation', until: lease.until });
+      return claimNew(eventIds, lease, signal);
+    };
+
+    // Act
+    const response = await run(worker, ...bodies.map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(counts.get('claimNew')).toBe(1);
+    expect(counts.get('claim')).toBeGreaterThanOrEqual(3);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(response.batchItemFailures).toHaveLength(1);
+  });
+
+  it('a joint claim whose answer was lost: each decision is claimed on its own, found this invocation’s, and acted on once', async () => {
+    // Prepare
+    const worker = testWorker();
+    const counts = countCalls(worker);
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.deps.store.claimNew = async (eventIds, lease, signal) => {
+      await claimNew(eventIds, lease, signal);
+      throw new Error('socket hang up');
+    };
+
+    // Act
+    const response = await run(worker, ...tenTargets().map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(worker.audit.accepted).toHaveLength(10);
+    expect(counts.get('claim')).toBe(10);
+    expect(
+      worker.logs.filter((l) =>
+        String(l.msg).startsWith('could not claim the batch’s new decisions'),
+      ),
+    ).toHaveLength(1);
   });
 
   it('rule 2: a duplicate of a completed decision, seen by the batch read, is acknowledged with no claim, no call and no audit', async () => {
