@@ -8,9 +8,10 @@ import type { EventBridgeFaultsPatch } from '../../../src/local/eventbridge-emul
 import type { FaultProxy, ProxyFaultsPatch } from '../../../src/local/fault-proxy/index.js';
 import type { RedshiftFaultsPatch } from '../../../src/local/redshift-emulator/index.js';
 
-/** The DynamoDB operations of the store: claims, completions/resolutions/marks, forget, reads, and the batched reads and completions. */
+/** The DynamoDB operations of the store: claims, completions/resolutions/marks, forget, reads, and the batched claims, reads and completions. */
 export const STORE_OPERATIONS = [
   'UpdateItem',
+  'TransactWriteItems',
   'PutItem',
   'DeleteItem',
   'GetItem',

@@ -303,7 +303,7 @@ describe('DynamoDbIdempotencyStore.claimNew', () => {
     // Assess: every eventId once; the items are claim's own update
     expect(claimed).toEqual(new Set(eventIds));
     expect(transactions().map((t) => t.TransactItems?.length)).toEqual([100, 50]);
-    expect(transactions()[0].TransactItems?.[0]).toEqual({ Update: updates()[0] });
+    expect(transactions()[0]?.TransactItems?.[0]).toEqual({ Update: updates()[0] });
   });
 
   it('answers a cancelled transaction with none of its decisions claimed, not an error', async () => {

@@ -89,7 +89,10 @@ describe('store requests of a batch', () => {
   it('claims at once only what the batch read found no decision for: one held elsewhere is claimed on its own', async () => {
     // Prepare
     const worker = testWorker();
-    const [held, ...fresh] = tenTargets().slice(0, 3);
+    const [held, ...fresh] = tenTargets().slice(0, 3) as [
+      Record<string, unknown>,
+      ...Record<string, unknown>[],
+    ];
     await worker.store.claim(String(held.eventId), {
       owner: 'another-invocation',
       until: worker.clock.now + 600_000,
@@ -119,7 +122,10 @@ describe('store requests of a batch', () => {
     const counts = countCalls(worker);
     const claimNew = worker.store.claimNew.bind(worker.store);
     worker.deps.store.claimNew = async (eventIds, lease, signal) => {
-      await worker.store.claim(eventIds[1], { owner: 'another-invocation', until: lease.until });
+      await worker.store.claim(String(eventIds[1]), {
+        owner: 'another-invocation',
+        until: lease.until,
+      });
       return claimNew(eventIds, lease, signal);
     };
 
