@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,6 +12,7 @@ import {
   startCloudFormationEmulator,
 } from './cloudformation-emulator/index.js';
 import { type CloudWatchEmulator, startCloudWatchEmulator } from './cloudwatch-emulator/index.js';
+import { type DynamoDbEmulator, startDynamoDbEmulator } from './dynamodb-emulator/index.js';
 import { DEFAULTS as MAPPING_DEFAULTS } from './esm/options.js';
 import {
   type EventBridgeEmulator,
@@ -182,22 +182,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The subset of dynalite's API we use (it ships no types). */
-interface DynaliteServer {
-  listen(port: number, host: string, callback: (error?: Error) => void): void;
-  address(): { port: number } | string | null;
-  close(callback: (error?: Error | null) => void): void;
-  closeAllConnections(): void;
-}
-type Dynalite = (options: {
-  createTableMs: number;
-  deleteTableMs: number;
-  updateTableMs: number;
-}) => DynaliteServer;
-
-// dynalite is CommonJS without type declarations: load it through require with our own type.
-const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
-
 /** Client settings for any SDK client against this stack (`endpoint` is per service). */
 export const localClientConfig = (stack: Pick<LocalStack, 'region'>) => ({
   region: stack.region,
@@ -245,23 +229,9 @@ export const dynamoDbClientFor = (
   });
 };
 
-const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
-  // Tables are ACTIVE at once: the default 500 ms in CREATING only slows tests down.
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) =>
-    server.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
-  );
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite did not bind');
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
-};
+// Tables are ACTIVE at once: the default 500 ms in CREATING only slows tests down.
+const startDynalite = (): Promise<DynamoDbEmulator> =>
+  startDynamoDbEmulator({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 
 const createIdempotencyTable = async (
   client: DynamoDBClient,

@@ -1,4 +1,10 @@
-import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeDataSharesForConsumerCommand,
@@ -177,6 +183,40 @@ describe('local stack', () => {
 
     // Assess
     expect(duplicate).toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('the idempotency table takes a TransactWriteItems through the fault proxy: all its claims, then none of a conflicting one', async () => {
+    // Prepare
+    const dynamo = dynamoDbClientFor(stack);
+    const TableName = stack.idempotencyTable?.name;
+    const claims = (ids: string[]) =>
+      new TransactWriteItemsCommand({
+        TransactItems: ids.map((id) => ({
+          Update: {
+            TableName,
+            Key: { id: { S: id } },
+            UpdateExpression: 'SET #owner = :owner',
+            ConditionExpression: 'attribute_not_exists(id)',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': { S: ids.join('+') } },
+          },
+        })),
+      });
+    const owner = async (id: string) =>
+      (await dynamo.send(new GetItemCommand({ TableName, Key: { id: { S: id } } }))).Item?.owner?.S;
+
+    // Act
+    await dynamo.send(claims(['tx#1', 'tx#2']));
+    const conflicting = await dynamo
+      .send(claims(['tx#3', 'tx#2']))
+      .catch((error: unknown) => error);
+    const owners = [await owner('tx#1'), await owner('tx#2'), await owner('tx#3')];
+    dynamo.destroy();
+
+    // Assess
+    expect(conflicting).toBeInstanceOf(TransactionCanceledException);
+    expect(owners).toEqual(['tx#1+tx#2', 'tx#1+tx#2', undefined]);
+    expect(stack.dynamoDbProxy?.stats().byOperation.TransactWriteItems?.forwarded).toBe(2);
   });
 
   it('serves the seeded Redshift datashares and the audit bus to SDK clients from env endpoints', async () => {
