@@ -3,7 +3,12 @@
  * injected fault must look to the SDK (and to the worker's classification) as it would from AWS,
  * and a lost answer must really have taken effect upstream.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -329,6 +334,57 @@ describe('fault proxy in front of DynamoDB (dynalite)', () => {
       { seq: 1, operation: 'PutItem', kind: 'unavailable', key: refused },
       { seq: 2, operation: 'PutItem', kind: 'lostAnswer', key: lost },
     ]);
+  });
+
+  it('faults TransactWriteItems by its operation name: refused before, nothing written; lost after, every item written; each item journaled', async () => {
+    // Prepare
+    const [a, b, c, d] = [nextId(), nextId(), nextId(), nextId()];
+    const transaction = (ids: string[]) =>
+      new TransactWriteItemsCommand({
+        TransactItems: ids.map((id) => ({
+          Update: {
+            TableName: table,
+            Key: { id: { S: id } },
+            UpdateExpression: 'SET expiration = :exp',
+            ConditionExpression: 'attribute_not_exists(id)',
+            ExpressionAttributeValues: { ':exp': { N: '1' } },
+          },
+        })),
+      });
+    stack.dynamoDbProxy?.setFaults({
+      failNext: [
+        { kind: 'throttle', operations: ['TransactWriteItems'] },
+        { kind: 'error', when: 'after', operations: ['TransactWriteItems'] },
+      ],
+    });
+
+    // Act
+    await dynamo.send(put(d));
+    const refused = await failureOf(dynamo.send(transaction([a, b])));
+    const lost = await failureOf(dynamo.send(transaction([b, c])));
+    const retry = await failureOf(dynamo.send(transaction([b, c])));
+
+    // Assess
+    expect(classified(refused)).toMatchObject({ name: 'ThrottlingException', worker: 'throttled' });
+    expect(classified(lost)).toMatchObject({ name: 'InternalServerError', status: 500 });
+    expect(retry.name).toBe('TransactionCanceledException');
+    expect([await stored(a), await stored(b), await stored(c), await stored(d)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(stack.dynamoDbProxy?.injections()).toMatchObject([
+      { operation: 'TransactWriteItems', kind: 'throttle', key: a },
+      { operation: 'TransactWriteItems', kind: 'throttle', key: b },
+      { operation: 'TransactWriteItems', kind: 'lostAnswer', key: b },
+      { operation: 'TransactWriteItems', kind: 'lostAnswer', key: c },
+    ]);
+    expect(stack.dynamoDbProxy?.stats().byOperation.TransactWriteItems).toMatchObject({
+      calls: 3,
+      forwarded: 2,
+      injected: 2,
+    });
   });
 });
 

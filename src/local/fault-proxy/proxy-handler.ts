@@ -22,7 +22,7 @@ type Named = { id?: { S?: unknown } };
 
 /**
  * The DynamoDB items a call names: `Key.id` or `Item.id`, or every key and item of a
- * `BatchGetItem` / `BatchWriteItem`.
+ * `BatchGetItem` / `BatchWriteItem` / `TransactWriteItems`.
  */
 const itemKeysOf = (body: Buffer): string[] => {
   try {
@@ -33,6 +33,12 @@ const itemKeysOf = (body: Buffer): string[] => {
         string,
         { Keys?: Named[] } | { PutRequest?: { Item?: Named }; DeleteRequest?: { Key?: Named } }[]
       >;
+      TransactItems?: {
+        ConditionCheck?: { Key?: Named };
+        Put?: { Item?: Named };
+        Delete?: { Key?: Named };
+        Update?: { Key?: Named };
+      }[];
     };
     const ids: unknown[] = [parsed.Key?.id?.S ?? parsed.Item?.id?.S];
     for (const table of Object.values(parsed.RequestItems ?? {})) {
@@ -41,6 +47,11 @@ const itemKeysOf = (body: Buffer): string[] => {
           ids.push(request.PutRequest?.Item?.id?.S ?? request.DeleteRequest?.Key?.id?.S);
       else for (const key of table.Keys ?? []) ids.push(key.id?.S);
     }
+    if (Array.isArray(parsed.TransactItems))
+      for (const action of parsed.TransactItems) {
+        const { ConditionCheck, Put, Delete, Update } = action ?? {};
+        ids.push((Update?.Key ?? Put?.Item ?? Delete?.Key ?? ConditionCheck?.Key)?.id?.S);
+      }
     return ids.filter((id): id is string => typeof id === 'string');
   } catch {
     return [];
