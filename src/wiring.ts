@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Logger } from 'pino';
 import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
@@ -102,11 +101,7 @@ export const createWorkerDependencies = (
     }),
     queue: new SqsMessageQueue({
       // Send to the configured endpoint, not the queue URL's host (see SqsMessageQueue).
-      client: new SQSClient({
-        region,
-        useQueueUrlAsEndpoint: false,
-        ...ONE_ATTEMPT,
-      }),
+      clientConfig: { region, useQueueUrlAsEndpoint: false, ...ONE_ATTEMPT },
       deadLetterQueueUrl: config.deadLetterQueueUrl,
     }),
     store,

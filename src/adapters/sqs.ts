@@ -1,9 +1,4 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  type MessageAttributeValue,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { packBatches, sqsMessageBytes } from '../core/batch-size.js';
 import type { MessageAttribute } from '../core/dead-letter.js';
 import { AwsCallError } from '../core/errors.js';
@@ -15,6 +10,9 @@ import type {
   VisibilityChange,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import type { SQSClient, SQSClientConfig } from './sqs-sdk.js';
+
+type SqsSdk = typeof import('./sqs-sdk.js');
 
 /** SQS batch calls take at most 10 entries. */
 const SQS_MAX_BATCH = 10;
@@ -50,17 +48,32 @@ export const toSqsAttribute = (attribute: MessageAttribute): MessageAttributeVal
 const entryId = (index: number): string => `m${index}`;
 
 /**
- * `MessageQueue` over SQS. The client must be built with `useQueueUrlAsEndpoint: false` when the
- * endpoint is overridden (local emulators): otherwise the SDK sends each call to the host of the
- * queue URL instead of the configured endpoint.
+ * `MessageQueue` over SQS. The client is built, and the SQS SDK loaded, at the first call (see
+ * `sqs-sdk.ts`): a container whose messages all end acknowledged never reads it. Its
+ * configuration must say `useQueueUrlAsEndpoint: false` when the endpoint is overridden (local
+ * emulators): otherwise the SDK sends each call to the host of the queue URL instead of the
+ * configured endpoint.
  */
 export class SqsMessageQueue implements MessageQueue {
-  readonly #client: SQSClient;
+  readonly #clientConfig: SQSClientConfig;
   readonly #deadLetterQueueUrl: string;
+  #loaded: Promise<{ sdk: SqsSdk; client: SQSClient }> | undefined;
 
-  constructor(options: { client: SQSClient; deadLetterQueueUrl: string }) {
-    this.#client = options.client;
+  constructor(options: { clientConfig: SQSClientConfig; deadLetterQueueUrl: string }) {
+    this.#clientConfig = options.clientConfig;
     this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
+  }
+
+  /** The SQS SDK and client, loaded and built once, at the first call; a failed load is retried. */
+  #load(): Promise<{ sdk: SqsSdk; client: SQSClient }> {
+    this.#loaded ??= import('./sqs-sdk.js').then(
+      (sdk) => ({ sdk, client: new sdk.SQSClient(this.#clientConfig) }),
+      (error: unknown) => {
+        this.#loaded = undefined;
+        throw error;
+      },
+    );
+    return this.#loaded;
   }
 
   sendToDeadLetterQueue(
@@ -104,8 +117,9 @@ export class SqsMessageQueue implements MessageQueue {
         sizeOf: (copy) => sqsMessageBytes(copy.body, copy.attributes),
       }).map((group) =>
         this.#batch('SendMessageBatch', group.length, async () => {
-          const output = await this.#client.send(
-            new SendMessageBatchCommand({
+          const { sdk, client } = await this.#load();
+          const output = await client.send(
+            new sdk.SendMessageBatchCommand({
               QueueUrl: queueUrl,
               Entries: group.map((copy, index) => ({
                 Id: entryId(index),
@@ -148,8 +162,9 @@ export class SqsMessageQueue implements MessageQueue {
             'ChangeMessageVisibilityBatch',
             group.length,
             async () => {
-              const output = await this.#client.send(
-                new ChangeMessageVisibilityBatchCommand({
+              const { sdk, client } = await this.#load();
+              const output = await client.send(
+                new sdk.ChangeMessageVisibilityBatchCommand({
                   QueueUrl: queueUrl,
                   Entries: group.map((change, index) => ({
                     Id: entryId(index),

@@ -1264,6 +1264,12 @@ describe('bundle', () => {
       holders: 2,
       chunk: /\/sts-sdk-[\w-]+\.mjs$/,
     },
+    {
+      client: 'SQSClient',
+      use: 'the dead-letter and visibility queue’s',
+      holders: 1,
+      chunk: /\/sqs-sdk-[\w-]+\.mjs$/,
+    },
   ])(
     'reads $use $client only through import(): it is in the zip, outside what importing the handler reads',
     ({ client, holders: count, chunk }) => {

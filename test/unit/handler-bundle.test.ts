@@ -75,7 +75,7 @@ describe('handler bundle: zod/mini only, and only what the handler validates', (
   });
 });
 
-describe('handler bundle: split, the Lambda client read only when the breaker opens, the STS client only at the first AssumeRole', () => {
+describe('handler bundle: split, the Lambda client read only when the breaker opens, the STS client only at the first AssumeRole, the SQS client at the first dead-letter copy or visibility change', () => {
   it('writes ES modules only: the handler and every chunk end in .mjs (Node reads .js as CommonJS without a package.json)', async () => {
     // Act
     const written = await readdir(outdir, { recursive: true, withFileTypes: true });
@@ -95,6 +95,7 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
   it.each([
     { sdk: '@aws-sdk/client-lambda/', module: 'src/adapters/lambda-sdk.ts' },
     { sdk: '@aws-sdk/client-sts/', module: 'src/adapters/sts-sdk.ts' },
+    { sdk: '@aws-sdk/client-sqs/', module: 'src/adapters/sqs-sdk.ts' },
   ])(
     'leaves $sdk and $module out of every file read at init, and puts them in a lazy chunk',
     ({ sdk, module }) => {
@@ -107,9 +108,11 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
       expect(atInit).not.toContain(module);
       expect(lazy).toContain(module);
       expect(lazy.some((path) => path.includes(sdk))).toBe(true);
-      // The adapters that use them are read at init: the breaker's, the consumer role's cache.
+      // The adapters that use them are read at init: the breaker's, the consumer role's cache,
+      // the dead-letter and visibility queue's.
       expect(atInit).toContain('src/adapters/lambda-mapping.ts');
       expect(atInit).toContain('src/adapters/consumer-role.ts');
+      expect(atInit).toContain('src/adapters/sqs.ts');
     },
   );
 
@@ -119,6 +122,10 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
       holds: ['LambdaClient', 'UpdateEventSourceMappingCommand', 'ListEventSourceMappingsCommand'],
     },
     { module: 'src/adapters/sts-sdk.ts', holds: ['STSClient', 'AssumeRoleCommand'] },
+    {
+      module: 'src/adapters/sqs-sdk.ts',
+      holds: ['SQSClient', 'SendMessageBatchCommand', 'ChangeMessageVisibilityBatchCommand'],
+    },
   ])(
     'imports in a fresh Node 22 process with no node_modules, and the lazy chunk of $module loads and holds $holds',
     async ({ module, holds }) => {

@@ -21,7 +21,7 @@ const QUEUE_B = 'https://sqs.us-east-1.amazonaws.com/123456789012/revocations-pr
 
 const queue = () =>
   new SqsMessageQueue({
-    client: new SQSClient({ region: 'us-east-1' }),
+    clientConfig: { region: 'us-east-1' },
     deadLetterQueueUrl: DLQ_URL,
   });
 
