@@ -2,6 +2,7 @@ import type { STSClient, STSClientConfig } from '@aws-sdk/client-sts';
 import { type Clock, systemClock } from '../core/deadline.js';
 import { ConsumerRoleError, FailureKind } from '../core/errors.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import { onFirstUse } from './first-use.js';
 
 /** Temporary credentials, in the shape every SDK client takes as `credentials`. */
 export interface AwsCredentialIdentity {
@@ -57,23 +58,18 @@ export class ConsumerRoleCredentials {
   readonly #clock: Clock;
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<AwsCredentialIdentity>>();
-  #loaded: Promise<{ sdk: StsSdk; client: STSClient }> | undefined;
+  /** The STS SDK and client, loaded and built at the first call. */
+  readonly #load: () => Promise<{ sdk: StsSdk; client: STSClient }>;
 
   constructor(options: ConsumerRoleOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
-  }
-
-  /** The STS SDK and client, loaded and built once, at the first call; a failed load is retried. */
-  #load(): Promise<{ sdk: StsSdk; client: STSClient }> {
-    this.#loaded ??= import('./sts-sdk.js').then(
-      (sdk) => ({ sdk, client: new sdk.STSClient(this.#options.clientConfig) }),
-      (error: unknown) => {
-        this.#loaded = undefined;
-        throw error;
-      },
+    this.#load = onFirstUse(() =>
+      import('./sts-sdk.js').then((sdk) => ({
+        sdk,
+        client: new sdk.STSClient(options.clientConfig),
+      })),
     );
-    return this.#loaded;
   }
 
   /** Drops a role's cached credentials: STS or the service said they are no longer valid. */

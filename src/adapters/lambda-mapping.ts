@@ -7,6 +7,7 @@ import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { AwsCallError, FailureKind, RevokerError } from '../core/errors.js';
 import type { EventSourceSwitch, MappingTarget, SwitchOutcome } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import { onFirstUse } from './first-use.js';
 
 /** The function has no event source mapping on the queue: nothing to switch. */
 export class EventSourceMappingNotFoundError extends RevokerError {
@@ -35,20 +36,13 @@ type LambdaSdk = typeof import('./lambda-sdk.js');
  * await mappings.setEnabled(false, { functionName, queueArn }, AbortSignal.timeout(5000));
  */
 export class LambdaEventSourceSwitch implements EventSourceSwitch {
-  readonly #config: LambdaClientConfig;
-  #loaded: Promise<{ sdk: LambdaSdk; client: LambdaClient }> | undefined;
+  readonly #load: () => Promise<{ sdk: LambdaSdk; client: LambdaClient }>;
 
   /** `config` is the client's; the client is built (and the SDK loaded) on first use. */
   constructor(config: LambdaClientConfig) {
-    this.#config = config;
-  }
-
-  #load(): Promise<{ sdk: LambdaSdk; client: LambdaClient }> {
-    this.#loaded ??= import('./lambda-sdk.js').then((sdk) => ({
-      sdk,
-      client: new sdk.LambdaClient(this.#config),
-    }));
-    return this.#loaded;
+    this.#load = onFirstUse(() =>
+      import('./lambda-sdk.js').then((sdk) => ({ sdk, client: new sdk.LambdaClient(config) })),
+    );
   }
 
   async setEnabled(

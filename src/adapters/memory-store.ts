@@ -83,6 +83,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       const existing = this.decisions.get(eventId);
       if (existing && existing.expiresAt >= now) return new Set();
     }
+    // Set here, without an await between the check and the writes (not through `claim`): all or none.
     for (const eventId of unique)
       this.decisions.set(eventId, {
         status: 'IN_PROGRESS',

@@ -10,6 +10,7 @@ import type {
   VisibilityChange,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
+import { onFirstUse } from './first-use.js';
 import type { SQSClient, SQSClientConfig } from './sqs-sdk.js';
 
 type SqsSdk = typeof import('./sqs-sdk.js');
@@ -55,25 +56,18 @@ const entryId = (index: number): string => `m${index}`;
  * configured endpoint.
  */
 export class SqsMessageQueue implements MessageQueue {
-  readonly #clientConfig: SQSClientConfig;
   readonly #deadLetterQueueUrl: string;
-  #loaded: Promise<{ sdk: SqsSdk; client: SQSClient }> | undefined;
+  /** The SQS SDK and client, loaded and built at the first call. */
+  readonly #load: () => Promise<{ sdk: SqsSdk; client: SQSClient }>;
 
   constructor(options: { clientConfig: SQSClientConfig; deadLetterQueueUrl: string }) {
-    this.#clientConfig = options.clientConfig;
     this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
-  }
-
-  /** The SQS SDK and client, loaded and built once, at the first call; a failed load is retried. */
-  #load(): Promise<{ sdk: SqsSdk; client: SQSClient }> {
-    this.#loaded ??= import('./sqs-sdk.js').then(
-      (sdk) => ({ sdk, client: new sdk.SQSClient(this.#clientConfig) }),
-      (error: unknown) => {
-        this.#loaded = undefined;
-        throw error;
-      },
+    this.#load = onFirstUse(() =>
+      import('./sqs-sdk.js').then((sdk) => ({
+        sdk,
+        client: new sdk.SQSClient(options.clientConfig),
+      })),
     );
-    return this.#loaded;
   }
 
   sendToDeadLetterQueue(
