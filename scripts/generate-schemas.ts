@@ -1,4 +1,4 @@
-// Writes the published JSON Schemas (schemas/*.json) from the zod schemas. Usage: npm run schemas
+// Writes the published JSON Schemas (schemas/*.json) from the valibot schemas. Usage: npm run schemas
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonSchemas } from '../src/core/json-schemas.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { REGION_PATTERN } from './core/arn.js';
 import { BREAKER_MAX_REVOCATIONS_LIMIT } from './core/breaker.js';
 import { ConfigurationError } from './core/errors.js';
@@ -10,127 +10,137 @@ import { DATASHARE_PREFIX_EXPECTED, isDataSharePrefix } from './core/target-fenc
  * expected, so a misconfigured deployment fails loudly before it touches a message.
  */
 
-// Each schema carries its expectation at the top level (`z.string({ error })`), so that every way
-// a value can fail (missing, wrong type, too long...) reports the same words. zod/mini loads no
-// locale: a check without such an owner would say only "Invalid input".
+// Each schema carries its expectation as the message of its type and of every check, so that
+// every way a value can fail (missing, wrong type, too long...) reports the same words, never
+// valibot's English defaults.
+/** A string of `min` to `max` characters (`max` undefined: no limit), said as `expected`. */
+const text = (expected: string, min: number, max?: number) =>
+  max === undefined
+    ? v.pipe(v.string(expected), v.minLength(min, expected))
+    : v.pipe(v.string(expected), v.minLength(min, expected), v.maxLength(max, expected));
+
+/** A string matching `pattern`, said as `expected`. */
+const matching = (expected: string, pattern: RegExp) =>
+  v.pipe(v.string(expected), v.regex(pattern, expected));
+
+/** A whole number from `min` to `max`, written in decimal digits (a safe integer). */
 const integer = (min: number, max: number) => {
   const expected = `a whole number from ${min} to ${max}`;
-  return z.pipe(
-    z.pipe(z.string({ error: expected }).check(z.regex(/^\d+$/)), z.transform(Number)),
-    z.int({ error: expected }).check(z.gte(min), z.lte(max)),
+  return v.pipe(
+    matching(expected, /^\d+$/),
+    v.transform(Number),
+    v.safeInteger(expected),
+    v.minValue(min, expected),
+    v.maxValue(max, expected),
   );
 };
 
-const booleanFlag = z.pipe(
-  z.enum(['true', 'false', '1', '0', ''], { error: '"true" or "false"' }),
-  z.transform((value) => value === 'true' || value === '1'),
-);
+/** `integer(min, max)`, or `fallback` when unset (as the variable would be written). */
+const integerOr = (min: number, max: number, fallback: number) =>
+  v.optional(integer(min, max), String(fallback));
 
-const EnvironmentSchema = z.object({
-  AWS_REGION: z
-    .string({ error: 'an AWS region code such as us-east-1' })
-    .check(z.regex(REGION_PATTERN)),
-  AUDIT_EVENT_BUS_NAME: z
-    .string({ error: 'the name or ARN of the audit event bus' })
-    .check(z.minLength(1)),
-  DEAD_LETTER_QUEUE_URL: z.url({
-    error: 'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>',
-  }),
-  IDEMPOTENCY_TABLE_NAME: z.optional(
-    z
-      .string({ error: 'a DynamoDB table name (3 to 255 characters)' })
-      .check(z.minLength(3), z.maxLength(255)),
+const booleanFlag = v.pipe(
+  v.picklist(['true', 'false', '1', '0', ''], '"true" or "false"'),
+  v.transform((value) => value === 'true' || value === '1'),
+);
+/** `booleanFlag`, false when unset. */
+const flagOff = v.optional(booleanFlag, 'false');
+
+const DEAD_LETTER_QUEUE_URL_EXPECTED =
+  'the URL of the dead-letter queue, https://sqs.<region>.amazonaws.com/<account>/<name>';
+const ALLOWED_DATASHARES_EXPECTED = `comma-separated datashare ARN prefixes, each ${DATASHARE_PREFIX_EXPECTED}`;
+
+const EnvironmentSchema = v.object({
+  AWS_REGION: matching('an AWS region code such as us-east-1', REGION_PATTERN),
+  AUDIT_EVENT_BUS_NAME: text('the name or ARN of the audit event bus', 1),
+  DEAD_LETTER_QUEUE_URL: v.pipe(
+    v.string(DEAD_LETTER_QUEUE_URL_EXPECTED),
+    v.url(DEAD_LETTER_QUEUE_URL_EXPECTED),
   ),
-  AUDIT_EVENT_SOURCE: z._default(
-    z.string({ error: 'a source of 1 to 256 characters' }).check(
-      z.minLength(1),
-      z.maxLength(256),
-      z.refine((source) => !source.startsWith('aws.'), {
-        error: 'a source that does not begin with "aws." (EventBridge reserves it)',
-      }),
+  IDEMPOTENCY_TABLE_NAME: v.optional(text('a DynamoDB table name (3 to 255 characters)', 3, 255)),
+  AUDIT_EVENT_SOURCE: v.optional(
+    v.pipe(
+      text('a source of 1 to 256 characters', 1, 256),
+      v.check(
+        (source) => !source.startsWith('aws.'),
+        'a source that does not begin with "aws." (EventBridge reserves it)',
+      ),
     ),
     'governance.datashare-revoker',
   ),
-  MAX_RECEIVE_COUNT: z._default(integer(1, 1000), 5),
+  MAX_RECEIVE_COUNT: integerOr(1, 1000, 5),
   // Set by the infrastructure from the same number that configures the queue. SQS's default.
-  QUEUE_VISIBILITY_TIMEOUT_SECONDS: z._default(integer(0, 43_200), 30),
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: integerOr(0, 43_200, 30),
   // Rule 11: the first retry comes back after base/2..base seconds, doubling per receive.
-  RETRY_BACKOFF_BASE_SECONDS: z._default(integer(1, 900), 30),
-  DEDUP_TTL_SECONDS: z._default(integer(60, 31_536_000), 86_400),
-  CLOCK_SKEW_MARGIN_SECONDS: z._default(integer(0, 3600), 30),
+  RETRY_BACKOFF_BASE_SECONDS: integerOr(1, 900, 30),
+  DEDUP_TTL_SECONDS: integerOr(60, 31_536_000, 86_400),
+  CLOCK_SKEW_MARGIN_SECONDS: integerOr(0, 3600, 30),
   // A decision older than this (or replayed, or received again) is checked against the target's
   // associations before it acts: a consumer associated again since must not lose access.
-  STALE_AFTER_SECONDS: z._default(integer(0, 31_536_000), 300),
-  REDSHIFT_MAX_CONCURRENCY: z._default(integer(1, 100), 10),
-  REDSHIFT_MAX_ATTEMPTS: z._default(integer(1, 20), 6),
-  REDSHIFT_REQUEST_TIMEOUT_MS: z._default(integer(100, 120_000), 5000),
+  STALE_AFTER_SECONDS: integerOr(0, 31_536_000, 300),
+  REDSHIFT_MAX_CONCURRENCY: integerOr(1, 100, 10),
+  REDSHIFT_MAX_ATTEMPTS: integerOr(1, 20, 6),
+  REDSHIFT_REQUEST_TIMEOUT_MS: integerOr(100, 120_000, 5000),
   // Pace every container's Redshift calls from one record per control plane in the idempotency
   // table, rather than each container on its own (README, design notes). Off by default for now.
-  REDSHIFT_SHARED_PACE: z._default(booleanFlag, false),
+  REDSHIFT_SHARED_PACE: flagOff,
   // At least the return margin (500 ms), a DLQ copy and one audit round (1 s each, when there is
   // time for either; short of it they are not sent and the message comes back): below that, the
   // Redshift phase could end after the audit's own deadline.
-  DEADLINE_RESERVE_MS: z._default(integer(2000, 60_000), 3000),
-  DRY_RUN: z._default(booleanFlag, false),
+  DEADLINE_RESERVE_MS: integerOr(2000, 60_000, 3000),
+  DRY_RUN: flagOff,
   // Guardrails: region- and account-wide targets are opt-in; datashares can be fenced.
-  ALLOW_BROAD_TARGETS: z._default(booleanFlag, false),
-  ALLOWED_DATASHARES: z.optional(
-    z
-      .string({
-        error: `comma-separated datashare ARN prefixes, each ${DATASHARE_PREFIX_EXPECTED}`,
-      })
-      .check(
-        z.refine((list) => list.split(',').every((prefix) => isDataSharePrefix(prefix.trim())), {
-          error: `comma-separated datashare ARN prefixes, each ${DATASHARE_PREFIX_EXPECTED}`,
-        }),
+  ALLOW_BROAD_TARGETS: flagOff,
+  ALLOWED_DATASHARES: v.optional(
+    v.pipe(
+      v.string(ALLOWED_DATASHARES_EXPECTED),
+      v.check(
+        (list) => list.split(',').every((prefix) => isDataSharePrefix(prefix.trim())),
+        ALLOWED_DATASHARES_EXPECTED,
       ),
+    ),
   ),
   // Hub and spoke: the role the worker assumes in each consumer account, and where it may act.
-  CONSUMER_ROLE_NAME: z.optional(
-    z
-      .string({ error: 'an IAM role name (1 to 64 of letters, digits and +=,.@_-)' })
-      .check(z.regex(/^[\w+=,.@-]{1,64}$/)),
+  CONSUMER_ROLE_NAME: v.optional(
+    matching('an IAM role name (1 to 64 of letters, digits and +=,.@_-)', /^[\w+=,.@-]{1,64}$/),
   ),
-  CONSUMER_ACCOUNTS: z.optional(
-    z
-      .string({ error: '"*" or comma-separated 12-digit AWS account ids' })
-      .check(z.regex(/^(\*|\d{12}(\s*,\s*\d{12})*)$/)),
+  CONSUMER_ACCOUNTS: v.optional(
+    matching('"*" or comma-separated 12-digit AWS account ids', /^(\*|\d{12}(\s*,\s*\d{12})*)$/),
   ),
-  CONSUMER_ROLE_EXTERNAL_ID: z.optional(
-    z
-      .string({ error: 'an external id (2 to 1224 of letters, digits and +=,.@:/_-)' })
-      .check(z.regex(/^[\w+=,.@:/-]{2,1224}$/)),
+  CONSUMER_ROLE_EXTERNAL_ID: v.optional(
+    matching(
+      'an external id (2 to 1224 of letters, digits and +=,.@:/_-)',
+      /^[\w+=,.@:/-]{2,1224}$/,
+    ),
   ),
   // A Lambda role's credentials are a role session: assuming a role from it is role chaining,
   // which STS caps at one hour whatever the role's own maximum.
-  CONSUMER_ROLE_SESSION_SECONDS: z._default(integer(900, 3600), 3600),
+  CONSUMER_ROLE_SESSION_SECONDS: integerOr(900, 3600, 3600),
   // Set by Lambda; names the worker in the consumer accounts' CloudTrail (the STS session name).
-  AWS_LAMBDA_FUNCTION_NAME: z._default(
-    z.string({ error: 'a function name' }).check(z.minLength(1)),
-    'datashare-revoker',
-  ),
-  WORKER_ROLE_ARN: z.optional(
-    z
-      .string({
-        error: "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
-      })
-      .check(z.regex(/^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/)),
+  AWS_LAMBDA_FUNCTION_NAME: v.optional(text('a function name', 1), 'datashare-revoker'),
+  WORKER_ROLE_ARN: v.optional(
+    matching(
+      "the ARN of the function's own role, arn:<partition>:iam::<account>:role/<name>",
+      /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    ),
   ),
   // The breaker (off unless BREAKER_MAX_REVOCATIONS is set): at most this many revocations in
   // any BREAKER_WINDOW_SECONDS across all containers. The window's reservations live in one
   // DynamoDB item, which bounds N (see src/core/breaker.ts).
-  BREAKER_MAX_REVOCATIONS: z.optional(integer(1, BREAKER_MAX_REVOCATIONS_LIMIT)),
-  BREAKER_WINDOW_SECONDS: z.optional(integer(1, 86_400)),
+  BREAKER_MAX_REVOCATIONS: v.optional(integer(1, BREAKER_MAX_REVOCATIONS_LIMIT)),
+  BREAKER_WINDOW_SECONDS: v.optional(integer(1, 86_400)),
   // The worker's source queue: with the function's name, finds its own event source mapping.
-  SOURCE_QUEUE_ARN: z.optional(
-    z
-      .string({ error: 'an SQS queue ARN, arn:<partition>:sqs:<region>:<account>:<name>' })
-      .check(z.regex(/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$/)),
+  SOURCE_QUEUE_ARN: v.optional(
+    matching(
+      'an SQS queue ARN, arn:<partition>:sqs:<region>:<account>:<name>',
+      /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$/,
+    ),
   ),
-  LOG_LEVEL: z._default(
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'one of fatal, error, warn, info, debug, trace, silent',
-    }),
+  LOG_LEVEL: v.optional(
+    v.picklist(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      'one of fatal, error, warn, info, debug, trace, silent',
+    ),
     'info',
   ),
 });
@@ -176,7 +186,7 @@ export interface Config {
 }
 
 /** Variable names, so documentation and error messages cannot drift from the schema. */
-export const CONFIG_VARIABLES = Object.keys(EnvironmentSchema.shape);
+export const CONFIG_VARIABLES = Object.keys(EnvironmentSchema.entries);
 
 const quoteValue = (value: unknown): string =>
   value === undefined ? 'nothing (unset)' : JSON.stringify(value);
@@ -196,13 +206,13 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
       env[name] === '' && name !== 'AWS_REGION' ? undefined : env[name],
     ]),
   );
-  const parsed = EnvironmentSchema.safeParse(present);
+  const parsed = v.safeParse(EnvironmentSchema, present);
   if (!parsed.success) {
     // One problem per variable: a value can fail several checks (1e20 is neither a safe integer
     // nor under the maximum) that all say the same thing.
     const problems = new Map<string, string>();
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0]);
+    for (const issue of parsed.issues) {
+      const name = String(issue.path?.[0]?.key);
       if (!problems.has(name))
         problems.set(
           name,
@@ -211,7 +221,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     }
     throw new ConfigurationError(`Invalid configuration: ${[...problems.values()].join('; ')}`);
   }
-  const e = parsed.data;
+  const e = parsed.output;
   // Fail closed: a hub with no account list would not know where it may act.
   if (e.CONSUMER_ROLE_NAME !== undefined && e.CONSUMER_ACCOUNTS === undefined)
     throw new ConfigurationError(

@@ -1,34 +1,40 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { Outcome } from './outcome.js';
 
 /**
- * The zod schema of the audit detail: the source of its TypeScript type (`AuditDetail`, in
+ * The valibot schema of the audit detail: the source of its TypeScript type (`AuditDetail`, in
  * audit.ts) and of its published JSON Schema (json-schemas.ts), and what the local summary checks
  * captured events against. The worker never parses its own audit events, so the handler does not
  * import this module: building these schemas would only lengthen its cold start.
  */
 
+/** `schema` with a description for the published JSON Schema. */
+const described = <S extends v.GenericSchema>(schema: S, description: string) =>
+  v.pipe(schema, v.description(description));
+
+const integer = () => v.pipe(v.number(), v.integer());
+
 /** One association of a datashare, as Redshift returned it. */
-export const AssociationSchema = z.object({
-  consumerIdentifier: z.optional(z.string()),
-  status: z.optional(z.string()),
-  consumerRegion: z.optional(z.string()),
-  createdDate: z.optional(z.string()),
-  statusChangeDate: z.optional(z.string()),
+export const AssociationSchema = v.object({
+  consumerIdentifier: v.optional(v.string()),
+  status: v.optional(v.string()),
+  consumerRegion: v.optional(v.string()),
+  createdDate: v.optional(v.string()),
+  statusChangeDate: v.optional(v.string()),
 });
 
-const ConsumerSchema = z.union([
-  z.object({ arn: z.string() }),
-  z.object({ region: z.string() }),
-  z.object({ entireAccount: z.literal(true) }),
+const ConsumerSchema = v.union([
+  v.object({ arn: v.string() }),
+  v.object({ region: v.string() }),
+  v.object({ entireAccount: v.literal(true) }),
 ]);
 
 /** The `detail` of every audit event. One is published per eventId and terminal outcome. */
-export const AuditDetailSchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    eventId: z.nullable(z.string()).check(z.describe('null when the body was unparseable')),
-    outcome: z.enum([
+export const AuditDetailSchema = v.pipe(
+  v.object({
+    schemaVersion: v.literal(1),
+    eventId: described(v.nullable(v.string()), 'null when the body was unparseable'),
+    outcome: v.picklist([
       Outcome.Revoked,
       Outcome.AlreadyRevoked,
       Outcome.DryRun,
@@ -36,73 +42,72 @@ export const AuditDetailSchema = z
       Outcome.Failed,
       Outcome.Superseded,
     ]),
-    dataShareArn: z.nullable(z.string()),
-    consumer: z.nullable(ConsumerSchema),
-    policyId: z.nullable(z.string()),
-    reason: z.nullable(z.string()),
-    correlationId: z.nullable(z.string()),
-    issuedAt: z.nullable(z.string()),
-    processedAt: z.string(),
-    latencyMs: z.nullable(z.number()).check(z.describe('processedAt − issuedAt')),
-    attempts: z.int().check(z.describe('Redshift calls made for this decision')),
-    receiveCount: z.int(),
-    replayed: z.boolean().check(z.describe('the message was replayed from the DLQ by an operator')),
-    dryRun: z.boolean(),
-    error: z.optional(z.object({ code: z.string(), message: z.string() })),
-    associations: z
-      .optional(z.array(AssociationSchema))
-      .check(
-        z.describe('the first associations that fit in the detail, in the order Redshift gave'),
+    dataShareArn: v.nullable(v.string()),
+    consumer: v.nullable(ConsumerSchema),
+    policyId: v.nullable(v.string()),
+    reason: v.nullable(v.string()),
+    correlationId: v.nullable(v.string()),
+    issuedAt: v.nullable(v.string()),
+    processedAt: v.string(),
+    latencyMs: described(v.nullable(v.number()), 'processedAt − issuedAt'),
+    attempts: described(integer(), 'Redshift calls made for this decision'),
+    receiveCount: integer(),
+    replayed: described(v.boolean(), 'the message was replayed from the DLQ by an operator'),
+    dryRun: v.boolean(),
+    error: v.optional(v.object({ code: v.string(), message: v.string() })),
+    associations: v.optional(
+      described(
+        v.array(AssociationSchema),
+        'the first associations that fit in the detail, in the order Redshift gave',
       ),
-    associationsTruncated: z
-      .optional(z.boolean())
-      .check(z.describe('true when associations were left out to keep the detail under 20 KiB')),
-    associationsOmitted: z
-      .optional(z.int())
-      .check(z.describe('how many associations were left out')),
-    satisfiedBy: z
-      .optional(z.string())
-      .check(z.describe('the eventId whose Redshift call confirmed the revocation')),
-    supersededBy: z
-      .optional(z.object({ associationChangedAt: z.string(), status: z.string() }))
-      .check(
-        z.describe(
-          "SUPERSEDED: the target was associated again after the decision was issued (plus CLOCK_SKEW_MARGIN_SECONDS); associationChangedAt is the earliest such change (the later of an association's CreatedDate and StatusChangeDate), status that association's",
-        ),
+    ),
+    associationsTruncated: v.optional(
+      described(
+        v.boolean(),
+        'true when associations were left out to keep the detail under 20 KiB',
       ),
-    consumerAccountId: z
-      .optional(z.nullable(z.string()))
-      .check(z.describe('the consumer account the decision acts in (null when REJECTED unparsed)')),
-    actor: z
-      .optional(z.nullable(z.object({ accountId: z.string(), roleArn: z.nullable(z.string()) })))
-      .check(
-        z.describe(
-          "who the Redshift call was made as: the consumer role assumed, or the function's own role (roleArn null when not configured); null when no call was made",
-        ),
+    ),
+    associationsOmitted: v.optional(described(integer(), 'how many associations were left out')),
+    satisfiedBy: v.optional(
+      described(v.string(), 'the eventId whose Redshift call confirmed the revocation'),
+    ),
+    supersededBy: v.optional(
+      described(
+        v.object({ associationChangedAt: v.string(), status: v.string() }),
+        "SUPERSEDED: the target was associated again after the decision was issued (plus CLOCK_SKEW_MARGIN_SECONDS); associationChangedAt is the earliest such change (the later of an association's CreatedDate and StatusChangeDate), status that association's",
       ),
-    redshiftRequestId: z
-      .optional(z.nullable(z.string()))
-      .check(
-        z.describe(
-          "Redshift's RequestId for the call's answer: the consumer account's CloudTrail records it as requestID",
-        ),
+    ),
+    consumerAccountId: v.optional(
+      described(
+        v.nullable(v.string()),
+        'the consumer account the decision acts in (null when REJECTED unparsed)',
       ),
-    messageId: z.string(),
-    bodySha256: z.optional(z.string()),
-    worker: z.object({
-      functionName: z.string(),
-      functionVersion: z.string(),
-      awsRequestId: z.string(),
+    ),
+    actor: v.optional(
+      described(
+        v.nullable(v.object({ accountId: v.string(), roleArn: v.nullable(v.string()) })),
+        "who the Redshift call was made as: the consumer role assumed, or the function's own role (roleArn null when not configured); null when no call was made",
+      ),
+    ),
+    redshiftRequestId: v.optional(
+      described(
+        v.nullable(v.string()),
+        "Redshift's RequestId for the call's answer: the consumer account's CloudTrail records it as requestID",
+      ),
+    ),
+    messageId: v.string(),
+    bodySha256: v.optional(v.string()),
+    worker: v.object({
+      functionName: v.string(),
+      functionVersion: v.string(),
+      awsRequestId: v.string(),
     }),
-    truncatedFields: z
-      .optional(z.array(z.string()))
-      .check(
-        z.describe(
-          'the text fields cut to their cap (each ends in "…"), e.g. "reason", "error.message"',
-        ),
+    truncatedFields: v.optional(
+      described(
+        v.array(v.string()),
+        'the text fields cut to their cap (each ends in "…"), e.g. "reason", "error.message"',
       ),
-  })
-  .register(z.globalRegistry, {
-    id: 'DatashareRevocationResult',
-    title: 'Datashare Revocation Result',
-  });
+    ),
+  }),
+  v.title('Datashare Revocation Result'),
+);

@@ -1,4 +1,4 @@
-import type { z } from 'zod/mini';
+import type * as v from 'valibot';
 import type { AssociationSchema, AuditDetailSchema } from './audit-schema.js';
 import { truncateJsonText } from './text.js';
 
@@ -8,10 +8,10 @@ export const AUDIT_DETAIL_TYPE = 'Datashare Revocation Result';
 // import costs nothing at run time).
 
 /** One association of a datashare, as Redshift returned it. */
-export type Association = z.infer<typeof AssociationSchema>;
+export type Association = v.InferOutput<typeof AssociationSchema>;
 
 /** The `detail` of every audit event. One is published per eventId and terminal outcome. */
-export type AuditDetail = z.infer<typeof AuditDetailSchema>;
+export type AuditDetail = v.InferOutput<typeof AuditDetailSchema>;
 
 /**
  * The largest serialised detail, in UTF-8 bytes. Ten details this size, with their `Source`,

@@ -1,4 +1,4 @@
-import type { z } from 'zod/mini';
+import * as v from 'valibot';
 import { EventEnvelopeSchema, type RevocationRequest, RevocationRequestSchema } from './request.js';
 import { truncateUtf8 } from './text.js';
 
@@ -82,11 +82,12 @@ export const quote = (value: unknown): string => {
 };
 
 // Every schema in request.ts carries its expectation (EXPECTATIONS, ENVELOPE_EXPECTATIONS) as its
-// error, so the issue's message is always our own words: zod/mini loads no locale to fall back on.
-const describeIssues = (issues: readonly z.core.$ZodIssue[], prefix: string): FieldProblem[] =>
+// message, so the issue's message is always our own words, never valibot's English defaults.
+// A whole-request check (`raw_check`: the target, the account) gives its `input` as words already.
+const describeIssues = (issues: readonly v.BaseIssue<unknown>[], prefix: string): FieldProblem[] =>
   issues.map((issue) => {
-    const field = issue.path.map(String).join('.') || '(body)';
-    const given = issue.code === 'custom' ? String(issue.input) : quote(issue.input);
+    const field = issue.path?.map((item) => String(item.key)).join('.') || '(body)';
+    const given = issue.type === 'raw_check' ? String(issue.input) : quote(issue.input);
     return { field: `${prefix}${field}`, given, expected: issue.message };
   });
 
@@ -189,21 +190,21 @@ export const parseMessageBody = (body: string): ParseResult => {
   let prefix = '';
   let envelope: Envelope | undefined;
   if (looksLikeEnvelope(json)) {
-    const parsedEnvelope = EventEnvelopeSchema.safeParse(json, { reportInput: true });
+    const parsedEnvelope = v.safeParse(EventEnvelopeSchema, json);
     if (!parsedEnvelope.success) {
       const eventId = isObject(json.detail) ? salvageEventId(json.detail.eventId) : null;
       return reject(
         RejectionCode.SchemaViolation,
-        describeIssues(parsedEnvelope.error.issues, ''),
+        describeIssues(parsedEnvelope.issues, ''),
         eventId,
       );
     }
     envelope = {
-      id: parsedEnvelope.data.id,
-      source: parsedEnvelope.data.source,
-      detailType: parsedEnvelope.data['detail-type'],
+      id: parsedEnvelope.output.id,
+      source: parsedEnvelope.output.source,
+      detailType: parsedEnvelope.output['detail-type'],
     };
-    candidate = parsedEnvelope.data.detail;
+    candidate = parsedEnvelope.output.detail;
     prefix = 'detail.';
     if (!isObject(candidate)) {
       return reject(
@@ -214,16 +215,12 @@ export const parseMessageBody = (body: string): ParseResult => {
     }
   }
 
-  const parsed = RevocationRequestSchema.safeParse(candidate, { reportInput: true });
+  const parsed = v.safeParse(RevocationRequestSchema, candidate);
   if (!parsed.success) {
     const eventId = isObject(candidate) ? salvageEventId(candidate.eventId) : null;
-    return reject(
-      RejectionCode.SchemaViolation,
-      describeIssues(parsed.error.issues, prefix),
-      eventId,
-    );
+    return reject(RejectionCode.SchemaViolation, describeIssues(parsed.issues, prefix), eventId);
   }
   return envelope
-    ? { ok: true, request: parsed.data, envelope }
-    : { ok: true, request: parsed.data };
+    ? { ok: true, request: parsed.output, envelope }
+    : { ok: true, request: parsed.output };
 };

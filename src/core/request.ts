@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import {
   ACCOUNT_ID_PATTERN,
   accountOfNamespaceArn,
@@ -9,8 +9,8 @@ import {
 
 /**
  * What each field must be, in words an operator reads in the DLQ. Each schema below carries its
- * text as its `error`, so every way a field can fail (missing, wrong type, too long, no match)
- * says the same words, and `describeIssues` quotes them next to the value that was given.
+ * text as the message of its type and of every check, so every way a field can fail (missing,
+ * wrong type, too long, no match) says the same words, and `describeIssues` quotes them next to the value that was given.
  */
 export const EXPECTATIONS = {
   eventId: 'a string of 1 to 256 characters, unique per policy decision',
@@ -30,75 +30,109 @@ export const EXPECTATIONS = {
   target: 'exactly one of consumerArn, consumerRegion or disassociateEntireAccount: true',
 } as const;
 
+/**
+ * `issuedAt`: an ISO-8601 date and time to the second (fractions allowed), with `Z` or a `±hh:mm`
+ * offset, on a real calendar day. The pattern the request contract has always published (it was
+ * zod's `iso.datetime({ offset: true })`), kept as it was so that no producer's timestamps change
+ * meaning.
+ */
+export const ISSUED_AT_PATTERN =
+  /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$/;
+
 /** A string that must match `pattern`, failing with `expected` whatever goes wrong. */
 const matching = (pattern: RegExp, expected: string) =>
-  z.string({ error: expected }).check(z.regex(pattern));
+  v.pipe(v.string(expected), v.regex(pattern, expected));
+
+/** A string of `min` to `max` characters, failing with `expected` whatever goes wrong. */
+const text = (min: number, max: number, expected: string) =>
+  min > 0
+    ? v.pipe(v.string(expected), v.minLength(min, expected), v.maxLength(max, expected))
+    : v.pipe(v.string(expected), v.maxLength(max, expected));
+
+/**
+ * The words for a field that is missing from the object: valibot reports a missing key as an
+ * issue of the object (not of the field's schema), so its message is looked up by the key.
+ */
+const missingField =
+  (expectationOf: (key: string) => string, notAnObject: string) =>
+  (issue: v.ObjectIssue): string => {
+    const key = issue.path?.at(-1)?.key;
+    return issue.expected !== 'Object' && typeof key === 'string'
+      ? expectationOf(key)
+      : notAnObject;
+  };
+
+/** An issue of the request as a whole, reported at `field` (a name of our own, like `target`). */
+const fieldIssue = (input: Record<string, unknown>, field: string): [v.IssuePathItem] => [
+  { type: 'object', origin: 'value', input, key: field, value: undefined },
+];
 
 /** Version 1 of the request a policy engine sends. Unknown fields are ignored (stripped). */
-export const RevocationRequestSchema = z
-  .object({
-    eventId: z.string({ error: EXPECTATIONS.eventId }).check(z.minLength(1), z.maxLength(256)),
-    dataShareArn: matching(DATASHARE_ARN_PATTERN, EXPECTATIONS.dataShareArn),
-    consumerArn: z.optional(matching(NAMESPACE_ARN_PATTERN, EXPECTATIONS.consumerArn)),
-    consumerRegion: z.optional(matching(REGION_PATTERN, EXPECTATIONS.consumerRegion)),
-    disassociateEntireAccount: z.optional(
-      z.boolean({ error: EXPECTATIONS.disassociateEntireAccount }),
+export const RevocationRequestSchema = v.pipe(
+  v.object(
+    {
+      eventId: text(1, 256, EXPECTATIONS.eventId),
+      dataShareArn: matching(DATASHARE_ARN_PATTERN, EXPECTATIONS.dataShareArn),
+      consumerArn: v.optional(matching(NAMESPACE_ARN_PATTERN, EXPECTATIONS.consumerArn)),
+      consumerRegion: v.optional(matching(REGION_PATTERN, EXPECTATIONS.consumerRegion)),
+      disassociateEntireAccount: v.optional(v.boolean(EXPECTATIONS.disassociateEntireAccount)),
+      consumerAccountId: v.optional(matching(ACCOUNT_ID_PATTERN, EXPECTATIONS.consumerAccountId)),
+      policyId: text(1, 256, EXPECTATIONS.policyId),
+      issuedAt: matching(ISSUED_AT_PATTERN, EXPECTATIONS.issuedAt),
+      reason: v.optional(text(0, 1024, EXPECTATIONS.reason)),
+      correlationId: v.optional(text(0, 256, EXPECTATIONS.correlationId)),
+      dryRun: v.optional(v.boolean(EXPECTATIONS.dryRun)),
+    },
+    missingField(
+      (key) => EXPECTATIONS[key as keyof typeof EXPECTATIONS] ?? key,
+      'a RevocationRequest object',
     ),
-    consumerAccountId: z.optional(matching(ACCOUNT_ID_PATTERN, EXPECTATIONS.consumerAccountId)),
-    policyId: z.string({ error: EXPECTATIONS.policyId }).check(z.minLength(1), z.maxLength(256)),
-    issuedAt: z.iso.datetime({ offset: true, error: EXPECTATIONS.issuedAt }),
-    reason: z.optional(z.string({ error: EXPECTATIONS.reason }).check(z.maxLength(1024))),
-    correlationId: z.optional(
-      z.string({ error: EXPECTATIONS.correlationId }).check(z.maxLength(256)),
-    ),
-    dryRun: z.optional(z.boolean({ error: EXPECTATIONS.dryRun })),
-  })
-  .check(
-    z.superRefine((request, ctx) => {
-      const given = [
-        request.consumerArn !== undefined && 'consumerArn',
-        request.consumerRegion !== undefined && 'consumerRegion',
-        request.disassociateEntireAccount === true && 'disassociateEntireAccount',
-      ].filter((name): name is string => typeof name === 'string');
-      if (given.length !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['target'],
-          input: given.length === 0 ? 'none of them' : given.join(' and '),
-          message: EXPECTATIONS.target,
-        });
-      }
-      // A namespace ARN names its account: a different consumerAccountId is a contradiction, and
-      // acting on either could revoke the wrong consumer.
-      const arnAccount =
-        request.consumerArn === undefined ? undefined : accountOfNamespaceArn(request.consumerArn);
-      if (
-        arnAccount !== undefined &&
-        request.consumerAccountId !== undefined &&
-        request.consumerAccountId !== arnAccount
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['consumerAccountId'],
-          input: `"${request.consumerAccountId}", while consumerArn names account ${arnAccount}`,
-          message: `the account of consumerArn (${arnAccount}), or nothing`,
-        });
-      }
-    }),
-  )
-  .register(z.globalRegistry, {
-    id: 'RevocationRequest',
-    title: 'RevocationRequest',
-    description:
-      'Version 1 of a policy decision that a Redshift datashare consumer must lose access.',
-  });
+  ),
+  // Runs only on a request whose fields are all valid (valibot skips a pipe's later actions once
+  // the object has an issue), as the field checks alone cannot say these.
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const request = dataset.value;
+    const given = [
+      request.consumerArn !== undefined && 'consumerArn',
+      request.consumerRegion !== undefined && 'consumerRegion',
+      request.disassociateEntireAccount === true && 'disassociateEntireAccount',
+    ].filter((name): name is string => typeof name === 'string');
+    if (given.length !== 1) {
+      addIssue({
+        path: fieldIssue(request, 'target'),
+        input: given.length === 0 ? 'none of them' : given.join(' and '),
+        message: EXPECTATIONS.target,
+      });
+    }
+    // A namespace ARN names its account: a different consumerAccountId is a contradiction, and
+    // acting on either could revoke the wrong consumer.
+    const arnAccount =
+      request.consumerArn === undefined ? undefined : accountOfNamespaceArn(request.consumerArn);
+    if (
+      arnAccount !== undefined &&
+      request.consumerAccountId !== undefined &&
+      request.consumerAccountId !== arnAccount
+    ) {
+      addIssue({
+        path: fieldIssue(request, 'consumerAccountId'),
+        input: `"${request.consumerAccountId}", while consumerArn names account ${arnAccount}`,
+        message: `the account of consumerArn (${arnAccount}), or nothing`,
+      });
+    }
+  }),
+  v.title('RevocationRequest'),
+  v.description(
+    'Version 1 of a policy decision that a Redshift datashare consumer must lose access.',
+  ),
+);
 
-export type RevocationRequest = z.infer<typeof RevocationRequestSchema>;
+export type RevocationRequest = v.InferOutput<typeof RevocationRequestSchema>;
 
 /**
  * What the EventBridge envelope's fields must be (EventBridge itself sets them). With the classic
  * API these fell back to zod's English locale ("Invalid input: expected string, received number");
- * zod/mini has no locale, so they get words of their own, like the request's fields.
+ * now they have words of their own, like the request's fields.
  */
 export const ENVELOPE_EXPECTATIONS = {
   field: 'a string, as in every EventBridge event',
@@ -106,19 +140,23 @@ export const ENVELOPE_EXPECTATIONS = {
   resource: 'a string',
 } as const;
 
-const envelopeField = z.string({ error: ENVELOPE_EXPECTATIONS.field });
+const envelopeField = v.string(ENVELOPE_EXPECTATIONS.field);
 
 /** The fields of an EventBridge event as an EventBridge rule delivers it to SQS. */
-export const EventEnvelopeSchema = z.object({
-  version: envelopeField,
-  id: envelopeField,
-  'detail-type': envelopeField,
-  source: envelopeField,
-  account: envelopeField,
-  time: envelopeField,
-  region: envelopeField,
-  resources: z.array(z.string({ error: ENVELOPE_EXPECTATIONS.resource }), {
-    error: ENVELOPE_EXPECTATIONS.resources,
-  }),
-  detail: z.unknown(),
-});
+export const EventEnvelopeSchema = v.object(
+  {
+    version: envelopeField,
+    id: envelopeField,
+    'detail-type': envelopeField,
+    source: envelopeField,
+    account: envelopeField,
+    time: envelopeField,
+    region: envelopeField,
+    resources: v.array(v.string(ENVELOPE_EXPECTATIONS.resource), ENVELOPE_EXPECTATIONS.resources),
+    detail: v.unknown(),
+  },
+  missingField(
+    (key) => (key === 'resources' ? ENVELOPE_EXPECTATIONS.resources : ENVELOPE_EXPECTATIONS.field),
+    'an EventBridge event object',
+  ),
+);

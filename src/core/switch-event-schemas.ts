@@ -1,52 +1,55 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 
 /**
- * The zod schemas of the operator events on the audit bus (`Datashare Revoker Breaker Opened`,
+ * The valibot schemas of the operator events on the audit bus (`Datashare Revoker Breaker Opened`,
  * `Paused`, `Resumed`; built in switch-events.ts): the source of their published JSON Schemas
  * (json-schemas.ts). Like audit-schema.ts, the handler does not import this module.
  */
 
-const isoTime = z.string().check(z.describe('ISO 8601 UTC timestamp'));
+const isoTime = v.pipe(v.string(), v.description('ISO 8601 UTC timestamp'));
 
 /** The breaker's state when it opened (also what `Resumed` reports it closed). */
-const OpeningSchema = z.strictObject({
+const OpeningSchema = v.strictObject({
   openedAt: isoTime,
-  revocationsInWindow: z.number(),
-  firstRevocationAt: z.nullable(isoTime),
-  maxRevocations: z.number(),
-  windowSeconds: z.number(),
-  trippedBy: z
-    .object({
-      eventId: z.string(),
-      policyId: z.string(),
-      dataShareArn: z.string(),
-      target: z.string(),
-      messageId: z.string(),
-    })
-    .check(z.describe('the decision whose call would have been one too many (not made)')),
+  revocationsInWindow: v.number(),
+  firstRevocationAt: v.nullable(isoTime),
+  maxRevocations: v.number(),
+  windowSeconds: v.number(),
+  trippedBy: v.pipe(
+    v.object({
+      eventId: v.string(),
+      policyId: v.string(),
+      dataShareArn: v.string(),
+      target: v.string(),
+      messageId: v.string(),
+    }),
+    v.description('the decision whose call would have been one too many (not made)'),
+  ),
 });
 
 /** `detail` of `Datashare Revoker Breaker Opened`. */
-export const BreakerOpenedDetailSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  ...OpeningSchema.shape,
-  worker: z.strictObject({ functionName: z.string(), awsRequestId: z.string() }),
+export const BreakerOpenedDetailSchema = v.strictObject({
+  schemaVersion: v.literal(1),
+  ...OpeningSchema.entries,
+  worker: v.strictObject({ functionName: v.string(), awsRequestId: v.string() }),
 });
 
 /** `detail` of `Datashare Revoker Paused` and `Datashare Revoker Resumed`. */
-export const SwitchDetailSchema = z.strictObject({
-  schemaVersion: z.literal(1),
+export const SwitchDetailSchema = v.strictObject({
+  schemaVersion: v.literal(1),
   at: isoTime,
-  caller: z
-    .object({ arn: z.string(), account: z.nullable(z.string()), userId: z.nullable(z.string()) })
-    .check(z.describe("sts:GetCallerIdentity's answer for whoever ran the command")),
-  reason: z.nullable(z.string()),
-  functionName: z.string(),
-  queueArn: z.string(),
-  mappings: z.array(z.strictObject({ uuid: z.string(), state: z.string(), changed: z.boolean() })),
-  breakerClosed: z.optional(
-    z
-      .nullable(OpeningSchema)
-      .check(z.describe('Resumed only: the open breaker it closed; null when none was open')),
+  caller: v.pipe(
+    v.object({ arn: v.string(), account: v.nullable(v.string()), userId: v.nullable(v.string()) }),
+    v.description("sts:GetCallerIdentity's answer for whoever ran the command"),
+  ),
+  reason: v.nullable(v.string()),
+  functionName: v.string(),
+  queueArn: v.string(),
+  mappings: v.array(v.strictObject({ uuid: v.string(), state: v.string(), changed: v.boolean() })),
+  breakerClosed: v.optional(
+    v.pipe(
+      v.nullable(OpeningSchema),
+      v.description('Resumed only: the open breaker it closed; null when none was open'),
+    ),
   ),
 });

@@ -1292,7 +1292,7 @@ describe('bundle', () => {
     },
   );
 
-  it("bundles the AWS SDK's tree-shakable ES modules, p-retry, pino, zod and p-limit", () => {
+  it("bundles the AWS SDK's tree-shakable ES modules, p-retry, pino, valibot and p-limit", () => {
     const sources = mapSources(custom);
     for (const client of [
       'client-redshift',
@@ -1303,7 +1303,7 @@ describe('bundle', () => {
       expect(sources.some((source) => source.includes(`@aws-sdk/${client}/dist-es/`))).toBe(true);
     }
     expect(sources.filter((source) => /@aws-sdk\/[^/]+\/dist-cjs\//.test(source))).toEqual([]);
-    for (const dependency of ['p-retry', 'pino', 'zod', 'p-limit']) {
+    for (const dependency of ['p-retry', 'pino', 'valibot', 'p-limit']) {
       expect(sources.some((source) => source.includes(`node_modules/${dependency}/`))).toBe(true);
     }
   });

@@ -306,7 +306,7 @@ describe('loadConfig — bad values fail with the variable, the value given and 
   });
 
   it('states its own expectation for any value of any variable, never a generic one', () => {
-    // zod/mini loads no locale: a check without our text would say only "Invalid input".
+    // A check without our text would say valibot's English default ("Invalid type: Expected ...").
     const expectations: Record<string, readonly string[]> = {
       AWS_REGION: ['an AWS region code such as us-east-1'],
       AUDIT_EVENT_BUS_NAME: ['the name or ARN of the audit event bus'],

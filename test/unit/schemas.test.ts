@@ -5,7 +5,7 @@ import { jsonSchemas } from '../../src/core/json-schemas.js';
 
 describe('published JSON Schemas', () => {
   it.each(Object.keys(jsonSchemas()))(
-    'schemas/%s is what the zod schemas generate (run npm run schemas)',
+    'schemas/%s is what the valibot schemas generate (run npm run schemas)',
     (name) => {
       const committed = JSON.parse(
         readFileSync(join(import.meta.dirname, '..', '..', 'schemas', name), 'utf8'),

@@ -1,5 +1,5 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod/mini';
 import {
   type BreakerTrigger,
   decideReservations,
@@ -121,9 +121,9 @@ describe('breaker rules (src/core/breaker.ts)', () => {
     );
     const resumedNoBreaker = JSON.parse(switchDetail({ ...switched, breakerClosed: null }));
     // Assess
-    expect(z.safeParse(BreakerOpenedDetailSchema, opened).error).toBeUndefined();
+    expect(v.safeParse(BreakerOpenedDetailSchema, opened).issues).toBeUndefined();
     for (const detail of [paused, resumed, resumedNoBreaker])
-      expect(z.safeParse(SwitchDetailSchema, detail).error).toBeUndefined();
-    expect(z.safeParse(SwitchDetailSchema, { ...paused, extra: 1 }).success).toBe(false);
+      expect(v.safeParse(SwitchDetailSchema, detail).issues).toBeUndefined();
+    expect(v.safeParse(SwitchDetailSchema, { ...paused, extra: 1 }).success).toBe(false);
   });
 });

@@ -47,7 +47,7 @@ const ENVELOPE_EXPECTED = {
 
 /**
  * Every expectation a rejection may state: the contract's words, never a library's generic text
- * (zod/mini loads no locale, so a schema without our text would say only "Invalid input").
+ * (a schema without our text would say valibot's English default, "Invalid type: Expected ...").
  */
 const KNOWN_EXPECTATIONS: readonly string[] = [
   ...Object.values(EXPECTED),
