@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { AuditDetail } from '../../core/audit.js';
 import { AuditDetailSchema } from '../../core/audit-schema.js';
 import { Outcome } from '../../core/outcome.js';
@@ -282,7 +283,7 @@ export const buildSummary = (facts: RunFacts): LocalDemoSummary => {
   }
   const onBus = facts.auditEvents.filter((event) => event.eventBusName === facts.auditEventBusName);
   const invalidDetails = onBus.filter(
-    (event) => !AuditDetailSchema.safeParse(event.detail).success,
+    (event) => !v.safeParse(AuditDetailSchema, event.detail).success,
   ).length;
   const lineByNumber = new Map(facts.lines.map((line) => [line.line, line]));
   const rows = onBus
