@@ -156,15 +156,15 @@ const countingMetrics = (inner: Metrics, container: number, probe: ContainerProb
  * `src/handler.ts` builds at module scope. Logs and EMF lines are produced as in Lambda, at the
  * configured level, and written to /dev/null (or counted) so that stdout stays the benchmark's.
  */
-export const createWorkerContainer = (
+export const createWorkerContainer = async (
   index: number,
   env: Readonly<Record<string, string | undefined>>,
   probe: ContainerProbe,
-): Container => {
+): Promise<Container> => {
   const config = loadConfig(env);
   const sink = pino.destination({ dest: '/dev/null', sync: true });
   const logs = probe.logMessages ? censusDestination(probe.logMessages) : sink;
-  const deps = createWorkerDependencies(config, createLogger(config.logLevel, logs));
+  const deps = await createWorkerDependencies(config, createLogger(config.logLevel, logs));
   // Instrumentation wraps the ports; the worker's own code is untouched. The EMF writer is the
   // one thing replaced: src/wiring.ts writes it to stdout, which here is the benchmark's table.
   deps.revoker = recordingRevoker(deps.revoker, index, probe);
@@ -204,10 +204,10 @@ export const createContainer = (
   index: number,
   env: Readonly<Record<string, string | undefined>>,
   probe: ContainerProbe,
-): Container =>
+): Promise<Container> =>
   kind === 'worker'
     ? createWorkerContainer(index, env, probe)
-    : createBaselineContainer(index, probe, baselineRoleOf(env));
+    : Promise.resolve(createBaselineContainer(index, probe, baselineRoleOf(env)));
 
 /** The consumer role of the worker's environment, for the baseline (the worker reads it itself). */
 const baselineRoleOf = (

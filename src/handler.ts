@@ -5,7 +5,7 @@ import { processBatch } from './worker/process-batch.js';
 
 // Built once per container, during the cold start: configuration errors fail the init loudly,
 // and clients (with their connections) are reused by every invocation.
-const dependencies = createWorkerDependencies(loadConfig(process.env));
+const dependencies = await createWorkerDependencies(loadConfig(process.env));
 
 /**
  * Lambda entry point for the SQS event source mapping (with `ReportBatchItemFailures`).

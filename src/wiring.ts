@@ -6,17 +6,14 @@ import type { Logger } from 'pino';
 import { ConsumerRoleCredentials, sessionNameOf } from './adapters/consumer-role.js';
 import { DynamoDbIdempotencyStore } from './adapters/dynamodb-store.js';
 import { EventBridgeAuditPublisher } from './adapters/eventbridge.js';
-import { LambdaEventSourceSwitch } from './adapters/lambda-mapping.js';
-import { InMemoryIdempotencyStore } from './adapters/memory-store.js';
-import { DynamoDbPaceRecords } from './adapters/pace-record.js';
+import { onFirstUse } from './adapters/first-use.js';
 import { RedshiftClients, RedshiftDataShareRevoker } from './adapters/redshift.js';
 import { minRetentionSeconds } from './adapters/retention.js';
-import { SqsMessageQueue } from './adapters/sqs.js';
 import type { Config } from './config.js';
 import { systemClock } from './core/deadline.js';
 import { createLogger } from './observability/logger.js';
 import { EmfMetrics } from './observability/metrics.js';
-import { Breaker } from './worker/breaker.js';
+import type { EventSourceSwitch, MessageQueue } from './worker/ports.js';
 import type { WorkerDependencies } from './worker/process-batch.js';
 import { RedshiftGates, sleep } from './worker/redshift-gate.js';
 
@@ -37,14 +34,44 @@ const ONE_ATTEMPT = {
 } as const;
 
 /**
+ * The queue, its adapter module imported and built at its first call: the worker calls SQS only
+ * for what does not end acknowledged (a dead-letter copy, a message given back later), so a
+ * container whose messages all end acknowledged never reads the adapter or the SQS SDK.
+ */
+const queueAtFirstCall = (build: () => Promise<MessageQueue>): MessageQueue => {
+  const queue = onFirstUse(build);
+  return {
+    sendToDeadLetterQueue: async (copies, signal) =>
+      (await queue()).sendToDeadLetterQueue(copies, signal),
+    changeVisibility: async (changes, signal) => (await queue()).changeVisibility(changes, signal),
+    requeue: async (copies, signal) => (await queue()).requeue(copies, signal),
+  };
+};
+
+/** The breaker's switch, imported and built when the breaker first opens (as the queue). */
+const switchAtFirstCall = (build: () => Promise<EventSourceSwitch>): EventSourceSwitch => {
+  const mappings = onFirstUse(build);
+  return {
+    setEnabled: async (enabled, target, signal) =>
+      (await mappings()).setEnabled(enabled, target, signal),
+  };
+};
+
+/**
  * Builds the worker's dependencies from its configuration: the AWS clients (endpoints come from
  * the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables), the adapters and the container-wide
- * Redshift gate. Called once, at module scope, so clients are reused across invocations.
+ * Redshift gate. Called once, at module scope (`await`ed there), so clients are reused across
+ * invocations.
+ *
+ * Asynchronous because what only a setting turns on is imported only when it does: the breaker
+ * (`BREAKER_MAX_REVOCATIONS`), the shared pace's records (`REDSHIFT_SHARED_PACE`) and the
+ * in-memory store (no table). Those modules are read at init when they are configured, and never
+ * otherwise. The queue and the breaker's switch are imported at their first call.
  */
-export const createWorkerDependencies = (
+export const createWorkerDependencies = async (
   config: Config,
   logger: Logger = createLogger(config.logLevel),
-): WorkerDependencies => {
+): Promise<WorkerDependencies> => {
   const region = config.region;
   const retention = {
     ttlSeconds: config.dedupTtlSeconds,
@@ -61,7 +88,7 @@ export const createWorkerDependencies = (
         ...table,
         ...retention,
       })
-    : new InMemoryIdempotencyStore(retention);
+    : new (await import('./adapters/memory-store.js')).InMemoryIdempotencyStore(retention);
   if (!config.idempotencyTableName) {
     logger.warn(
       'IDEMPOTENCY_TABLE_NAME is not set: deduplication is in memory, per container; duplicates reaching different containers will be processed twice',
@@ -99,10 +126,13 @@ export const createWorkerDependencies = (
       eventBusName: config.auditEventBusName,
       source: config.auditEventSource,
     }),
-    queue: new SqsMessageQueue({
-      // Send to the configured endpoint, not the queue URL's host (see SqsMessageQueue).
-      clientConfig: { region, useQueueUrlAsEndpoint: false, ...ONE_ATTEMPT },
-      deadLetterQueueUrl: config.deadLetterQueueUrl,
+    queue: queueAtFirstCall(async () => {
+      const { SqsMessageQueue } = await import('./adapters/sqs.js');
+      return new SqsMessageQueue({
+        // Send to the configured endpoint, not the queue URL's host (see SqsMessageQueue).
+        clientConfig: { region, useQueueUrlAsEndpoint: false, ...ONE_ATTEMPT },
+        deadLetterQueueUrl: config.deadLetterQueueUrl,
+      });
     }),
     store,
     gate: new RedshiftGates({
@@ -112,7 +142,7 @@ export const createWorkerDependencies = (
       ...(table &&
         config.redshiftSharedPace && {
           pace: {
-            records: new DynamoDbPaceRecords(table),
+            records: new (await import('./adapters/pace-record.js')).DynamoDbPaceRecords(table),
             onFailure: (error: unknown) =>
               logger.warn(
                 { err: error },
@@ -130,15 +160,18 @@ export const createWorkerDependencies = (
     clock: systemClock,
     sleep,
     random: Math.random,
-    // The Lambda client is built, and its SDK loaded, only when the breaker first opens.
+    // The switch (its adapter and the Lambda SDK) is loaded only when the breaker first opens.
     ...(config.breaker && {
-      breaker: new Breaker(
+      breaker: new (await import('./worker/breaker.js')).Breaker(
         {
           maxRevocations: config.breaker.maxRevocations,
           windowSeconds: config.breaker.windowSeconds,
         },
         config.breaker.sourceQueueArn,
-        new LambdaEventSourceSwitch({ region, ...ONE_ATTEMPT }),
+        switchAtFirstCall(async () => {
+          const { LambdaEventSourceSwitch } = await import('./adapters/lambda-mapping.js');
+          return new LambdaEventSourceSwitch({ region, ...ONE_ATTEMPT });
+        }),
       ),
     }),
   };

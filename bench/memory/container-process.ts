@@ -51,7 +51,7 @@ const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 
 const run = async (job: MemoryJob): Promise<MemoryReport> => {
   Object.assign(process.env, job.env);
-  const container = createWorkerContainer(0, job.env, createProbe());
+  const container = await createWorkerContainer(0, job.env, createProbe());
   const targets = makeTargets(job.messages, job.label, seededRandom(job.seed));
   const issuedAt = new Date().toISOString();
   const gc = (globalThis as { gc?: () => void }).gc;

@@ -106,7 +106,9 @@ export const runLatency = async (
   const restoreEnvironment = useEnvironment(env);
   const probe = createProbe();
   const containers = Object.fromEntries(
-    sides.map((kind, index) => [kind, createContainer(kind, index, env, probe)]),
+    await Promise.all(
+      sides.map(async (kind, index) => [kind, await createContainer(kind, index, env, probe)]),
+    ),
   ) as Record<ContainerKind, Container>;
   const durations: Record<ContainerKind, number[]> = { worker: [], baseline: [] };
   const breakdowns: { before: number; window: number; after: number; starts: number }[] = [];

@@ -356,8 +356,10 @@ export const runStormSideOn = async <Extra>(
   const restoreEnvironment = useEnvironment(env);
   const sqs = sqsClientFor(host);
   const probe = createProbe({ logCensus: kind === 'worker' });
-  const containers = Array.from({ length: settings.containers }, (_, index) =>
-    createContainer(kind, index, env, probe),
+  const containers = await Promise.all(
+    Array.from({ length: settings.containers }, (_, index) =>
+      createContainer(kind, index, env, probe),
+    ),
   );
   let lastBatchAt = 0;
   const mappingClients = containers.map(() => sqsClientFor(host));

@@ -149,29 +149,33 @@ export const runThroughput = async (
   const restoreEnvironment = useEnvironment(env);
   const probe = createProbe();
   const issuedAt = new Date().toISOString();
-  const sides: Side[] = kinds.map((kind) => ({
-    kind,
-    containers: Array.from({ length: settings.containers }, (_, index) =>
-      createContainer(kind, index, env, probe),
-    ),
-    events: Array.from({ length: settings.maxBatches }, (_, b) => ({
-      Records: targets[kind]
-        .slice(b * settings.batchSize, (b + 1) * settings.batchSize)
-        .map((target, i) =>
-          sqsRecord(
-            requestBody(`throughput-${kind}/${b}/${i}`, target, issuedAt),
-            host.queues.source.arn,
-          ),
+  const sides: Side[] = await Promise.all(
+    kinds.map(async (kind) => ({
+      kind,
+      containers: await Promise.all(
+        Array.from({ length: settings.containers }, (_, index) =>
+          createContainer(kind, index, env, probe),
         ),
+      ),
+      events: Array.from({ length: settings.maxBatches }, (_, b) => ({
+        Records: targets[kind]
+          .slice(b * settings.batchSize, (b + 1) * settings.batchSize)
+          .map((target, i) =>
+            sqsRecord(
+              requestBody(`throughput-${kind}/${b}/${i}`, target, issuedAt),
+              host.queues.source.arn,
+            ),
+          ),
+      })),
+      next: 0,
+      messages: 0,
+      batches: 0,
+      wallMs: 0,
+      activeMs: 0,
+      itemFailures: 0,
+      calls: { redshift: 0, eventBridge: 0, dynamoDb: 0 },
     })),
-    next: 0,
-    messages: 0,
-    batches: 0,
-    wallMs: 0,
-    activeMs: 0,
-    itemFailures: 0,
-    calls: { redshift: 0, eventBridge: 0, dynamoDb: 0 },
-  }));
+  );
   /** A measured round, with the AWS calls it made (counted outside the timed part). */
   const measuredRound = async (side: Side, until: number) => {
     const before = await host.call('callCounts');

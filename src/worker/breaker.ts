@@ -84,6 +84,20 @@ export class BreakerRun {
   ) {}
 
   /**
+   * Sends the decisions held while the breaker is open back to the queue (`holdForBreaker`).
+   * A method, so that the batch reaches this module only through the breaker it was given: the
+   * worker imports it only when the breaker is configured.
+   */
+  hold(
+    tracked: readonly Tracked[],
+    deps: WorkerDependencies,
+    invocation: Invocation,
+    fail: (deliveries: readonly Delivery[]) => void,
+  ): Promise<void> {
+    return holdForBreaker(tracked, deps, invocation, fail);
+  }
+
+  /**
    * Reserves the call the target's callers would make. Returns the reservation's id when the call
    * may go ahead; otherwise sets their state (held while the breaker is open, busy when the count
    * could not be taken) and returns undefined.

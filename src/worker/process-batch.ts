@@ -5,7 +5,6 @@ import { accountOfFunctionArn } from '../core/arn.js';
 import { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
 import type { WorkerIdentity } from './audit-detail.js';
-import { holdForBreaker } from './breaker.js';
 import { confirmationWriter } from './confirmations.js';
 import { MetricName } from './ports.js';
 import { type Delivery, prepareBatch } from './prepare.js';
@@ -259,7 +258,8 @@ export const processBatch = async (
       }
     }
     await Promise.all([
-      holdForBreaker(tracked, deps, invocation, fail),
+      // Only the breaker holds decisions: without one there is nothing to send back.
+      invocation.breaker?.hold(tracked, deps, invocation, fail),
       invocation.breaker?.finish(),
     ]);
     await scheduleRetries(tracked, deps, invocation, fail);

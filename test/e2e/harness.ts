@@ -121,8 +121,8 @@ export const coldStartFromModule = async (): Promise<Handler> => {
 
 /** The same path minus module scope: configuration, wiring, `processBatch`. */
 export const coldStartFromConfig =
-  (env: Readonly<Record<string, string | undefined>>) => (): Handler => {
-    const dependencies = createWorkerDependencies(loadConfig(env));
+  (env: Readonly<Record<string, string | undefined>>) => async (): Promise<Handler> => {
+    const dependencies = await createWorkerDependencies(loadConfig(env));
     return (event, context) => processBatch(event, context, dependencies);
   };
 
@@ -212,9 +212,9 @@ export const createTaggedLambdaService = (
   const containerOf = new Map<string, number>();
   let containers = 0;
   const service = createLambdaService({
-    coldStart: () => {
+    coldStart: async () => {
       const container = ++containers;
-      const handler = coldStartFromConfig(env)();
+      const handler = await coldStartFromConfig(env)();
       const tagged: Handler = (event, context) => {
         containerOf.set(context.awsRequestId, container);
         return handler(event, context);

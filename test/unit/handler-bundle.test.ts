@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
@@ -11,6 +11,14 @@ import { readServerlessBuild } from '../../bench/cold-start/serverless-esbuild.j
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = 'src/handler.ts';
+/** The function's environment in Lambda, the defaults (placeholders: nothing is called). */
+const HANDLER_ENV = {
+  AWS_REGION: 'us-east-1',
+  AUDIT_EVENT_BUS_NAME: 'revoker-audit',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
+  IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
+  LOG_LEVEL: 'silent',
+};
 
 let outdir: string;
 let metafile: Metafile;
@@ -106,11 +114,68 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
       expect(atInit).not.toContain(module);
       expect(lazy).toContain(module);
       expect(lazy.some((path) => path.includes(sdk))).toBe(true);
-      // The adapters that use them are read at init: the breaker's, the consumer role's cache,
-      // the dead-letter and visibility queue's.
-      expect(atInit).toContain('src/adapters/lambda-mapping.ts');
+      // The consumer role's cache is read at init (hub mode is a setting read there).
       expect(atInit).toContain('src/adapters/consumer-role.ts');
-      expect(atInit).toContain('src/adapters/sqs.ts');
+    },
+  );
+
+  // What only a setting turns on is imported by the wiring when it does (the breaker, the shared
+  // pace, the in-memory store); what only a rare event needs, at that event (the dead-letter and
+  // visibility queue, the breaker's switch).
+  it.each([
+    'src/worker/breaker.ts',
+    'src/core/switch-events.ts',
+    'src/adapters/pace-record.ts',
+    'src/adapters/memory-store.ts',
+    'src/adapters/sqs.ts',
+    'src/adapters/lambda-mapping.ts',
+  ])('leaves %s out of every file the entry imports statically', (module) => {
+    expect(Object.keys(inputsOf(outputs.atInit))).not.toContain(module);
+    expect(Object.keys(inputsOf(outputs.lazy))).toContain(module);
+  });
+
+  it.each([
+    { settings: 'the defaults', env: {}, reads: [], skips: ['breaker', 'pace-record'] },
+    {
+      settings: 'the breaker and the shared pace on',
+      env: {
+        BREAKER_MAX_REVOCATIONS: '100',
+        BREAKER_WINDOW_SECONDS: '300',
+        SOURCE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111122223333:revocations',
+        REDSHIFT_SHARED_PACE: 'true',
+      },
+      reads: ['breaker', 'pace-record'],
+      skips: [],
+    },
+  ])(
+    'imports in a fresh Node 22 process with $settings, and reads at init the chunks of $reads only',
+    async ({ env, reads, skips }) => {
+      // Prepare
+      const chunkOf = (name: string) =>
+        Object.entries(metafile.outputs).find(([, output]) =>
+          output.entryPoint?.endsWith(`/${name}.ts`),
+        )?.[0];
+      const probe = fileURLToPath(new URL('../../bench/cold-start/probe.mjs', import.meta.url));
+
+      // Act
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [probe, join(ROOT, outputs.entry), '--files-read'],
+        {
+          cwd: outdir,
+          timeout: 20_000,
+          env: { PATH: process.env.PATH, ...HANDLER_ENV, ...env },
+        },
+      );
+
+      // Assess
+      const { filesRead } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+        filesRead: string[];
+      };
+      const read = filesRead.map((url) => relative(ROOT, fileURLToPath(url)));
+      for (const name of reads) expect(read).toContain(chunkOf(name));
+      for (const name of skips) expect(read).not.toContain(chunkOf(name));
+      for (const file of outputs.atInit) expect(read).toContain(file);
     },
   );
 
@@ -127,13 +192,16 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
   ])(
     'imports in a fresh Node 22 process with no node_modules, and the lazy chunk of $module loads and holds $holds',
     async ({ module, holds }) => {
-      // Prepare: the chunk the handler's import() of the module became
+      // Prepare: the chunk an import() of the module became (in the handler or a lazy chunk)
       const lazyChunk = Object.entries(metafile.outputs).find(
         ([, output]) => output.entryPoint === module,
       )?.[0];
       expect(lazyChunk).toBeDefined();
-      const entry = metafile.outputs[outputs.entry];
-      expect(entry?.imports).toContainEqual({ path: lazyChunk, kind: 'dynamic-import' });
+      expect(
+        Object.values(metafile.outputs).some((output) =>
+          output.imports.some((edge) => edge.path === lazyChunk && edge.kind === 'dynamic-import'),
+        ),
+      ).toBe(true);
       const script = [
         "import { pathToFileURL } from 'node:url';",
         // node -e: argv[1] is the first argument
@@ -157,15 +225,7 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
         {
           cwd: outdir,
           timeout: 20_000,
-          env: {
-            PATH: process.env.PATH,
-            AWS_REGION: 'us-east-1',
-            AUDIT_EVENT_BUS_NAME: 'revoker-audit',
-            DEAD_LETTER_QUEUE_URL:
-              'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
-            IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
-            LOG_LEVEL: 'silent',
-          },
+          env: { PATH: process.env.PATH, ...HANDLER_ENV },
         },
       );
 

@@ -20,18 +20,18 @@ const capture = () => {
 };
 
 describe('createWorkerDependencies', () => {
-  it('rule 6: without IDEMPOTENCY_TABLE_NAME the store is in memory, with one warning logged at start', () => {
+  it('rule 6: without IDEMPOTENCY_TABLE_NAME the store is in memory, with one warning logged at start', async () => {
     const { lines, logger } = capture();
-    const deps = createWorkerDependencies(loadConfig(env), logger);
+    const deps = await createWorkerDependencies(loadConfig(env), logger);
     expect(deps.store).toBeInstanceOf(InMemoryIdempotencyStore);
     expect(lines.filter((line) => /IDEMPOTENCY_TABLE_NAME is not set/.test(line.msg))).toHaveLength(
       1,
     );
   });
 
-  it('rule 6: with IDEMPOTENCY_TABLE_NAME the store is DynamoDB, and nothing is warned', () => {
+  it('rule 6: with IDEMPOTENCY_TABLE_NAME the store is DynamoDB, and nothing is warned', async () => {
     const { lines, logger } = capture();
-    const deps = createWorkerDependencies(
+    const deps = await createWorkerDependencies(
       loadConfig({ ...env, IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency' }),
       logger,
     );

@@ -39,7 +39,7 @@ export const loadWorkerHandler = async (
       import('../../core/errors.js'),
     ]);
   try {
-    const dependencies = createWorkerDependencies(loadConfig(env));
+    const dependencies = await createWorkerDependencies(loadConfig(env));
     return (event, context) => processBatch(event, context, dependencies);
   } catch (error) {
     if (error instanceof ConfigurationError) {
