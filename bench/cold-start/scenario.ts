@@ -3,13 +3,14 @@
  * (which builds its clients at module scope), for the worker, the baseline and a floor that only
  * loads and constructs the SDK clients and pino. Bundled exactly as serverless.yml's esbuild
  * block says; runs interleaved so that drift on a shared machine hits all three alike.
- * The block splits code: the "bundle" figure is what importing the handler reads (its file and
- * the chunks it imports statically), beside the total of every code file the build wrote.
+ * The block splits code: the "bundle" figure is what importing the handler reads (its file, the
+ * chunks it imports statically and those its configuration makes it await), beside the total of
+ * every code file the build wrote.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -32,10 +33,19 @@ export type BundleName = (typeof BUNDLES)[number];
 export interface BundleFigures {
   entry: string;
   /**
-   * The bundle figure: bytes Node reads when it imports the handler — the entry file and the
-   * chunks it imports statically, transitively (esbuild's metafile, `import-statement` edges).
+   * The bundle figure: bytes of the code files Node reads when it imports the handler in the
+   * default deployment's environment, as a load hook in the probe saw them — the entry file, the
+   * chunks it imports statically (esbuild's metafile, `import-statement` edges) and any chunk its
+   * configuration makes it await at init (none, with the defaults).
    */
   bytes: number;
+  /**
+   * The same with every optional feature configured: hub mode, the breaker, the shared pace and a
+   * datashare fence (`ALL_FEATURES`). Each of those awaits its module at init.
+   */
+  bytesAllFeatures: number;
+  /** How many files `bytesAllFeatures` counts. */
+  initFilesAllFeatures: number;
   /** Those files gzipped one by one (as a zip stores them), summed. */
   gzipBytes: number;
   /** How many files `bytes` counts (the entry and its static chunks). */
@@ -62,6 +72,8 @@ export interface BundleFigures {
 export interface BundleRatios {
   init: number | null;
   bundle: number | null;
+  /** `bytesAllFeatures` ÷ the other side's `bytes` (the floor has no features to turn on). */
+  bundleAllFeatures: number | null;
   total: number | null;
   wall: number | null;
 }
@@ -101,6 +113,21 @@ const childEnvironment = (nodeOptions: string): Record<string, string> => ({
   LOG_LEVEL: 'info',
 });
 
+/**
+ * Every optional feature on (placeholders: nothing is called at init): hub mode with its role and
+ * accounts, the breaker with its window and queue, the shared pace, a datashare fence.
+ */
+const ALL_FEATURES: Record<string, string> = {
+  CONSUMER_ROLE_NAME: 'revoker-consumer',
+  CONSUMER_ACCOUNTS: '*',
+  BREAKER_MAX_REVOCATIONS: '100',
+  BREAKER_WINDOW_SECONDS: '300',
+  SOURCE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111122223333:revocations',
+  REDSHIFT_SHARED_PACE: 'true',
+  ALLOWED_DATASHARES: 'arn:aws:redshift:us-east-1:111122223333:datashare:',
+  WORKER_ROLE_ARN: 'arn:aws:iam::111122223333:role/revoker',
+};
+
 /** The package a bundled input comes from: its npm package name, or its top-level folder. */
 const packageOf = (input: string): string => {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input);
@@ -129,23 +156,67 @@ const compositionOf = (metafile: Metafile, files: readonly string[]): Record<str
 
 type Sizes = Omit<BundleFigures, 'entry' | 'initMs' | 'readyMs' | 'wallMs'>;
 
+/** What the probe saw read at init, as metafile paths (relative to ROOT). */
+interface FilesRead {
+  defaults: string[];
+  allFeatures: string[];
+}
+
 /** Sizes of the files a build wrote, as they are on disk (metafile paths are relative to ROOT). */
-const sizesOf = async (metafile: Metafile, outputs: EntryOutputs): Promise<Sizes> => {
-  const { atInit, lazy, maps } = outputs;
+const sizesOf = async (
+  metafile: Metafile,
+  outputs: EntryOutputs,
+  filesRead: FilesRead,
+): Promise<Sizes> => {
+  const { lazy, maps } = outputs;
+  const atInit = filesRead.defaults;
+  const lazyNow = [...outputs.atInit, ...lazy].filter((file) => !atInit.includes(file));
   const read = (files: readonly string[]) =>
     Promise.all(files.map((file) => readFile(join(ROOT, file))));
   const sum = (buffers: readonly Buffer[]) => buffers.reduce((n, b) => n + b.length, 0);
-  const [initCode, lazyCode, mapCode] = await Promise.all([read(atInit), read(lazy), read(maps)]);
+  const [initCode, lazyCode, mapCode, allFeaturesCode] = await Promise.all([
+    read(atInit),
+    read(lazyNow),
+    read(maps),
+    read(filesRead.allFeatures),
+  ]);
   return {
     bytes: sum(initCode),
+    bytesAllFeatures: sum(allFeaturesCode),
+    initFilesAllFeatures: filesRead.allFeatures.length,
     gzipBytes: initCode.reduce((n, code) => n + gzipSync(code).length, 0),
     initFiles: atInit.length,
     totalBytes: sum(initCode) + sum(lazyCode),
-    totalFiles: atInit.length + lazy.length,
+    totalFiles: atInit.length + lazyNow.length,
     mapBytes: sum(mapCode),
     composition: compositionOf(metafile, atInit),
-    lazyComposition: compositionOf(metafile, lazy),
+    lazyComposition: compositionOf(metafile, lazyNow),
   };
+};
+
+/**
+ * The code files of this build that importing `bundle` reads in `env` (the probe's load hook), as
+ * metafile paths. Checked against the metafile: every file the entry imports statically must be
+ * among them, or one of the two readings is wrong.
+ */
+const filesReadAtInit = async (
+  bundle: string,
+  env: Record<string, string>,
+  metafile: Metafile,
+  outputs: EntryOutputs,
+): Promise<string[]> => {
+  const { stdout } = await spawnProbe(bundle, env, ['--files-read']);
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  const { filesRead } = JSON.parse(last) as { filesRead: string[] };
+  const files = filesRead
+    .map((url) => relative(ROOT, fileURLToPath(url)))
+    .filter((file) => file in metafile.outputs);
+  const missing = outputs.atInit.filter((file) => !files.includes(file));
+  if (missing.length > 0)
+    throw new Error(
+      `cold-start probe of ${bundle} did not read ${missing.join(', ')}, which the entry imports statically`,
+    );
+  return files;
 };
 
 interface Run {
@@ -154,10 +225,15 @@ interface Run {
   wallMs: number;
 }
 
-const runProbe = (bundle: string, env: Record<string, string>): Promise<Run> =>
+/** Runs the probe on `bundle` in a fresh Node process; its stdout, and the time to its exit. */
+const spawnProbe = (
+  bundle: string,
+  env: Record<string, string>,
+  args: readonly string[] = [],
+): Promise<{ stdout: string; wallMs: number }> =>
   new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [PROBE, bundle], {
+    const child = spawn(process.execPath, [PROBE, bundle, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -172,19 +248,24 @@ const runProbe = (bundle: string, env: Record<string, string>): Promise<Run> =>
     child.on('error', reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - started;
-      const last = stdout.trim().split('\n').at(-1) ?? '';
       if (code !== 0) {
         reject(new Error(`cold-start probe of ${bundle} exited with ${code}: ${stderr.trim()}`));
         return;
       }
-      try {
-        const { importMs, readyMs } = JSON.parse(last) as { importMs: number; readyMs: number };
-        resolve({ initMs: importMs, readyMs, wallMs });
-      } catch (error) {
-        reject(new Error(`cold-start probe of ${bundle} printed "${last}"`, { cause: error }));
-      }
+      resolve({ stdout, wallMs });
     });
   });
+
+const runProbe = async (bundle: string, env: Record<string, string>): Promise<Run> => {
+  const { stdout, wallMs } = await spawnProbe(bundle, env);
+  const last = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const { importMs, readyMs } = JSON.parse(last) as { importMs: number; readyMs: number };
+    return { initMs: importMs, readyMs, wallMs };
+  } catch (error) {
+    throw new Error(`cold-start probe of ${bundle} printed "${last}"`, { cause: error });
+  }
+};
 
 export const runColdStart = async (
   settings: ColdStartSettings,
@@ -195,6 +276,7 @@ export const runColdStart = async (
   const { options, nodeOptions } = await readServerlessBuild(source);
   const outRoot = await mkdtemp(join(tmpdir(), 'revoker-bench-'));
   try {
+    const env = childEnvironment(nodeOptions);
     const bundles = {} as Record<BundleName, string>;
     const sizes = {} as Record<BundleName, Sizes>;
     for (const name of BUNDLES) {
@@ -210,10 +292,17 @@ export const runColdStart = async (
       });
       const outputs = entryOutputs(metafile, ENTRIES[name]);
       bundles[name] = join(ROOT, outputs.entry);
-      sizes[name] = await sizesOf(metafile, outputs);
+      progress.status(`files ${ENTRIES[name]} reads at init`);
+      const defaults = await filesReadAtInit(bundles[name], env, metafile, outputs);
+      const allFeatures = await filesReadAtInit(
+        bundles[name],
+        { ...env, ...ALL_FEATURES },
+        metafile,
+        outputs,
+      );
+      sizes[name] = await sizesOf(metafile, outputs, { defaults, allFeatures });
     }
 
-    const env = childEnvironment(nodeOptions);
     const runs: Record<BundleName, Run[]> = { floor: [], worker: [], baseline: [] };
     const rounds = settings.warmupRuns + settings.runs;
     for (let round = 0; round < rounds; round++) {
@@ -251,6 +340,7 @@ export const runColdStart = async (
       return {
         init: r(side.initMs.median, other.initMs.median),
         bundle: r(side.bytes, other.bytes),
+        bundleAllFeatures: r(side.bytesAllFeatures, other.bytes),
         total: r(side.totalBytes, other.totalBytes),
         wall: r(side.wallMs.median, other.wallMs.median),
       };
@@ -269,6 +359,7 @@ export const runColdStart = async (
     progress.done(
       `init median: floor ${floor.initMs.median} ms, worker ${worker.initMs.median} ms (×${vf.init} floor, ×${vb.init} baseline), baseline ${baseline.initMs.median} ms; ` +
         `read at init: floor ${floor.bytes} B, worker ${worker.bytes} B (×${vf.bundle} floor, ×${vb.bundle} baseline), baseline ${baseline.bytes} B; ` +
+        `with every feature on: worker ${worker.bytesAllFeatures} B (×${vf.bundleAllFeatures} floor); ` +
         `all code: worker ${worker.totalBytes} B in ${worker.totalFiles} files (×${vf.total} floor, ×${vb.total} baseline)`,
     );
     return result;
