@@ -6,9 +6,9 @@
  * variables.
  */
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type EntryOutputs, entryOutputs } from '../../bench/cold-start/outputs.js';
@@ -80,14 +80,18 @@ afterAll(async () => {
 });
 
 /**
- * Loads the bundle with Node's own loader, untransformed by the test runner, as Lambda would
- * (`require` of an ES module, Node ≥ 22.12). Each `instance` is a copy of the whole build (the
- * handler and its chunks), so fresh modules: a new container whose cold start reads `process.env`.
+ * Loads the bundle with Node's own loader, as Lambda does: an `.mjs` handler is imported with
+ * `import()` (Lambda turns `require` of ES modules off), so its top-level `await` of the wiring
+ * runs as in Lambda. The test runner hands `.mjs` files to Node untransformed. Each `instance` is a
+ * copy of the whole build (the handler and its chunks), so fresh modules: a new container whose
+ * cold start reads `process.env`.
  */
 const importBundle = async (instance: string): Promise<{ handler: Handler }> => {
   const copy = join(scratch, instance);
   await cp(outdir, copy, { recursive: true });
-  return createRequire(import.meta.url)(join(copy, 'handler.mjs')) as { handler: Handler };
+  return (await import(/* @vite-ignore */ pathToFileURL(join(copy, 'handler.mjs')).href)) as {
+    handler: Handler;
+  };
 };
 
 it('the bundle carries none of the local emulators and no endpoint of its own', () => {
