@@ -18,7 +18,7 @@ export const eventBridgeAdminRoutes = (emulator: EventBridgeEmulator): AdminRout
     faults: emulator.faults,
     stats: emulator.stats(),
   }),
-  // setFaults validates with zod; a bad body is a TypeError, answered 400.
+  // setFaults validates (valibot); a bad body is a TypeError, answered 400.
   'POST /__emulator/faults': (body) => ({
     faults: emulator.setFaults((body ?? {}) as EventBridgeFaultsPatch),
   }),

@@ -1,5 +1,13 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { createRandom, type RandomSource } from '../random.js';
+import {
+  atLeast,
+  integer,
+  parseOrThrow,
+  partialStrictObject,
+  share,
+  strictObject,
+} from '../validation.js';
 
 /** The retryable entry codes of PutEvents (the only ones random entry failures use). */
 export const RETRYABLE_ENTRY_CODES = ['ThrottlingException', 'InternalFailure'] as const;
@@ -31,7 +39,7 @@ export interface CallFault {
   when: 'before' | 'after';
 }
 
-const rate = z.number().min(0).max(1);
+const rate = share();
 
 const faultsShape = {
   /** Share of valid entries failed with a retryable code (half each) while the call succeeds. */
@@ -41,33 +49,33 @@ const faultsShape = {
   /** Share of calls processed (events accepted) whose answer is then lost (see `lostAs`). */
   lostAnswerRate: rate,
   /** What a random lost answer looks like to the client (default `error`: a 500). */
-  lostAs: z.enum(LOST_ANSWER_SHAPES),
+  lostAs: v.picklist(LOST_ANSWER_SHAPES),
   /** Added to every answered call. */
-  latencyMs: z.number().min(0),
+  latencyMs: atLeast(0),
   /** The next calls fail as a whole, in order (`when: 'after'`: once their events are accepted). */
-  failNextCalls: z.array(
-    z.strictObject({
-      kind: z.enum(CALL_FAULT_KINDS),
-      count: z.int().min(1).default(1),
-      when: z.enum(['before', 'after']).default('before'),
+  failNextCalls: v.array(
+    strictObject({
+      kind: v.picklist(CALL_FAULT_KINDS),
+      count: v.optional(integer(1), 1),
+      when: v.optional(v.picklist(['before', 'after']), 'before'),
     }),
   ),
   /** The next valid entries (optionally only those of a `detailType`) fail with `code`. */
-  failNextEntries: z.array(
-    z.strictObject({
-      code: z.string().default('ThrottlingException'),
-      message: z.string().optional(),
-      detailType: z.string().optional(),
-      count: z.int().min(1).default(1),
+  failNextEntries: v.array(
+    strictObject({
+      code: v.optional(v.string(), 'ThrottlingException'),
+      message: v.optional(v.string()),
+      detailType: v.optional(v.string()),
+      count: v.optional(integer(1), 1),
     }),
   ),
 };
 
-export const eventBridgeFaultsSchema = z.strictObject(faultsShape);
-export const eventBridgeFaultsPatchSchema = z.strictObject(faultsShape).partial();
-export type EventBridgeFaults = z.output<typeof eventBridgeFaultsSchema>;
+export const eventBridgeFaultsSchema = strictObject(faultsShape);
+export const eventBridgeFaultsPatchSchema = partialStrictObject(faultsShape);
+export type EventBridgeFaults = v.InferOutput<typeof eventBridgeFaultsSchema>;
 /** What `setFaults` and `POST /__emulator/faults` take. */
-export type EventBridgeFaultsPatch = z.input<typeof eventBridgeFaultsPatchSchema>;
+export type EventBridgeFaultsPatch = v.InferInput<typeof eventBridgeFaultsPatchSchema>;
 
 export const noEventBridgeFaults = (): EventBridgeFaults => ({
   entryFailureRate: 0,
@@ -110,11 +118,8 @@ export class EventBridgeFaultPlan {
    * @throws {TypeError} naming the offending field.
    */
   update(patch: unknown): EventBridgeFaults {
-    const parsed = eventBridgeFaultsPatchSchema.safeParse(patch);
-    if (!parsed.success) {
-      throw new TypeError(`Invalid EventBridge emulator faults:\n${z.prettifyError(parsed.error)}`);
-    }
-    const next = { ...this.config, ...parsed.data };
+    const parsed = parseOrThrow(eventBridgeFaultsPatchSchema, patch, 'EventBridge emulator faults');
+    const next = { ...this.config, ...parsed };
     if (next.callFailureRate + next.lostAnswerRate > 1) {
       throw new TypeError(
         `Invalid EventBridge emulator faults: callFailureRate + lostAnswerRate must be <= 1, ${next.callFailureRate + next.lostAnswerRate} given`,

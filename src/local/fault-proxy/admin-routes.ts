@@ -21,7 +21,7 @@ export const faultProxyAdminRoutes = (proxy: FaultProxy): AdminRoutes => ({
     randomSeed: proxy.randomSeed,
     faults: proxy.faults,
   }),
-  // setFaults validates with zod; a bad body is a TypeError, answered 400.
+  // setFaults validates (valibot); a bad body is a TypeError, answered 400.
   'POST /__proxy/faults': (body) => ({ faults: proxy.setFaults((body ?? {}) as ProxyFaultsPatch) }),
   'GET /__proxy/stats': () => ({ service: proxy.service, stats: proxy.stats() }),
   'POST /__proxy/reset': () => {

@@ -1,5 +1,14 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { createRandom, type RandomSource } from '../random.js';
+import {
+  atLeast,
+  expecting,
+  integer,
+  parseOrThrow,
+  partialStrictObject,
+  share,
+  strictObject,
+} from '../validation.js';
 
 /**
  * What an injected fault does to a call:
@@ -17,35 +26,41 @@ export type ProxyFaultKind = (typeof PROXY_FAULT_KINDS)[number];
 export const LOST_ANSWER_SHAPES = ['error', 'reset', 'hang'] as const;
 export type LostAnswerShape = (typeof LOST_ANSWER_SHAPES)[number];
 
-const rate = z.number().min(0).max(1);
+const rate = share();
 /** Operation names as the SDK sends them (`PutItem`, `SendMessageBatch`); absent = every one. */
-const operations = z.array(z.string().min(1)).min(1).optional();
+const operations = v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)));
 
-/** A share of calls: a number for every operation, or `{ rate, operations }` for some. */
-const scopedRate = z.union([rate, z.strictObject({ rate, operations })]);
-export type ScopedRate = z.output<typeof scopedRate>;
+/**
+ * A share of calls: a number for every operation, or `{ rate, operations }` for some. (An object
+ * given with a wrong field is told by that field; anything else by this message.)
+ */
+const scopedRate = v.union(
+  [rate, strictObject({ rate, operations })],
+  expecting('a number from 0 to 1, or { rate, operations? }', 'type'),
+);
+export type ScopedRate = v.InferOutput<typeof scopedRate>;
 
-const scopedLatency = z.union([
-  z.number().min(0),
-  z.strictObject({ ms: z.number().min(0), operations }),
-]);
+const scopedLatency = v.union(
+  [atLeast(0), strictObject({ ms: atLeast(0), operations })],
+  expecting('a number of ms >= 0, or { ms, operations? }', 'type'),
+);
 
 /** A deterministic fault for the next `count` calls of the given operations. */
-const targetedFaultSchema = z.strictObject({
-  kind: z.enum(PROXY_FAULT_KINDS),
+const targetedFaultSchema = strictObject({
+  kind: v.picklist(PROXY_FAULT_KINDS),
   operations,
-  count: z.int().min(1).default(1),
+  count: v.optional(integer(1), 1),
   /**
    * `before` (default): the call is not forwarded, nothing changes. `after`: the call is forwarded
    * and takes effect upstream, then the client gets the fault instead of the answer.
    */
-  when: z.enum(['before', 'after']).default('before'),
+  when: v.optional(v.picklist(['before', 'after']), 'before'),
   /** Overrides of the error answered (not for `hang`/`reset`), e.g. `ProvisionedThroughputExceededException`. */
-  code: z.string().min(1).optional(),
-  message: z.string().optional(),
-  httpStatus: z.int().min(400).max(599).optional(),
+  code: v.optional(v.pipe(v.string(), v.minLength(1))),
+  message: v.optional(v.string()),
+  httpStatus: v.optional(integer(400, 599)),
 });
-export type ProxyTargetedFault = z.output<typeof targetedFaultSchema>;
+export type ProxyTargetedFault = v.InferOutput<typeof targetedFaultSchema>;
 
 const faultsShape = {
   /** Added before every answer (after the upstream has answered, for forwarded calls). */
@@ -61,16 +76,16 @@ const faultsShape = {
   /** Share of calls forwarded and applied upstream whose answer is then lost (see `lostAs`). */
   lostAnswerRate: scopedRate,
   /** What a random lost answer looks like to the client (default `error`: a 500). */
-  lostAs: z.enum(LOST_ANSWER_SHAPES),
+  lostAs: v.picklist(LOST_ANSWER_SHAPES),
   /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
-  failNext: z.array(targetedFaultSchema),
+  failNext: v.array(targetedFaultSchema),
 };
 
-export const proxyFaultsSchema = z.strictObject(faultsShape);
-export const proxyFaultsPatchSchema = z.strictObject(faultsShape).partial();
-export type ProxyFaults = z.output<typeof proxyFaultsSchema>;
+export const proxyFaultsSchema = strictObject(faultsShape);
+export const proxyFaultsPatchSchema = partialStrictObject(faultsShape);
+export type ProxyFaults = v.InferOutput<typeof proxyFaultsSchema>;
 /** What `setFaults` and `POST /__proxy/faults` take: any subset of the fields. */
-export type ProxyFaultsPatch = z.input<typeof proxyFaultsPatchSchema>;
+export type ProxyFaultsPatch = v.InferInput<typeof proxyFaultsPatchSchema>;
 
 /** No fault at all: the proxy is transparent. */
 export const noProxyFaults = (): ProxyFaults => ({
@@ -138,11 +153,8 @@ export class ProxyFaultPlan {
    * @throws {TypeError} naming the proxy and the offending field when the patch is invalid.
    */
   update(patch: unknown): ProxyFaults {
-    const parsed = proxyFaultsPatchSchema.safeParse(patch);
-    if (!parsed.success) {
-      throw new TypeError(`Invalid ${this.label} faults:\n${z.prettifyError(parsed.error)}`);
-    }
-    const next = { ...this.config, ...parsed.data };
+    const parsed = parseOrThrow(proxyFaultsPatchSchema, patch, `${this.label} faults`);
+    const next = { ...this.config, ...parsed };
     const { throttleRate, errorRate, hangRate, resetRate, lostAnswerRate } = next;
     // Checked without the operation filters: one roll decides, so the shares must fit in [0, 1).
     const sum = [throttleRate, errorRate, hangRate, resetRate, lostAnswerRate]

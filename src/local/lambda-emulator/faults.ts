@@ -1,4 +1,12 @@
-import { z } from 'zod';
+import * as v from 'valibot';
+import {
+  atLeast,
+  integer,
+  partialStrictObject,
+  problemsOf,
+  safeParse,
+  strictObject,
+} from '../validation.js';
 import { LAMBDA_OPERATIONS } from './types.js';
 
 /**
@@ -12,29 +20,29 @@ import { LAMBDA_OPERATIONS } from './types.js';
 export const LAMBDA_FAULT_KINDS = ['throttle', 'error', 'reset', 'lostAnswer'] as const;
 export type LambdaFaultKind = (typeof LAMBDA_FAULT_KINDS)[number];
 
-const targetedFaultSchema = z.strictObject({
-  kind: z.enum(LAMBDA_FAULT_KINDS),
-  operation: z.enum(LAMBDA_OPERATIONS).optional(),
-  count: z.int().min(1).default(1),
+const targetedFaultSchema = strictObject({
+  kind: v.picklist(LAMBDA_FAULT_KINDS),
+  operation: v.optional(v.picklist(LAMBDA_OPERATIONS)),
+  count: v.optional(integer(1), 1),
 });
-export type LambdaTargetedFault = z.output<typeof targetedFaultSchema>;
+export type LambdaTargetedFault = v.InferOutput<typeof targetedFaultSchema>;
 
 const faultsShape = {
   /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
-  failNext: z.array(targetedFaultSchema),
+  failNext: v.array(targetedFaultSchema),
   /** Added to every answered call. */
-  latencyMs: z.number().min(0),
+  latencyMs: atLeast(0),
   /**
    * How long a mapping stays `Disabling`/`Enabling` at least, besides waiting for the local
    * poller (Lambda takes seconds; 0 by default).
    */
-  transitionMs: z.number().min(0),
+  transitionMs: atLeast(0),
 };
-export const lambdaFaultsSchema = z.strictObject(faultsShape);
-export const lambdaFaultsPatchSchema = z.strictObject(faultsShape).partial();
-export type LambdaFaults = z.output<typeof lambdaFaultsSchema>;
+export const lambdaFaultsSchema = strictObject(faultsShape);
+export const lambdaFaultsPatchSchema = partialStrictObject(faultsShape);
+export type LambdaFaults = v.InferOutput<typeof lambdaFaultsSchema>;
 /** What `setFaults` and `POST /__emulator/faults` take: any subset. */
-export type LambdaFaultsPatch = z.input<typeof lambdaFaultsPatchSchema>;
+export type LambdaFaultsPatch = v.InferInput<typeof lambdaFaultsPatchSchema>;
 
 export const noLambdaFaults = (): LambdaFaults => ({ failNext: [], latencyMs: 0, transitionMs: 0 });
 
@@ -44,14 +52,14 @@ export const noLambdaFaults = (): LambdaFaults => ({ failNext: [], latencyMs: 0,
  * @throws {TypeError} naming the field, the value given and what is expected.
  */
 export const applyLambdaFaults = (current: LambdaFaults, patch: unknown): LambdaFaults => {
-  const parsed = lambdaFaultsPatchSchema.safeParse(patch ?? {});
+  const parsed = safeParse(lambdaFaultsPatchSchema, patch ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const [problem] = problemsOf(parsed.issues);
     throw new TypeError(
-      `invalid Lambda emulator faults at ${issue?.path.join('.') || '(root)'}: ${issue?.message}; given ${JSON.stringify(patch)}`,
+      `invalid Lambda emulator faults at ${problem?.path.join('.') || '(root)'}: ${problem?.message}; given ${JSON.stringify(patch)}`,
     );
   }
-  return { ...current, ...parsed.data };
+  return { ...current, ...parsed.output };
 };
 
 /** Takes the next `failNext` fault matching the operation, consuming one of its count. */

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { AdminRoutes } from '../http.js';
+import { expecting, isoDateTime, parseOrThrow, strictObject } from '../validation.js';
 import { RedshiftApiError } from './errors.js';
 import type { RedshiftFaultsPatch } from './faults.js';
 import type { RedshiftEmulator } from './redshift-emulator.js';
@@ -30,7 +31,7 @@ export const redshiftAdminRoutes = (emulator: RedshiftEmulator): AdminRoutes => 
     faults: emulator.setFaults((body ?? {}) as RedshiftFaultsPatch),
   }),
   'POST /__emulator/seed': (body) => {
-    // Both setters validate with zod; a bad body is a TypeError, answered 400.
+    // Both setters validate (valibot); a bad body is a TypeError, answered 400.
     emulator.seed(body as SeedFile);
     return { datashares: emulator.datashares().length };
   },
@@ -56,14 +57,13 @@ export const redshiftAdminRoutes = (emulator: RedshiftEmulator): AdminRoutes => 
   },
 });
 
-const AssociateRequestSchema = z.strictObject({
-  dataShareArn: z.string().min(1),
-  consumer: z.string().min(1),
-  accountId: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit account id')
-    .optional(),
-  at: z.iso.datetime().optional(),
+const AssociateRequestSchema = strictObject({
+  dataShareArn: v.pipe(v.string(), v.minLength(1)),
+  consumer: v.pipe(v.string(), v.minLength(1)),
+  accountId: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{12}$/, expecting('a 12-digit account id'))),
+  ),
+  at: v.optional(isoDateTime()),
 });
 
 /**
@@ -71,8 +71,5 @@ const AssociateRequestSchema = z.strictObject({
  *
  * @throws {TypeError} naming each offending field (answered 400).
  */
-const associateRequest = (body: unknown): z.output<typeof AssociateRequestSchema> => {
-  const result = AssociateRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  throw new TypeError(`Invalid associate request:\n${z.prettifyError(result.error)}`);
-};
+const associateRequest = (body: unknown): v.InferOutput<typeof AssociateRequestSchema> =>
+  parseOrThrow(AssociateRequestSchema, body, 'associate request');

@@ -1,5 +1,15 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { createRandom, type RandomSource } from '../random.js';
+import {
+  atLeast,
+  expecting,
+  integer,
+  parseOrThrow,
+  partialStrictObject,
+  record,
+  share,
+  strictObject,
+} from '../validation.js';
 import { type Clock, TokenBucket } from './token-bucket.js';
 import { REDSHIFT_OPERATIONS } from './types.js';
 
@@ -25,42 +35,45 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export const LOST_ANSWER_SHAPES = ['error', 'reset', 'hang'] as const;
 export type LostAnswerShape = (typeof LOST_ANSWER_SHAPES)[number];
 
-const rate = z.number().min(0).max(1);
+const rate = share();
 
 /** A deterministic fault for the next `count` calls that match every field given. */
-const targetedFaultSchema = z.strictObject({
-  kind: z.enum(FAULT_KINDS),
-  operation: z.enum(REDSHIFT_OPERATIONS).optional(),
-  dataShareArn: z.string().optional(),
+const targetedFaultSchema = strictObject({
+  kind: v.picklist(FAULT_KINDS),
+  operation: v.optional(v.picklist(REDSHIFT_OPERATIONS)),
+  dataShareArn: v.optional(v.string()),
   /** A consumer key: the consumer namespace ARN, `region:<region>` or `account:<id>`. */
-  consumer: z.string().optional(),
-  count: z.int().min(1).default(1),
+  consumer: v.optional(v.string()),
+  count: v.optional(integer(1), 1),
   /**
    * `before` (default): the call fails and nothing changes. `after`: the operation is applied,
    * then the answer is replaced by the fault — the "did my revocation happen?" case.
    */
-  when: z.enum(['before', 'after']).default('before'),
+  when: v.optional(v.picklist(['before', 'after']), 'before'),
   /** Overrides of the error answered (not for `hang`/`reset`), e.g. an `InvalidDataShareFault`. */
-  code: z.string().optional(),
-  message: z.string().optional(),
-  httpStatus: z.int().min(400).max(599).optional(),
+  code: v.optional(v.string()),
+  message: v.optional(v.string()),
+  httpStatus: v.optional(integer(400, 599)),
 });
-export type TargetedFault = z.output<typeof targetedFaultSchema>;
+export type TargetedFault = v.InferOutput<typeof targetedFaultSchema>;
 
 const faultsShape = {
   /** Token-bucket rate limit in calls per second over all operations; 0 turns it off. */
-  throttleRps: z.number().min(0),
+  throttleRps: atLeast(0),
   /** Bucket size; defaults to max(1, throttleRps). */
-  burst: z.number().min(1).optional(),
+  burst: v.optional(atLeast(1)),
   /**
    * Rate limits of single accounts (the caller's, from its SigV4 key), e.g.
    * `{ '222233334444': 20 }`: each listed account has its own bucket of that rate (size `burst`,
    * else max(1, its rate)), as AWS limits each account's control plane on its own; calls of the
    * accounts not listed share the `throttleRps` bucket. 0 turns an account's limit off.
    */
-  throttleRpsByAccount: z.record(z.string().regex(/^\d{12}$/), z.number().min(0)),
+  throttleRpsByAccount: record(
+    v.pipe(v.string(), v.regex(/^\d{12}$/, expecting('a 12-digit account id', 'key'))),
+    atLeast(0),
+  ),
   /** Added to every answered call. */
-  latencyMs: z.number().min(0),
+  latencyMs: atLeast(0),
   /** Share of calls answered 500 `InternalFailure` or 503 `ServiceUnavailable` (half each). */
   errorRate: rate,
   /** Share of calls never answered. */
@@ -73,17 +86,17 @@ const faultsShape = {
    */
   lostAnswerRate: rate,
   /** What a random lost answer looks like to the client (default `error`: a 500). */
-  lostAs: z.enum(LOST_ANSWER_SHAPES),
+  lostAs: v.picklist(LOST_ANSWER_SHAPES),
   /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
-  failNext: z.array(targetedFaultSchema),
+  failNext: v.array(targetedFaultSchema),
 };
 
-export const redshiftFaultsSchema = z.strictObject(faultsShape);
-export const redshiftFaultsPatchSchema = z.strictObject(faultsShape).partial();
+export const redshiftFaultsSchema = strictObject(faultsShape);
+export const redshiftFaultsPatchSchema = partialStrictObject(faultsShape);
 
-export type RedshiftFaults = z.output<typeof redshiftFaultsSchema>;
+export type RedshiftFaults = v.InferOutput<typeof redshiftFaultsSchema>;
 /** What `setFaults` and `POST /__emulator/faults` take: any subset, defaults may be left out. */
-export type RedshiftFaultsPatch = z.input<typeof redshiftFaultsPatchSchema>;
+export type RedshiftFaultsPatch = v.InferInput<typeof redshiftFaultsPatchSchema>;
 
 /** No fault at all: the emulator behaves like a healthy endpoint. */
 export const noFaults = (): RedshiftFaults => ({
@@ -149,11 +162,8 @@ export class FaultPlan {
    * @throws {TypeError} naming the offending field when the patch is invalid.
    */
   update(patch: unknown): RedshiftFaults {
-    const parsed = redshiftFaultsPatchSchema.safeParse(patch);
-    if (!parsed.success) {
-      throw new TypeError(`Invalid Redshift emulator faults:\n${z.prettifyError(parsed.error)}`);
-    }
-    const next = { ...this.config, ...parsed.data };
+    const parsed = parseOrThrow(redshiftFaultsPatchSchema, patch, 'Redshift emulator faults');
+    const next = { ...this.config, ...parsed };
     const sum = next.errorRate + next.hangRate + next.resetRate + next.lostAnswerRate;
     if (sum > 1) {
       throw new TypeError(

@@ -1,6 +1,14 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { createRandom, type RandomSource } from '../random.js';
 import { type Clock, TokenBucket } from '../redshift-emulator/token-bucket.js';
+import {
+  atLeast,
+  integer,
+  parseOrThrow,
+  partialStrictObject,
+  share,
+  strictObject,
+} from '../validation.js';
 import { STS_OPERATIONS } from './types.js';
 
 /**
@@ -24,36 +32,36 @@ export type StsFaultKind = (typeof STS_FAULT_KINDS)[number];
 /** How a random lost answer shows to the client (`error` is a 500 `InternalFailure`). */
 export const STS_LOST_ANSWER_SHAPES = ['error', 'reset', 'hang'] as const;
 
-const rate = z.number().min(0).max(1);
+const rate = share();
 
 /** A deterministic fault for the next `count` calls that match every field given. */
-const targetedFaultSchema = z.strictObject({
-  kind: z.enum(STS_FAULT_KINDS),
-  operation: z.enum(STS_OPERATIONS).optional(),
+const targetedFaultSchema = strictObject({
+  kind: v.picklist(STS_FAULT_KINDS),
+  operation: v.optional(v.picklist(STS_OPERATIONS)),
   /** Only `AssumeRole` calls for this role ARN. */
-  roleArn: z.string().optional(),
-  count: z.int().min(1).default(1),
+  roleArn: v.optional(v.string()),
+  count: v.optional(integer(1), 1),
   /**
    * `before` (default): the call fails and nothing is issued. `after`: credentials are issued
    * (and counted), then the answer is replaced by the fault — the caller never sees them.
    */
-  when: z.enum(['before', 'after']).default('before'),
+  when: v.optional(v.picklist(['before', 'after']), 'before'),
   /** Overrides of the error answered (not for `hang`/`reset`). */
-  code: z.string().optional(),
-  message: z.string().optional(),
-  httpStatus: z.int().min(400).max(599).optional(),
+  code: v.optional(v.string()),
+  message: v.optional(v.string()),
+  httpStatus: v.optional(integer(400, 599)),
 });
-export type StsTargetedFault = z.output<typeof targetedFaultSchema>;
+export type StsTargetedFault = v.InferOutput<typeof targetedFaultSchema>;
 
 const faultsShape = {
   /** Token-bucket rate limit in calls per second over all operations; 0 turns it off. */
-  throttleRps: z.number().min(0),
+  throttleRps: atLeast(0),
   /** Bucket size; defaults to max(1, throttleRps). */
-  burst: z.number().min(1).optional(),
+  burst: v.optional(atLeast(1)),
   /** Share of calls answered `Throttling` at random (besides the bucket). */
   throttleRate: rate,
   /** Added to every answered call. */
-  latencyMs: z.number().min(0),
+  latencyMs: atLeast(0),
   /** Share of calls answered 500 `InternalFailure` or 503 `ServiceUnavailable` (half each). */
   errorRate: rate,
   /** Share of calls never answered. */
@@ -62,21 +70,21 @@ const faultsShape = {
   resetRate: rate,
   /** Share of calls that issue credentials and then answer as `lostAs` says. */
   lostAnswerRate: rate,
-  lostAs: z.enum(STS_LOST_ANSWER_SHAPES),
+  lostAs: v.picklist(STS_LOST_ANSWER_SHAPES),
   /** Deterministic faults, consumed in order; replaced as a whole by `setFaults`. */
-  failNext: z.array(targetedFaultSchema),
+  failNext: v.array(targetedFaultSchema),
   /**
    * Not a failure but a test knob: issue every credential for this many seconds, whatever
    * `DurationSeconds` asked (the `Expiration` says so). `null` (default): honour the request.
    */
-  credentialLifetimeSeconds: z.int().min(1).max(43200).nullable(),
+  credentialLifetimeSeconds: v.nullable(integer(1, 43200)),
 };
 
-export const stsFaultsSchema = z.strictObject(faultsShape);
-export const stsFaultsPatchSchema = z.strictObject(faultsShape).partial();
-export type StsFaults = z.output<typeof stsFaultsSchema>;
+export const stsFaultsSchema = strictObject(faultsShape);
+export const stsFaultsPatchSchema = partialStrictObject(faultsShape);
+export type StsFaults = v.InferOutput<typeof stsFaultsSchema>;
 /** What `setFaults` and `POST /__emulator/faults` take: any subset. */
-export type StsFaultsPatch = z.input<typeof stsFaultsPatchSchema>;
+export type StsFaultsPatch = v.InferInput<typeof stsFaultsPatchSchema>;
 
 export const noStsFaults = (): StsFaults => ({
   throttleRps: 0,
@@ -136,11 +144,8 @@ export class StsFaultPlan {
    * @throws {TypeError} naming the offending field when the patch is invalid.
    */
   update(patch: unknown): StsFaults {
-    const parsed = stsFaultsPatchSchema.safeParse(patch);
-    if (!parsed.success) {
-      throw new TypeError(`Invalid STS emulator faults:\n${z.prettifyError(parsed.error)}`);
-    }
-    const next = { ...this.config, ...parsed.data };
+    const parsed = parseOrThrow(stsFaultsPatchSchema, patch, 'STS emulator faults');
+    const next = { ...this.config, ...parsed };
     const sum =
       next.throttleRate + next.errorRate + next.hangRate + next.resetRate + next.lostAnswerRate;
     if (sum > 1) {
