@@ -207,7 +207,14 @@ const filesReadAtInit = async (
 ): Promise<string[]> => {
   const { stdout } = await spawnProbe(bundle, env, ['--files-read']);
   const last = stdout.trim().split('\n').at(-1) ?? '';
-  const { filesRead } = JSON.parse(last) as { filesRead: string[] };
+  let filesRead: string[];
+  try {
+    ({ filesRead } = JSON.parse(last) as { filesRead: string[] });
+  } catch (error) {
+    throw new Error(`cold-start probe of ${bundle} --files-read printed "${last}"`, {
+      cause: error,
+    });
+  }
   const files = filesRead
     .map((url) => relative(ROOT, fileURLToPath(url)))
     .filter((file) => file in metafile.outputs);
