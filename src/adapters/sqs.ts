@@ -1,4 +1,10 @@
-import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SQSClientConfig,
+} from '@aws-sdk/client-sqs';
 import { packBatches, sqsMessageBytes } from '../core/batch-size.js';
 import type { MessageAttribute } from '../core/dead-letter.js';
 import { AwsCallError } from '../core/errors.js';
@@ -10,10 +16,6 @@ import type {
   VisibilityChange,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
-import { onFirstUse } from './first-use.js';
-import type { SQSClient, SQSClientConfig } from './sqs-sdk.js';
-
-type SqsSdk = typeof import('./sqs-sdk.js');
 
 /** SQS batch calls take at most 10 entries. */
 const SQS_MAX_BATCH = 10;
@@ -49,25 +51,20 @@ export const toSqsAttribute = (attribute: MessageAttribute): MessageAttributeVal
 const entryId = (index: number): string => `m${index}`;
 
 /**
- * `MessageQueue` over SQS. The client is built, and the SQS SDK loaded, at the first call (see
- * `sqs-sdk.ts`): a container whose messages all end acknowledged never reads it. Its
+ * `MessageQueue` over SQS. The worker imports this module (and with it the SQS SDK) at the
+ * queue's first call (`queueAtFirstCall` in `src/wiring.ts`): a container whose messages all end
+ * acknowledged never reads either. Its
  * configuration must say `useQueueUrlAsEndpoint: false` when the endpoint is overridden (local
  * emulators): otherwise the SDK sends each call to the host of the queue URL instead of the
  * configured endpoint.
  */
 export class SqsMessageQueue implements MessageQueue {
   readonly #deadLetterQueueUrl: string;
-  /** The SQS SDK and client, loaded and built at the first call. */
-  readonly #load: () => Promise<{ sdk: SqsSdk; client: SQSClient }>;
+  readonly #client: SQSClient;
 
   constructor(options: { clientConfig: SQSClientConfig; deadLetterQueueUrl: string }) {
     this.#deadLetterQueueUrl = options.deadLetterQueueUrl;
-    this.#load = onFirstUse(() =>
-      import('./sqs-sdk.js').then((sdk) => ({
-        sdk,
-        client: new sdk.SQSClient(options.clientConfig),
-      })),
-    );
+    this.#client = new SQSClient(options.clientConfig);
   }
 
   sendToDeadLetterQueue(
@@ -111,9 +108,8 @@ export class SqsMessageQueue implements MessageQueue {
         sizeOf: (copy) => sqsMessageBytes(copy.body, copy.attributes),
       }).map((group) =>
         this.#batch('SendMessageBatch', group.length, async () => {
-          const { sdk, client } = await this.#load();
-          const output = await client.send(
-            new sdk.SendMessageBatchCommand({
+          const output = await this.#client.send(
+            new SendMessageBatchCommand({
               QueueUrl: queueUrl,
               Entries: group.map((copy, index) => ({
                 Id: entryId(index),
@@ -156,9 +152,8 @@ export class SqsMessageQueue implements MessageQueue {
             'ChangeMessageVisibilityBatch',
             group.length,
             async () => {
-              const { sdk, client } = await this.#load();
-              const output = await client.send(
-                new sdk.ChangeMessageVisibilityBatchCommand({
+              const output = await this.#client.send(
+                new ChangeMessageVisibilityBatchCommand({
                   QueueUrl: queueUrl,
                   Entries: group.map((change, index) => ({
                     Id: entryId(index),

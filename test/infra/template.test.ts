@@ -1268,7 +1268,7 @@ describe('bundle', () => {
       client: 'SQSClient',
       use: 'the dead-letter and visibility queue’s',
       holders: 1,
-      chunk: /\/sqs-sdk-[\w-]+\.mjs$/,
+      chunk: /\/sqs-[\w-]+\.mjs$/,
     },
   ])(
     'reads $use $client only through import(): it is in the zip, outside what importing the handler reads',
