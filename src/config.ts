@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { REGION_PATTERN } from './core/arn.js';
 import { BREAKER_MAX_REVOCATIONS_LIMIT } from './core/breaker.js';
 import { ConfigurationError } from './core/errors.js';
+import { matching, text } from './core/string-schemas.js';
 import { DATASHARE_PREFIX_EXPECTED, isDataSharePrefix } from './core/target-fence.js';
 
 /**
@@ -10,18 +11,9 @@ import { DATASHARE_PREFIX_EXPECTED, isDataSharePrefix } from './core/target-fenc
  * expected, so a misconfigured deployment fails loudly before it touches a message.
  */
 
-// Each schema carries its expectation as the message of its type and of every check, so that
-// every way a value can fail (missing, wrong type, too long...) reports the same words, never
-// valibot's English defaults.
-/** A string of `min` to `max` characters (`max` undefined: no limit), said as `expected`. */
-const text = (expected: string, min: number, max?: number) =>
-  max === undefined
-    ? v.pipe(v.string(expected), v.minLength(min, expected))
-    : v.pipe(v.string(expected), v.minLength(min, expected), v.maxLength(max, expected));
-
-/** A string matching `pattern`, said as `expected`. */
-const matching = (expected: string, pattern: RegExp) =>
-  v.pipe(v.string(expected), v.regex(pattern, expected));
+// Each schema carries its expectation as the message of its type and of every check (as
+// `matching` and `text` do), so that every way a value can fail (missing, wrong type, too long...)
+// reports the same words, never valibot's English defaults.
 
 /** A whole number from `min` to `max`, written in decimal digits (a safe integer). */
 const integer = (min: number, max: number) => {

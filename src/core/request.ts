@@ -6,6 +6,7 @@ import {
   NAMESPACE_ARN_PATTERN,
   REGION_PATTERN,
 } from './arn.js';
+import { matching, text } from './string-schemas.js';
 
 /**
  * What each field must be, in words an operator reads in the DLQ. Each schema below carries its
@@ -39,16 +40,6 @@ export const EXPECTATIONS = {
 export const ISSUED_AT_PATTERN =
   /^(?:(?:\d\d[2468][048]|\d\d[13579][26]|\d\d0[48]|[02468][048]00|[13579][26]00)-02-29|\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|(?:02)-(?:0[1-9]|1\d|2[0-8])))T(?:(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|([+-](?:[01]\d|2[0-3]):[0-5]\d)))$/;
 
-/** A string that must match `pattern`, failing with `expected` whatever goes wrong. */
-const matching = (pattern: RegExp, expected: string) =>
-  v.pipe(v.string(expected), v.regex(pattern, expected));
-
-/** A string of `min` to `max` characters, failing with `expected` whatever goes wrong. */
-const text = (min: number, max: number, expected: string) =>
-  min > 0
-    ? v.pipe(v.string(expected), v.minLength(min, expected), v.maxLength(max, expected))
-    : v.pipe(v.string(expected), v.maxLength(max, expected));
-
 /**
  * The words for a field that is missing from the object: valibot reports a missing key as an
  * issue of the object (not of the field's schema), so its message is looked up by the key.
@@ -71,16 +62,16 @@ const fieldIssue = (input: Record<string, unknown>, field: string): [v.IssuePath
 export const RevocationRequestSchema = v.pipe(
   v.object(
     {
-      eventId: text(1, 256, EXPECTATIONS.eventId),
-      dataShareArn: matching(DATASHARE_ARN_PATTERN, EXPECTATIONS.dataShareArn),
-      consumerArn: v.optional(matching(NAMESPACE_ARN_PATTERN, EXPECTATIONS.consumerArn)),
-      consumerRegion: v.optional(matching(REGION_PATTERN, EXPECTATIONS.consumerRegion)),
+      eventId: text(EXPECTATIONS.eventId, 1, 256),
+      dataShareArn: matching(EXPECTATIONS.dataShareArn, DATASHARE_ARN_PATTERN),
+      consumerArn: v.optional(matching(EXPECTATIONS.consumerArn, NAMESPACE_ARN_PATTERN)),
+      consumerRegion: v.optional(matching(EXPECTATIONS.consumerRegion, REGION_PATTERN)),
       disassociateEntireAccount: v.optional(v.boolean(EXPECTATIONS.disassociateEntireAccount)),
-      consumerAccountId: v.optional(matching(ACCOUNT_ID_PATTERN, EXPECTATIONS.consumerAccountId)),
-      policyId: text(1, 256, EXPECTATIONS.policyId),
-      issuedAt: matching(ISSUED_AT_PATTERN, EXPECTATIONS.issuedAt),
-      reason: v.optional(text(0, 1024, EXPECTATIONS.reason)),
-      correlationId: v.optional(text(0, 256, EXPECTATIONS.correlationId)),
+      consumerAccountId: v.optional(matching(EXPECTATIONS.consumerAccountId, ACCOUNT_ID_PATTERN)),
+      policyId: text(EXPECTATIONS.policyId, 1, 256),
+      issuedAt: matching(EXPECTATIONS.issuedAt, ISSUED_AT_PATTERN),
+      reason: v.optional(text(EXPECTATIONS.reason, 0, 1024)),
+      correlationId: v.optional(text(EXPECTATIONS.correlationId, 0, 256)),
       dryRun: v.optional(v.boolean(EXPECTATIONS.dryRun)),
     },
     missingField(
