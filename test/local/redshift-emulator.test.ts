@@ -14,6 +14,7 @@ import {
   type RedshiftClientConfig,
   RedshiftServiceException,
 } from '@aws-sdk/client-redshift';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type RedshiftEmulator,
@@ -753,6 +754,33 @@ describe('Redshift emulator: fault injection', () => {
 
     // Assess
     expect(performance.now() - started).toBeGreaterThanOrEqual(110);
+  });
+
+  it('journals a call whose client gave up before the answer as clientGone: it ran, and nobody injected its loss', async () => {
+    // Prepare: answers come after 300 ms; this client waits 100 ms for them
+    redshift.setFaults({ latencyMs: 300 });
+    const impatient = clientFor(redshift, {
+      requestHandler: new NodeHttpHandler({ requestTimeout: 100, throwOnRequestTimeout: true }),
+    });
+    const patient = clientFor(redshift);
+    const disassociate = new DisassociateDataShareConsumerCommand({
+      DataShareArn: SALES_DAILY,
+      ConsumerArn: PROVISIONED_NS,
+    });
+
+    // Act
+    const gaveUp = await failureOf(impatient.send(disassociate));
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the answer is due, and written
+    await patient.send(new DescribeDataSharesCommand({ DataShareArn: SALES_DAILY }));
+
+    // Assess
+    expect(gaveUp.name).toMatch(/Timeout/);
+    const [call, read] = redshift.calls;
+    expect(call).toMatchObject({ outcome: 'ok', applied: true, injected: false, clientGone: true });
+    expect(read?.clientGone).toBeUndefined();
+    expect(
+      redshift.countCalls({ dataShareArn: SALES_DAILY, consumer: PROVISIONED_NS }),
+    ).toMatchObject({ total: 1, ok: 1, applied: 1, injected: 0, clientGone: 1 });
   });
 
   it('random faults from the same seed replay identically', async () => {

@@ -45,6 +45,13 @@ export interface RecordedCall {
    * `lostAnswerRate`); whether it changed anything is `applied` (a describe changes nothing).
    */
   lostAnswer?: boolean;
+  /**
+   * The client's connection closed before the answer was sent in full (it gave up: a request
+   * timeout, a reset). Set after the call is recorded, when the connection closes. A call that
+   * ran and whose client left is a lost answer nobody injected: its client cannot know the
+   * outcome, as with `lostAnswer`.
+   */
+  clientGone?: boolean;
 }
 
 /** Counts of calls by outcome. */
@@ -61,6 +68,8 @@ export interface CallCounts {
   injected: number;
   /** Of the injected: calls that ran before their answer was replaced (lost answers). */
   lostAnswer: number;
+  /** Calls not injected whose client left before their answer was sent in full. */
+  clientGone: number;
   /**
    * Calls that changed state (`applied`), whatever was answered: for one target's disassociate
    * calls, its state changes — more than one without an association in between is a second
@@ -87,6 +96,7 @@ export const emptyCounts = (): CallCounts => ({
   reset: 0,
   injected: 0,
   lostAnswer: 0,
+  clientGone: 0,
   applied: 0,
 });
 
@@ -95,6 +105,7 @@ const count = (counts: CallCounts, call: RecordedCall): void => {
   counts[call.outcome] += 1;
   if (call.injected) counts.injected += 1;
   if (call.lostAnswer) counts.lostAnswer += 1;
+  if (call.clientGone && !call.injected) counts.clientGone += 1;
   if (call.applied) counts.applied += 1;
 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { accessKeyOf, type CallerDirectory, resolveCaller } from '../caller-identity.js';
 import { pause, readBody, resetConnection, sendText } from '../http.js';
-import type { CallLog, CallOutcome } from './call-log.js';
+import type { CallLog, CallOutcome, RecordedCall } from './call-log.js';
 import { consumerKeyOf, targetKeyOf } from './consumer-target.js';
 import type { DataShareStore } from './datashare-store.js';
 import { type CrossAccountAnswer, RedshiftApiError, refusedKey } from './errors.js';
@@ -78,6 +78,15 @@ export const createQueryHandler =
   async (request: IncomingMessage, response: ServerResponse, signal: AbortSignal) => {
     const requestId = randomUUID();
     const body = (await readBody(request)).toString('utf8');
+    // Whether the answer reached the client: a client that gave up (its request timeout) closes
+    // the connection before the answer is sent, and the call may have taken effect regardless.
+    let recorded: RecordedCall | undefined;
+    response.once('close', () => {
+      if (recorded && !response.writableFinished) recorded.clientGone = true;
+    });
+    const journal = (call: Omit<RecordedCall, 'seq'>) => {
+      recorded = log.record(call);
+    };
     const params = QueryParams.parse(
       request.method === 'GET' ? new URL(request.url ?? '/', 'http://e').search.slice(1) : body,
     );
@@ -120,7 +129,7 @@ export const createQueryHandler =
         'InvalidAction',
         `The action ${action ?? '(none)'} is not valid for this web service.`,
       );
-      log.record({
+      journal({
         ...subject,
         outcome: 'rejected',
         code: error.code,
@@ -132,7 +141,7 @@ export const createQueryHandler =
     }
     if (!resolution.ok) {
       const error = refusedKey(resolution.refusal.code, resolution.refusal.message);
-      log.record({
+      journal({
         ...subject,
         outcome: 'rejected',
         code: error.code,
@@ -160,7 +169,7 @@ export const createQueryHandler =
       const outcome = OUTCOME_OF_FAULT[fault.kind];
       const lostAnswer = fault.when === 'after';
       if (fault.kind === 'hang' || fault.kind === 'reset') {
-        log.record({ ...subject, outcome, injected: true, applied, lostAnswer });
+        journal({ ...subject, outcome, injected: true, applied, lostAnswer });
         // A hung request keeps its socket until the client gives up or stop() destroys it.
         if (fault.kind === 'reset') resetConnection(request);
         return;
@@ -171,7 +180,7 @@ export const createQueryHandler =
         dataShareArn ?? '*',
         context.caller.arn,
       );
-      log.record({
+      journal({
         ...subject,
         outcome,
         code: error.code,
@@ -184,7 +193,7 @@ export const createQueryHandler =
     }
 
     if (result instanceof RedshiftApiError) {
-      log.record({
+      journal({
         ...subject,
         outcome: 'rejected',
         code: result.code,
@@ -194,6 +203,6 @@ export const createQueryHandler =
       });
       return answerError(result);
     }
-    log.record({ ...subject, outcome: 'ok', injected: false, applied });
+    journal({ ...subject, outcome: 'ok', injected: false, applied });
     return answer(200, successXml(action, result?.resultXml ?? '', requestId));
   };
