@@ -109,7 +109,7 @@ export const isoDateTime = () =>
   );
 
 /** One issue, flattened: the keys from the root (array items by index) and the message. */
-export interface Problem {
+interface Problem {
   path: (string | number)[];
   message: string;
 }
@@ -144,7 +144,7 @@ const pathText = (path: readonly (string | number)[]): string =>
     .join('');
 
 /** One line per problem, then where it is: `✖ <message>\n  → at <path>`. */
-export const describeProblems = (problems: readonly Problem[]): string =>
+const describeProblems = (problems: readonly Problem[]): string =>
   problems
     .map(({ path, message }) =>
       path.length > 0 ? `✖ ${message}\n  → at ${pathText(path)}` : `✖ ${message}`,
