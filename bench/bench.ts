@@ -22,8 +22,13 @@ export interface BenchOptions {
   singleThread?: boolean;
   /** Only the worker's side where a scenario has two (storms, throughput). */
   workerOnly?: boolean;
-  /** Extra worker environment for the storms and the latency scenario (recorded in their settings). */
+  /** Extra environment for the storms, latency and throughput (recorded in their settings). */
   workerEnv?: Readonly<Record<string, string>>;
+  /**
+   * The worker with the deployment's defaults (`--defaults`): no hub mode, breaker or fence,
+   * rather than issue 12's "hub mode and the guardrails on" (`GUARDED_WORKER`).
+   */
+  defaults?: boolean;
   progress: Progress;
   /** Overrides of the chosen sizes (tests). */
   settings?: BenchSettings;
@@ -36,6 +41,8 @@ export interface BenchResults {
   mode: 'full' | 'quick';
   /** The storms ran on one thread (`--single-thread`). */
   singleThread: boolean;
+  /** The worker's configuration in every scenario (`{}`: the deployment's defaults). */
+  workerConfiguration: Readonly<Record<string, string>>;
   scenarios: ScenarioName[];
   durationSeconds: number;
   node: string;
@@ -57,14 +64,22 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
   const started = Date.now();
   const base = options.settings ?? (options.quick ? QUICK : FULL);
   const extra = options.workerEnv ?? {};
+  const configured = <T extends { workerConfiguration: Readonly<Record<string, string>> }>(
+    scenario: T,
+  ): T => (options.defaults ? { ...scenario, workerConfiguration: {} } : scenario);
   const chosen: BenchSettings = {
-    ...base,
-    storm: { ...base.storm, workerEnv: { ...base.storm.workerEnv, ...extra } },
-    stormMultiAccount: {
+    storm: configured({ ...base.storm, workerEnv: { ...base.storm.workerEnv, ...extra } }),
+    stormMultiAccount: configured({
       ...base.stormMultiAccount,
       workerEnv: { ...base.stormMultiAccount.workerEnv, ...extra },
-    },
-    latency: { ...base.latency, workerEnv: { ...base.latency.workerEnv, ...extra } },
+    }),
+    latency: configured({ ...base.latency, workerEnv: { ...base.latency.workerEnv, ...extra } }),
+    coldStart: configured(base.coldStart),
+    throughput: configured({
+      ...base.throughput,
+      workerEnv: { ...base.throughput.workerEnv, ...extra },
+    }),
+    memory: configured(base.memory),
   };
   const settings: BenchSettings = options.singleThread
     ? {
@@ -119,6 +134,7 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
     generatedAt: new Date(started).toISOString(),
     mode: options.quick ? 'quick' : 'full',
     singleThread: options.singleThread === true,
+    workerConfiguration: settings.storm.workerConfiguration,
     scenarios,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     node: process.version,

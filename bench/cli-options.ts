@@ -1,6 +1,6 @@
 import { SCENARIOS, type ScenarioName } from './settings.js';
 
-export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--worker-env KEY=VALUE]... [--out FILE]`;
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--worker-env KEY=VALUE]... [--defaults] [--out FILE]`;
 
 export interface CliOptions {
   only?: ScenarioName[];
@@ -11,6 +11,8 @@ export interface CliOptions {
   workerOnly: boolean;
   /** Extra worker environment for every scenario (`--worker-env KEY=VALUE`, repeatable). */
   workerEnv: Record<string, string>;
+  /** The worker with the deployment's defaults, not hub mode and the guardrails (`--defaults`). */
+  defaults: boolean;
   out: string;
   help: boolean;
 }
@@ -37,6 +39,7 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
     singleThread: false,
     workerOnly: false,
     workerEnv: {},
+    defaults: false,
     out: DEFAULT_OUT,
     help: false,
   };
@@ -58,6 +61,9 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
         break;
       case '--worker-only':
         options.workerOnly = true;
+        break;
+      case '--defaults':
+        options.defaults = true;
         break;
       case '--help':
       case '-h':

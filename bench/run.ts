@@ -31,6 +31,7 @@ const main = async (): Promise<number> => {
     singleThread: options.singleThread,
     workerOnly: options.workerOnly,
     workerEnv: options.workerEnv,
+    defaults: options.defaults,
     progress,
   });
   const out = resolve(options.out);
@@ -39,7 +40,7 @@ const main = async (): Promise<number> => {
   const { machine } = results;
   process.stdout.write(
     `\n${renderTable(results.table)}\n\n` +
-      `${results.mode}${results.singleThread ? ' single-thread' : ''} run of ${results.scenarios.join(', ')} in ${results.durationSeconds} s on ` +
+      `${results.mode}${results.singleThread ? ' single-thread' : ''} run (worker ${Object.keys(results.workerConfiguration).length > 0 ? 'in hub mode with the guardrails on' : 'with the defaults'}) of ${results.scenarios.join(', ')} in ${results.durationSeconds} s on ` +
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${results.node}, ` +
       `commit ${results.git.commit?.slice(0, 12) ?? 'unknown'}` +
       `${results.git.sourceChanges.length > 0 ? ' (src/ modified)' : ''}` +

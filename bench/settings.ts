@@ -4,6 +4,7 @@ import type { MemorySettings } from './scenarios/memory.js';
 import type { StormSettings } from './scenarios/storm.js';
 import type { StormMultiAccountSettings } from './scenarios/storm-multi-account.js';
 import type { ThroughputSettings } from './scenarios/throughput.js';
+import { BENCH_DATASHARES } from './workload.js';
 
 export const SCENARIOS = [
   'storm',
@@ -23,6 +24,24 @@ export interface BenchSettings {
   throughput: ThroughputSettings;
   memory: MemorySettings;
 }
+
+/**
+ * The worker's configuration in every scenario: issue 12 measures it "with hub mode and the
+ * guardrails on". On top of the defaults (the stale check and the refusal of broad targets are
+ * always on): hub mode, acting in the hub's own account with its own credentials (no STS call;
+ * stormMultiAccount names its spokes), the breaker, and a datashare fence every bench datashare
+ * passes. The breaker allows 5,000 revocations in 2 s: it never opens here (the memory scenario
+ * revokes about 500 a second), and a 2-second window has the narrowest buckets (100 ms), so the
+ * most full writes of its record — its cost at the worst. The baseline has none of them.
+ * `--defaults` leaves them out: the worker as deployed with no option set.
+ */
+export const GUARDED_WORKER: Readonly<Record<string, string>> = {
+  CONSUMER_ROLE_NAME: 'datashare-revoker-spoke',
+  CONSUMER_ACCOUNTS: '*',
+  BREAKER_MAX_REVOCATIONS: '5000',
+  BREAKER_WINDOW_SECONDS: '2',
+  ALLOWED_DATASHARES: BENCH_DATASHARES,
+};
 
 /** One seed for every workload: the same run, request for request, each time. */
 const SEED = 20_261_125;
@@ -50,6 +69,7 @@ export const FULL: BenchSettings = {
     issuedBeforeStartMs: 60_000,
     drainTimeoutMs: 100_000,
     workerEnv: {},
+    workerConfiguration: GUARDED_WORKER,
   },
   /**
    * The storm's backlog (same sizes, containers and Lambda settings) over the hub and three
@@ -79,6 +99,7 @@ export const FULL: BenchSettings = {
     issuedBeforeStartMs: 60_000,
     drainTimeoutMs: 100_000,
     workerEnv: {},
+    workerConfiguration: GUARDED_WORKER,
   },
   latency: {
     batches: 10,
@@ -88,8 +109,9 @@ export const FULL: BenchSettings = {
     functionTimeoutMs: 30_000,
     seed: SEED,
     workerEnv: {},
+    workerConfiguration: GUARDED_WORKER,
   },
-  coldStart: { runs: 15, warmupRuns: 1 },
+  coldStart: { runs: 15, warmupRuns: 1, workerConfiguration: GUARDED_WORKER },
   throughput: {
     containers: 10,
     rounds: 4,
@@ -100,6 +122,7 @@ export const FULL: BenchSettings = {
     functionTimeoutMs: 30_000,
     seed: SEED,
     workerEnv: {},
+    workerConfiguration: GUARDED_WORKER,
   },
   memory: {
     messages: 20_000,
@@ -107,6 +130,7 @@ export const FULL: BenchSettings = {
     batchSize: 10,
     functionTimeoutMs: 30_000,
     seed: SEED,
+    workerConfiguration: GUARDED_WORKER,
   },
 };
 
@@ -139,7 +163,7 @@ export const QUICK: BenchSettings = {
     workerEnv: { DEADLINE_RESERVE_MS: '2000' },
   },
   latency: { ...FULL.latency, batches: 2, warmupBatches: 1, batchSize: 3, latencyMs: 50 },
-  coldStart: { runs: 1, warmupRuns: 0 },
+  coldStart: { ...FULL.coldStart, runs: 1, warmupRuns: 0 },
   throughput: {
     ...FULL.throughput,
     containers: 2,

@@ -10,6 +10,9 @@ const PRODUCER_NAMESPACE = '7b2c2b8a-1d1c-4c61-9b1a-2f0d4b3c5e6f';
 const CONSUMER_ACCOUNT = '111122223333';
 const REGION = 'us-east-1';
 
+/** Every bench datashare's ARN starts so (the worker's `ALLOWED_DATASHARES` in the bench). */
+export const BENCH_DATASHARES = `arn:aws:redshift:${REGION}:${PRODUCER_ACCOUNT}:datashare:`;
+
 /**
  * Consumers per datashare. Redshift answers a disassociation with the datashare and its remaining
  * associations, so this sets the size of every answer the SDK parses: a few, as for a datashare

@@ -25,6 +25,11 @@ export interface ColdStartSettings {
   runs: number;
   /** Runs per bundle done first and left out (file-system cache). */
   warmupRuns: number;
+  /**
+   * The worker's configuration for `bytes` and the timed runs: hub mode and the guardrails
+   * (`GUARDED_WORKER`), or nothing with `--defaults`. The floor and the baseline ignore it.
+   */
+  workerConfiguration: Readonly<Record<string, string>>;
 }
 
 export const BUNDLES = ['floor', 'worker', 'baseline'] as const;
@@ -34,11 +39,14 @@ export interface BundleFigures {
   entry: string;
   /**
    * The bundle figure: bytes of the code files Node reads when it imports the handler in the
-   * default deployment's environment, as a load hook in the probe saw them — the entry file, the
-   * chunks it imports statically (esbuild's metafile, `import-statement` edges) and any chunk its
-   * configuration makes it await at init (none, with the defaults).
+   * configuration measured (`workerConfiguration`: hub mode and the guardrails), as a load hook in
+   * the probe saw them — the entry file, the chunks it imports statically (esbuild's metafile,
+   * `import-statement` edges) and the chunks its configuration makes it await at init (the
+   * breaker's, with the breaker on).
    */
   bytes: number;
+  /** The same with the deployment's defaults (no option set: nothing awaited at init). */
+  bytesDefaults: number;
   /**
    * The same with every optional feature configured: hub mode, the breaker, the shared pace and a
    * datashare fence (`ALL_FEATURES`). Each of those awaits its module at init.
@@ -72,7 +80,9 @@ export interface BundleFigures {
 export interface BundleRatios {
   init: number | null;
   bundle: number | null;
-  /** `bytesAllFeatures` ÷ the other side's `bytes` (the floor has no features to turn on). */
+  /** `bytesDefaults` ÷ the other side's `bytes` (the floor has no features to turn on). */
+  bundleDefaults: number | null;
+  /** `bytesAllFeatures` ÷ the other side's `bytes`. */
   bundleAllFeatures: number | null;
   total: number | null;
   wall: number | null;
@@ -108,6 +118,7 @@ const childEnvironment = (nodeOptions: string): Record<string, string> => ({
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   AUDIT_EVENT_BUS_NAME: 'revoker-audit',
+  SOURCE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111122223333:revocations',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/revocations-dlq',
   IDEMPOTENCY_TABLE_NAME: 'revoker-idempotency',
   LOG_LEVEL: 'info',
@@ -158,6 +169,7 @@ type Sizes = Omit<BundleFigures, 'entry' | 'initMs' | 'readyMs' | 'wallMs'>;
 
 /** What the probe saw read at init, as metafile paths (relative to ROOT). */
 interface FilesRead {
+  measured: string[];
   defaults: string[];
   allFeatures: string[];
 }
@@ -169,19 +181,21 @@ const sizesOf = async (
   filesRead: FilesRead,
 ): Promise<Sizes> => {
   const { lazy, maps } = outputs;
-  const atInit = filesRead.defaults;
+  const atInit = filesRead.measured;
   const lazyNow = [...outputs.atInit, ...lazy].filter((file) => !atInit.includes(file));
   const read = (files: readonly string[]) =>
     Promise.all(files.map((file) => readFile(join(ROOT, file))));
   const sum = (buffers: readonly Buffer[]) => buffers.reduce((n, b) => n + b.length, 0);
-  const [initCode, lazyCode, mapCode, allFeaturesCode] = await Promise.all([
+  const [initCode, lazyCode, mapCode, defaultsCode, allFeaturesCode] = await Promise.all([
     read(atInit),
     read(lazyNow),
     read(maps),
+    read(filesRead.defaults),
     read(filesRead.allFeatures),
   ]);
   return {
     bytes: sum(initCode),
+    bytesDefaults: sum(defaultsCode),
     bytesAllFeatures: sum(allFeaturesCode),
     initFilesAllFeatures: filesRead.allFeatures.length,
     gzipBytes: initCode.reduce((n, code) => n + gzipSync(code).length, 0),
@@ -284,6 +298,8 @@ export const runColdStart = async (
   const outRoot = await mkdtemp(join(tmpdir(), 'revoker-bench-'));
   try {
     const env = childEnvironment(nodeOptions);
+    const envOf = (name: BundleName) =>
+      name === 'worker' ? { ...env, ...settings.workerConfiguration } : env;
     const bundles = {} as Record<BundleName, string>;
     const sizes = {} as Record<BundleName, Sizes>;
     for (const name of BUNDLES) {
@@ -300,6 +316,7 @@ export const runColdStart = async (
       const outputs = entryOutputs(metafile, ENTRIES[name]);
       bundles[name] = join(ROOT, outputs.entry);
       progress.status(`files ${ENTRIES[name]} reads at init`);
+      const measured = await filesReadAtInit(bundles[name], envOf(name), metafile, outputs);
       const defaults = await filesReadAtInit(bundles[name], env, metafile, outputs);
       const allFeatures = await filesReadAtInit(
         bundles[name],
@@ -307,7 +324,7 @@ export const runColdStart = async (
         metafile,
         outputs,
       );
-      sizes[name] = await sizesOf(metafile, outputs, { defaults, allFeatures });
+      sizes[name] = await sizesOf(metafile, outputs, { measured, defaults, allFeatures });
     }
 
     const runs: Record<BundleName, Run[]> = { floor: [], worker: [], baseline: [] };
@@ -316,7 +333,7 @@ export const runColdStart = async (
       // Rotate the order: no bundle always runs first (or right after another).
       const order = BUNDLES.map((_, i) => BUNDLES[(i + round) % BUNDLES.length] as BundleName);
       for (const name of order) {
-        const run = await runProbe(bundles[name], env);
+        const run = await runProbe(bundles[name], envOf(name));
         if (round >= settings.warmupRuns) runs[name].push(run);
       }
       progress.status(`run ${round + 1}/${rounds} of each bundle`);
@@ -347,6 +364,7 @@ export const runColdStart = async (
       return {
         init: r(side.initMs.median, other.initMs.median),
         bundle: r(side.bytes, other.bytes),
+        bundleDefaults: r(side.bytesDefaults, other.bytes),
         bundleAllFeatures: r(side.bytesAllFeatures, other.bytes),
         total: r(side.totalBytes, other.totalBytes),
         wall: r(side.wallMs.median, other.wallMs.median),
@@ -366,6 +384,7 @@ export const runColdStart = async (
     progress.done(
       `init median: floor ${floor.initMs.median} ms, worker ${worker.initMs.median} ms (×${vf.init} floor, ×${vb.init} baseline), baseline ${baseline.initMs.median} ms; ` +
         `read at init: floor ${floor.bytes} B, worker ${worker.bytes} B (×${vf.bundle} floor, ×${vb.bundle} baseline), baseline ${baseline.bytes} B; ` +
+        `with the defaults: worker ${worker.bytesDefaults} B (×${vf.bundleDefaults} floor); ` +
         `with every feature on: worker ${worker.bytesAllFeatures} B (×${vf.bundleAllFeatures} floor); ` +
         `all code: worker ${worker.totalBytes} B in ${worker.totalFiles} files (×${vf.total} floor, ×${vb.total} baseline)`,
     );

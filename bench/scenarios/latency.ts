@@ -24,8 +24,13 @@ export interface LatencySettings {
   latencyMs: number;
   functionTimeoutMs: number;
   seed: number;
-  /** Worker configuration on top of the local stack's (empty: the defaults). */
+  /** Environment on top of the local stack's, for both sides (`--worker-env`). */
   workerEnv: Record<string, string>;
+  /**
+   * The worker's own configuration (the baseline never sees it): hub mode and the guardrails
+   * (`GUARDED_WORKER`), or nothing with `--defaults`.
+   */
+  workerConfiguration: Readonly<Record<string, string>>;
 }
 
 export interface LatencySideResult {
@@ -107,7 +112,15 @@ export const runLatency = async (
   const probe = createProbe();
   const containers = Object.fromEntries(
     await Promise.all(
-      sides.map(async (kind, index) => [kind, await createContainer(kind, index, env, probe)]),
+      sides.map(async (kind, index) => [
+        kind,
+        await createContainer(
+          kind,
+          index,
+          kind === 'worker' ? { ...env, ...settings.workerConfiguration } : env,
+          probe,
+        ),
+      ]),
     ),
   ) as Record<ContainerKind, Container>;
   const durations: Record<ContainerKind, number[]> = { worker: [], baseline: [] };

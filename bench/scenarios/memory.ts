@@ -25,6 +25,11 @@ export interface MemorySettings {
   batchSize: number;
   functionTimeoutMs: number;
   seed: number;
+  /**
+   * The worker's own configuration (the baseline never sees it): hub mode and the guardrails
+   * (`GUARDED_WORKER`), or nothing with `--defaults`.
+   */
+  workerConfiguration: Readonly<Record<string, string>>;
 }
 
 export interface MemoryResult {
@@ -51,7 +56,7 @@ export const runMemory = async (
   const host = await startStackHost({ seed: settings.seed, datashares: seedOf(targets) });
   try {
     const job: MemoryJob = {
-      env: host.env,
+      env: { ...host.env, ...settings.workerConfiguration },
       messages: settings.messages,
       checkpoints: [settings.firstCheckpoint, settings.messages],
       batchSize: settings.batchSize,

@@ -222,16 +222,19 @@ export const runStormMultiAccountSide = async (
       `stormMultiAccount needs the hub and at least one spoke; ${settings.accounts.length} accounts given`,
     );
   const spokeRoles = spokes.map((s) => roleArnOf(s.accountId, settings.roleName));
+  // Both sides: the baseline acts through the same role.
+  const hubEnv = {
+    CONSUMER_ROLE_NAME: settings.roleName,
+    CONSUMER_ACCOUNTS: spokes.map((s) => s.accountId).join(','),
+    CONSUMER_ROLE_EXTERNAL_ID: settings.externalId,
+  };
   const { side, trace } = await runStormSideOn(
     kind,
     {
       ...settings,
-      workerEnv: {
-        CONSUMER_ROLE_NAME: settings.roleName,
-        CONSUMER_ACCOUNTS: spokes.map((s) => s.accountId).join(','),
-        CONSUMER_ROLE_EXTERNAL_ID: settings.externalId,
-        ...settings.workerEnv,
-      },
+      workerEnv: { ...hubEnv, ...settings.workerEnv },
+      // The guardrails as everywhere, hub mode with this scenario's spokes.
+      workerConfiguration: { ...settings.workerConfiguration, ...hubEnv },
     },
     progress,
     {

@@ -49,8 +49,13 @@ export interface StormShapeSettings {
   issuedBeforeStartMs: number;
   /** A side that has not drained after this long is stopped and reported as not drained. */
   drainTimeoutMs: number;
-  /** Worker configuration on top of the local stack's (empty: the defaults). */
+  /** Environment on top of the local stack's, for both sides (`--worker-env`; a hub's role). */
   workerEnv: Record<string, string>;
+  /**
+   * The worker's own configuration (the baseline never sees it): hub mode and the guardrails
+   * (`GUARDED_WORKER`), or nothing with `--defaults`.
+   */
+  workerConfiguration: Readonly<Record<string, string>>;
   /**
    * Emulators, event source mappings and containers on one thread (`--single-thread`): the
    * worker's own CPU cost then competes with the AWS side, as on a slower machine.
@@ -352,7 +357,11 @@ export const runStormSideOn = async <Extra>(
     },
     { sameThread: settings.singleThread === true },
   );
-  const env = { ...host.env, ...settings.workerEnv };
+  const env = {
+    ...host.env,
+    ...settings.workerEnv,
+    ...(kind === 'worker' ? settings.workerConfiguration : {}),
+  };
   const restoreEnvironment = useEnvironment(env);
   const sqs = sqsClientFor(host);
   const probe = createProbe({ logCensus: kind === 'worker' });

@@ -37,7 +37,13 @@ export interface ThroughputSettings {
   batchSize: number;
   functionTimeoutMs: number;
   seed: number;
+  /** Environment on top of the local stack's, for both sides (`--worker-env`). */
   workerEnv: Record<string, string>;
+  /**
+   * The worker's own configuration (the baseline never sees it): hub mode and the guardrails
+   * (`GUARDED_WORKER`), or nothing with `--defaults`.
+   */
+  workerConfiguration: Readonly<Record<string, string>>;
 }
 
 export interface ThroughputSideResult {
@@ -154,7 +160,12 @@ export const runThroughput = async (
       kind,
       containers: await Promise.all(
         Array.from({ length: settings.containers }, (_, index) =>
-          createContainer(kind, index, env, probe),
+          createContainer(
+            kind,
+            index,
+            kind === 'worker' ? { ...env, ...settings.workerConfiguration } : env,
+            probe,
+          ),
         ),
       ),
       events: Array.from({ length: settings.maxBatches }, (_, b) => ({

@@ -73,12 +73,13 @@ describe('bench command line', () => {
       singleThread: false,
       workerOnly: false,
       workerEnv: {},
+      defaults: false,
       out: 'bench/results.json',
       help: false,
     });
   });
 
-  it('takes --only as a comma-separated list, --quick and --out, with or without "="', () => {
+  it('takes --only as a comma-separated list, --quick, --defaults and --out, with or without "="', () => {
     // Act
     const options = parseCliOptions([
       '--only',
@@ -88,6 +89,7 @@ describe('bench command line', () => {
       '--worker-env',
       'REDSHIFT_SHARED_PACE=true',
       '--worker-env=LOG_LEVEL=info',
+      '--defaults',
       '--out=x.json',
     ]);
 
@@ -98,6 +100,7 @@ describe('bench command line', () => {
       singleThread: true,
       workerOnly: false,
       workerEnv: { REDSHIFT_SHARED_PACE: 'true', LOG_LEVEL: 'info' },
+      defaults: true,
       out: 'x.json',
       help: false,
     });

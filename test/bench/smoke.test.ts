@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BenchResults, runBench } from '../../bench/bench.js';
 import { silentProgress } from '../../bench/progress.js';
-import { QUICK } from '../../bench/settings.js';
+import { GUARDED_WORKER, QUICK } from '../../bench/settings.js';
 
 let results: BenchResults;
 
@@ -187,6 +187,24 @@ describe('bench smoke run (--quick)', () => {
     // The breaker's Lambda client is in the zip, but read only when the breaker opens.
     expect(coldStart?.worker.lazyComposition['@aws-sdk/client-lambda']).toBeGreaterThan(0);
     expect(coldStart?.worker.composition).not.toHaveProperty('@aws-sdk/client-lambda');
+    // Measured as configured (the breaker on: its chunk is read at init), and with the defaults.
+    expect(coldStart?.settings.workerConfiguration).toEqual(GUARDED_WORKER);
+    expect(coldStart?.worker.bytes).toBeGreaterThan(coldStart?.worker.bytesDefaults ?? 0);
+    expect(coldStart?.floor.bytesDefaults).toBe(coldStart?.floor.bytes);
+  });
+
+  it('the worker runs in hub mode with the guardrails on in every scenario, the baseline without', () => {
+    // Assess: the breaker counted the storm's calls in the store; the fence let every target by
+    expect(results.workerConfiguration).toEqual(GUARDED_WORKER);
+    for (const settings of [
+      results.storm?.settings,
+      results.latency?.settings,
+      results.throughput?.settings,
+      results.memory?.settings,
+    ])
+      expect(settings?.workerConfiguration).toEqual(GUARDED_WORKER);
+    expect(results.storm?.worker?.storeRequests?.byMethod.reserveRevocations).toBeGreaterThan(0);
+    expect(results.storm?.worker?.audit.outcomes).not.toHaveProperty('REJECTED');
   });
 
   it('throughput: both sides process every batch they take, and the rates are consistent', () => {
