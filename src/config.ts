@@ -117,8 +117,8 @@ const EnvironmentSchema = v.object({
     ),
   ),
   // The breaker (off unless BREAKER_MAX_REVOCATIONS is set): at most this many revocations in
-  // any BREAKER_WINDOW_SECONDS across all containers. The window's reservations live in one
-  // DynamoDB item, which bounds N (see src/core/breaker.ts).
+  // any BREAKER_WINDOW_SECONDS across all containers, counted per bucket of the window in one
+  // DynamoDB item (see src/core/breaker.ts).
   BREAKER_MAX_REVOCATIONS: v.optional(integer(1, BREAKER_MAX_REVOCATIONS_LIMIT)),
   BREAKER_WINDOW_SECONDS: v.optional(integer(1, 86_400)),
   // The worker's source queue: with the function's name, finds its own event source mapping.

@@ -1,8 +1,17 @@
 /**
- * The breaker's one item in the idempotency table (`id` = `breaker#revocations`), read and written
- * with optimistic concurrency: every write is conditional on the `version` it read, so containers
- * racing for the last reservation in the window cannot both get it. The item has no `expiration`:
+ * The breaker's one item in the idempotency table (`id` = `breaker#revocations`): the window's
+ * reservations counted per bucket (`counts`, a map of numbers, and their sum `total`), the opening
+ * while open (`opening`, JSON), and a `version` every write bumps. The item has no `expiration`:
  * TTL never deletes it, so an open breaker stays open until an operator closes it.
+ *
+ * Two ways to write it:
+ * - the fast path (`reserveRevocations`, `releaseRevocation`): one `UpdateItem` that adds to the
+ *   current bucket and the total, on condition that the breaker is closed and the total leaves
+ *   room. No read, and writers never race each other's reads: most reservations take this path.
+ * - the full write (`updateBreakerRecord`): read, decide (`src/core/breaker.ts`), write on
+ *   condition that the `version` is still the one read. It drops the buckets that left the
+ *   window; the fast path falls back to it when its condition fails (the limit near, the breaker
+ *   open, more than twice a window's buckets kept), so the decision near the limit is exact.
  *
  * `readBreakerState` is what `revoker status` uses to show the breaker.
  */
@@ -11,12 +20,22 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  type BreakerLimit,
   type BreakerOpening,
   type BreakerState,
+  BUCKETS_PER_WINDOW,
+  breakerStateOf,
+  bucketOf,
   closedBreakerState,
-  parseBreakerState,
+  decideReservations,
+  legacyMirrorOf,
+  parseLegacyBreakerState,
+  type ReservationOutcome,
+  type ReservationRequest,
+  totalOf,
 } from '../core/breaker.js';
 import { IdempotencyStoreError } from '../core/errors.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
@@ -45,7 +64,7 @@ export interface BreakerTable {
   tableName: string;
 }
 
-interface Versioned {
+export interface Versioned {
   state: BreakerState;
   /** 0 when the item does not exist. */
   version: number;
@@ -57,9 +76,32 @@ const isConditionalFailure = (
   Item?: Record<string, AttributeValue>;
 } => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
-const fromItem = (item: Record<string, AttributeValue> | undefined): Versioned => ({
-  state: parseBreakerState(item?.state?.S),
-  version: item?.version?.N === undefined ? 0 : Number(item.version.N),
+/**
+ * The record from its item: the bucketed form, or the older one (one entry per reservation, in
+ * `state`) that a worker of the previous version wrote.
+ */
+const fromItem = (item: Record<string, AttributeValue> | undefined): Versioned => {
+  const version = item?.version?.N === undefined ? 0 : Number(item.version.N);
+  const counts = item?.counts?.M;
+  if (counts === undefined) return { state: parseLegacyBreakerState(item?.state?.S), version };
+  return {
+    state: breakerStateOf(
+      Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, Number(n.N)])),
+      item?.opening?.S,
+    ),
+    version,
+  };
+};
+
+const toItem = (state: BreakerState, version: number): Record<string, AttributeValue> => ({
+  id: { S: BREAKER_ITEM_ID },
+  version: { N: String(version) },
+  total: { N: String(totalOf(state.counts)) },
+  counts: {
+    M: Object.fromEntries(Object.entries(state.counts).map(([key, n]) => [key, { N: String(n) }])),
+  },
+  ...(state.open && { opening: { S: JSON.stringify(state.open) } }),
+  state: { S: legacyMirrorOf(state) },
 });
 
 const storeError = (table: BreakerTable, operation: string, error: unknown) =>
@@ -112,8 +154,10 @@ export const updateBreakerRecord = async <T>(
   table: BreakerTable,
   signal: AbortSignal,
   change: (current: BreakerState) => { next: BreakerState | undefined; result: T },
+  /** The record as just seen (a failed fast path's item): saves the first read. */
+  seen?: Versioned,
 ): Promise<T> => {
-  let current = await read(table, signal);
+  let current = seen ?? (await read(table, signal));
   for (let round = 0; round < UPDATE_ROUNDS; round += 1) {
     const { next, result } = change(current.state);
     if (next === undefined) return result;
@@ -121,11 +165,7 @@ export const updateBreakerRecord = async <T>(
       await table.client.send(
         new PutItemCommand({
           TableName: table.tableName,
-          Item: {
-            id: { S: BREAKER_ITEM_ID },
-            state: { S: JSON.stringify(next) },
-            version: { N: String(current.version + 1) },
-          },
+          Item: toItem(next, current.version + 1),
           ConditionExpression:
             current.version === 0 ? 'attribute_not_exists(id)' : 'version = :version',
           ...(current.version === 0
@@ -162,6 +202,123 @@ export const closeBreakerRecord = (
   signal: AbortSignal,
 ): Promise<BreakerOpening | undefined> =>
   updateBreakerRecord(table, signal, (current) => ({
-    next: current.open || current.reservations.length > 0 ? closedBreakerState() : undefined,
+    next: current.open || totalOf(current.counts) > 0 ? closedBreakerState() : undefined,
     result: current.open,
   }));
+
+/**
+ * The fast path adds buckets without dropping old ones; past this many the full write drops those
+ * that left the window (at most `BUCKETS_PER_WINDOW + 1` stay).
+ */
+const MAX_BUCKETS = 2 * (BUCKETS_PER_WINDOW + 1);
+
+/** The expression names of the fast path: the bucket's key is a map key, never inlined. */
+const fastNames = (bucket: string): Record<string, string> => ({
+  '#total': 'total',
+  '#counts': 'counts',
+  '#bucket': bucket,
+  '#version': 'version',
+});
+
+/**
+ * Counts disassociate calls against the window, in order, in one write (`decideReservations`):
+ * each is reserved, or — the first that would be one more than `limit.maxRevocations` — opens the
+ * breaker, or finds it open.
+ *
+ * The fast path adds them all to the current bucket in one `UpdateItem`, on condition that the
+ * breaker is closed and the total leaves room for all of them. The total it checks still counts
+ * the buckets that left the window since the last full write (so it errs high: what it lets
+ * through, an exact count would too). When the condition fails (the limit near by that count,
+ * the breaker open, too many buckets kept, no record yet), the full write decides them from the
+ * record the failed condition returned, counting only the window. A write whose answer was lost
+ * may have counted them: they stay counted (errs high).
+ *
+ * @throws {IdempotencyStoreError} when the table fails, or the full write lost every race.
+ */
+export const reserveRevocations = async (
+  table: BreakerTable,
+  requests: readonly ReservationRequest[],
+  limit: BreakerLimit,
+  signal: AbortSignal,
+): Promise<ReservationOutcome[]> => {
+  if (requests.length === 0) return [];
+  const now = Math.max(...requests.map((r) => r.reservation.at));
+  const bucket = bucketOf(now, limit);
+  const room = limit.maxRevocations - requests.length;
+  let seen: Versioned | undefined;
+  if (room >= 0 && requests.every((r) => bucketOf(r.reservation.at, limit) === bucket)) {
+    try {
+      const output = await table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: { id: { S: BREAKER_ITEM_ID } },
+          UpdateExpression:
+            'SET #total = #total + :n, #counts.#bucket = if_not_exists(#counts.#bucket, :zero) + :n, #version = #version + :one',
+          ConditionExpression:
+            'attribute_not_exists(#opening) AND #total <= :room AND size(#counts) < :buckets',
+          ExpressionAttributeNames: { ...fastNames(bucket), '#opening': 'opening' },
+          ExpressionAttributeValues: {
+            ':n': { N: String(requests.length) },
+            ':one': { N: '1' },
+            ':zero': { N: '0' },
+            ':room': { N: String(room) },
+            ':buckets': { N: String(MAX_BUCKETS) },
+          },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        { abortSignal: signal },
+      );
+      // The total after them (the limit when the answer lacks it: what `status` shows errs high).
+      const total = Number(output.Attributes?.total?.N ?? limit.maxRevocations);
+      return requests.map((_, index) => ({
+        status: 'reserved',
+        revocationsInWindow: total - requests.length + index + 1,
+        bucket,
+      }));
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw storeError(table, 'reservation', error);
+      seen = error.Item ? fromItem(error.Item) : undefined;
+    }
+  }
+  return updateBreakerRecord(
+    table,
+    signal,
+    (current) => {
+      const { state, changed, outcomes } = decideReservations(current, requests, limit, now);
+      return { next: changed ? state : undefined, result: outcomes };
+    },
+    seen,
+  );
+};
+
+/**
+ * Gives one reservation of `bucket` back (its call did not revoke): one `UpdateItem`, on condition
+ * that the bucket still counts one. A bucket that left the window (or a record closed since) has
+ * nothing to give back: a no-op. A release whose answer was lost is not tried again: at worst the
+ * reservation stays counted (errs high).
+ *
+ * @throws {IdempotencyStoreError} when the table fails.
+ */
+export const releaseRevocation = async (
+  table: BreakerTable,
+  bucket: string,
+  signal: AbortSignal,
+): Promise<void> => {
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: { id: { S: BREAKER_ITEM_ID } },
+        UpdateExpression:
+          'SET #total = #total - :one, #counts.#bucket = #counts.#bucket - :one, #version = #version + :one',
+        ConditionExpression: '#counts.#bucket >= :one',
+        ExpressionAttributeNames: fastNames(bucket),
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+      { abortSignal: signal },
+    );
+  } catch (error) {
+    if (!isConditionalFailure(error)) throw storeError(table, 'release', error);
+  }
+};

@@ -10,13 +10,11 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import {
-  type BreakerLimit,
-  type BreakerOpening,
-  type BreakerState,
-  decideReservations,
-  type ReservationRequest,
-  withoutReservation,
+import type {
+  BreakerLimit,
+  BreakerOpening,
+  BreakerState,
+  ReservationRequest,
 } from '../core/breaker.js';
 import { type Clock, systemClock } from '../core/deadline.js';
 import { FailureKind, IdempotencyStoreError } from '../core/errors.js';
@@ -32,7 +30,12 @@ import type {
   TargetConfirmation,
 } from '../worker/ports.js';
 import { failureDetailsOf, messageOf } from './aws-error.js';
-import { closeBreakerRecord, readBreakerState, updateBreakerRecord } from './breaker-record.js';
+import {
+  closeBreakerRecord,
+  readBreakerState,
+  releaseRevocation,
+  reserveRevocations,
+} from './breaker-record.js';
 import { retentionUntil, type StoreRetention } from './retention.js';
 
 /** Decision item states. */
@@ -553,22 +556,16 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return str(item, 'stage') === 'settled' ? 'settled' : 'copied';
   }
 
-  async reserveRevocations(
+  reserveRevocations(
     requests: readonly ReservationRequest[],
     limit: BreakerLimit,
     signal: AbortSignal,
   ): Promise<ReserveResult[]> {
-    return updateBreakerRecord(this.#breakerTable, signal, (current) => {
-      const { state, changed, outcomes } = decideReservations(current, requests, limit);
-      return { next: changed ? state : undefined, result: outcomes };
-    });
+    return reserveRevocations(this.#breakerTable, requests, limit, signal);
   }
 
-  async releaseRevocation(reservationId: string, signal: AbortSignal): Promise<void> {
-    await updateBreakerRecord(this.#breakerTable, signal, (current) => ({
-      next: withoutReservation(current, reservationId),
-      result: undefined,
-    }));
+  releaseRevocation(bucket: string, signal: AbortSignal): Promise<void> {
+    return releaseRevocation(this.#breakerTable, bucket, signal);
   }
 
   readBreaker(signal: AbortSignal): Promise<BreakerState> {

@@ -200,13 +200,15 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     limit: BreakerLimit,
     _signal?: AbortSignal,
   ): Promise<ReserveResult[]> {
-    const { state, outcomes } = decideReservations(this.breaker, requests, limit);
+    if (requests.length === 0) return [];
+    const now = Math.max(...requests.map((r) => r.reservation.at));
+    const { state, outcomes } = decideReservations(this.breaker, requests, limit, now);
     this.breaker = state;
     return outcomes;
   }
 
-  async releaseRevocation(reservationId: string, _signal?: AbortSignal): Promise<void> {
-    this.breaker = withoutReservation(this.breaker, reservationId) ?? this.breaker;
+  async releaseRevocation(bucket: string, _signal?: AbortSignal): Promise<void> {
+    this.breaker = withoutReservation(this.breaker, bucket) ?? this.breaker;
   }
 
   async readBreaker(_signal?: AbortSignal): Promise<BreakerState> {

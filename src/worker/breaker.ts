@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { BreakerLimit, BreakerOpening, ReservationRequest } from '../core/breaker.js';
 import type { Deadline } from '../core/deadline.js';
 import { toError } from '../core/errors.js';
@@ -33,7 +32,7 @@ import { deadLetterCopy, originalAttributes } from './quarantine.js';
 // the opener announces it once. A lost answer on a reservation errs high (it may stand, unseen,
 // until it leaves the window); a store failure makes no call at all.
 
-/** Reservations carried by one write at most (the record's size grows with each). */
+/** Reservations carried by one write at most (an invocation's calls, many times over). */
 const MAX_RESERVATIONS_PER_WRITE = 100;
 
 /** The breaker's settings and what a container remembers of it across invocations. */
@@ -98,8 +97,8 @@ export class BreakerRun {
   }
 
   /**
-   * Reserves the call the target's callers would make. Returns the reservation's id when the call
-   * may go ahead; otherwise sets their state (held while the breaker is open, busy when the count
+   * Reserves the call the target's callers would make. Returns the bucket it was counted in (what
+   * `release` gives back) when the call may go ahead; otherwise sets their state (held while the breaker is open, busy when the count
    * could not be taken) and returns undefined.
    */
   async reserve(
@@ -110,7 +109,7 @@ export class BreakerRun {
   ): Promise<string | undefined> {
     const leader = callers[0] as Tracked;
     const { decision } = leader;
-    const reservation = { id: randomBytes(8).toString('hex'), at: deps.clock() };
+    const reservation = { at: deps.clock() };
     const result = await this.#reserve(
       {
         reservation,
@@ -125,7 +124,7 @@ export class BreakerRun {
       deadline,
       deps,
     ).catch((error: unknown) => ({ status: 'error' as const, error }));
-    if (result.status === 'reserved') return reservation.id;
+    if (result.status === 'reserved') return result.bucket;
     if (result.status === 'error') {
       // Not counted, so not called: the count must never run behind the calls.
       const { message } = errorSummary(result.error);
@@ -148,8 +147,9 @@ export class BreakerRun {
 
   /**
    * Group commit: one store write at a time per invocation, carrying every reservation asked for
-   * meanwhile. The targets of a batch then never race each other for the record (only other
-   * containers do), and a batch of ten targets costs one or two writes, not ten.
+   * meanwhile (the first waits for the end of the event loop's turn, so that the targets that ask
+   * together go together). The targets of a batch then never race each other for the record (only
+   * other containers do), and a batch of ten targets costs one write, not ten.
    */
   #reserve(
     request: ReservationRequest,
@@ -158,12 +158,14 @@ export class BreakerRun {
   ): Promise<ReserveResult> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ request, resolve, reject });
-      if (!this.#writing) void this.#write(deadline, deps);
+      if (this.#writing) return;
+      this.#writing = true;
+      // After this turn of the event loop: the batch's targets that ask together share one write.
+      setImmediate(() => void this.#write(deadline, deps));
     });
   }
 
   async #write(deadline: Deadline, deps: WorkerDependencies): Promise<void> {
-    this.#writing = true;
     while (this.#waiting.length > 0) {
       const group = this.#waiting.splice(0, MAX_RESERVATIONS_PER_WRITE);
       const { opening } = this;
@@ -192,18 +194,13 @@ export class BreakerRun {
   }
 
   /** Gives a reservation back when its call did not revoke. A failure leaves it counted (safe). */
-  async release(
-    reservationId: string,
-    deadline: Deadline,
-    deps: WorkerDependencies,
-  ): Promise<void> {
-    await storeCall(deadline, (signal) =>
-      deps.store.releaseRevocation(reservationId, signal),
-    ).catch((error: unknown) =>
-      deps.logger.warn(
-        { err: toError(error), reservationId },
-        'could not give back a breaker reservation; it counts until it leaves the window',
-      ),
+  async release(bucket: string, deadline: Deadline, deps: WorkerDependencies): Promise<void> {
+    await storeCall(deadline, (signal) => deps.store.releaseRevocation(bucket, signal)).catch(
+      (error: unknown) =>
+        deps.logger.warn(
+          { err: toError(error), bucket },
+          'could not give back a breaker reservation; it counts until it leaves the window',
+        ),
     );
   }
 

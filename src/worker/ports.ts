@@ -360,16 +360,17 @@ export interface IdempotencyStore {
   /**
    * Atomically counts disassociate calls against the window, in order, in one write: each is
    * reserved, or — the first that would be one more than `limit.maxRevocations` — opens the
-   * breaker (`openedNow`: this caller opened it and announces it), or finds it open. A
-   * reservation retried with the same id is counted once.
+   * breaker (`openedNow`: this caller opened it and announces it), or finds it open. A reserved
+   * one names the bucket it was counted in. A reservation whose answer was lost may stand counted
+   * (errs high).
    */
   reserveRevocations(
     requests: readonly ReservationRequest[],
     limit: BreakerLimit,
     signal: AbortSignal,
   ): Promise<ReserveResult[]>;
-  /** Gives a reservation back: its call did not revoke. A no-op when it is not there. */
-  releaseRevocation(reservationId: string, signal: AbortSignal): Promise<void>;
+  /** Gives one reservation of `bucket` back: its call did not revoke. A no-op when none is there. */
+  releaseRevocation(bucket: string, signal: AbortSignal): Promise<void>;
   readBreaker(signal: AbortSignal): Promise<BreakerState>;
   /** Closes the breaker and starts a new window; returns the opening it closed, if any. */
   closeBreaker(signal: AbortSignal): Promise<BreakerOpening | undefined>;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BreakerTrigger } from '../../src/core/breaker.js';
+import { type BreakerTrigger, bucketOf, totalOf } from '../../src/core/breaker.js';
 import type { Clock } from '../../src/core/deadline.js';
 import { Outcome } from '../../src/core/outcome.js';
 import type { IdempotencyStore, Lease, Resolution } from '../../src/worker/ports.js';
@@ -576,7 +576,7 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       messageId: `msg-${n}`,
     });
     const request = (n: number, at = now) => ({
-      reservation: { id: `r-${n}`, at },
+      reservation: { at },
       trigger: trigger(n),
     });
     const reserve = async (n: number, at = now) => {
@@ -608,11 +608,13 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       const results = [];
       for (let n = 1; n <= 4; n++) results.push(await reserve(n));
       // Assess
-      expect(results.slice(0, 3)).toEqual([
-        { status: 'reserved', revocationsInWindow: 1 },
-        { status: 'reserved', revocationsInWindow: 2 },
-        { status: 'reserved', revocationsInWindow: 3 },
-      ]);
+      expect(results.slice(0, 3)).toEqual(
+        [1, 2, 3].map((revocationsInWindow) => ({
+          status: 'reserved',
+          revocationsInWindow,
+          bucket: bucketOf(now, LIMIT),
+        })),
+      );
       expect(results[3]).toEqual({
         status: 'open',
         openedNow: true,
@@ -639,7 +641,7 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       // Assess
       expect(later).toMatchObject({ status: 'open', openedNow: false });
       expect(closed?.trippedBy.eventId).toBe('evt-4');
-      expect(afterClose).toEqual({ status: 'reserved', revocationsInWindow: 1 });
+      expect(afterClose).toMatchObject({ status: 'reserved', revocationsInWindow: 1 });
       expect((await store.readBreaker(signal)).open).toBeUndefined();
       expect(await store.closeBreaker(signal)).toBeUndefined();
     });
@@ -655,28 +657,50 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       const fourth = await reserve(4);
       const fifth = await reserve(5);
       // Assess
-      expect(fourth).toEqual({ status: 'reserved', revocationsInWindow: 3 });
+      expect(fourth).toMatchObject({ status: 'reserved', revocationsInWindow: 3 });
       expect(fifth).toMatchObject({ status: 'open', openedNow: true });
     });
 
-    it('a released reservation (the call did not revoke) no longer counts', async () => {
+    it('a released reservation (the call did not revoke) no longer counts; releasing what is not there changes nothing', async () => {
       // Prepare
-      for (let n = 1; n <= 3; n++) await reserve(n);
+      const reserved = [];
+      for (let n = 1; n <= 3; n++) reserved.push(await reserve(n));
+      const second = reserved[1];
+      if (second?.status !== 'reserved') throw new Error('not reserved');
       // Act
-      await store.releaseRevocation('r-2', signal);
-      await store.releaseRevocation('r-unknown', signal);
+      await store.releaseRevocation(second.bucket, signal);
+      await store.releaseRevocation(bucketOf(now - 3_600_000, LIMIT), signal);
+      await store.releaseRevocation('not-a-bucket', signal);
       const fourth = await reserve(4);
+      const fifth = await reserve(5);
       // Assess
-      expect(fourth).toEqual({ status: 'reserved', revocationsInWindow: 3 });
+      expect(fourth).toMatchObject({ status: 'reserved', revocationsInWindow: 3 });
+      expect(fifth).toMatchObject({ status: 'open', openedNow: true });
     });
 
-    it('a reservation retried with the same id (its answer was lost) is counted once', async () => {
+    it('releases never take a bucket below zero: more releases than reservations leave it empty', async () => {
+      // Prepare
+      const first = await reserve(1);
+      if (first.status !== 'reserved') throw new Error('not reserved');
       // Act
-      await reserve(1);
-      const again = await reserve(1);
+      for (let i = 0; i < 3; i++) await store.releaseRevocation(first.bucket, signal);
       // Assess
-      expect(again).toEqual({ status: 'reserved', revocationsInWindow: 1 });
-      expect((await store.readBreaker(signal)).reservations).toHaveLength(1);
+      const state = await store.readBreaker(signal);
+      expect(totalOf(state.counts)).toBe(0);
+      expect(Object.values(state.counts).every((n) => n >= 0)).toBe(true);
+    });
+
+    it('counts the reservations of a new bucket and of the ones before it in the window', async () => {
+      // Act: one now, one 10 s later (another bucket), one 50 s later
+      await reserve(1);
+      now += 10_000;
+      const second = await reserve(2);
+      now += 40_000;
+      const third = await reserve(3);
+      // Assess
+      expect(second).toMatchObject({ status: 'reserved', revocationsInWindow: 2 });
+      expect(third).toMatchObject({ status: 'reserved', revocationsInWindow: 3 });
+      expect(totalOf((await store.readBreaker(signal)).counts)).toBe(3);
     });
 
     it('concurrent reservations never exceed N, and exactly one caller opens the breaker', async () => {
@@ -693,7 +717,7 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       expect(reserved.length).toBeLessThanOrEqual(3);
       expect(opened.length).toBeLessThanOrEqual(1);
       const state = await store.readBreaker(signal);
-      expect(state.reservations).toHaveLength(reserved.length);
+      expect(totalOf(state.counts)).toBe(reserved.length);
       if (opened.length === 0) expect(state.open).toBeUndefined();
       else expect(state.open).toBeDefined();
       // whoever comes next finds it open, or opens it
