@@ -76,6 +76,8 @@ export class BreakerRun {
     reject: (error: unknown) => void;
   }[] = [];
   #writing = false;
+  /** Reservations asked for before the claims were written (`reserveEarly`), by target. */
+  readonly #early = new Map<string, Promise<ReserveResult | { status: 'error'; error: unknown }>>();
 
   constructor(
     readonly breaker: Breaker,
@@ -109,21 +111,10 @@ export class BreakerRun {
   ): Promise<string | undefined> {
     const leader = callers[0] as Tracked;
     const { decision } = leader;
-    const reservation = { at: deps.clock() };
-    const result = await this.#reserve(
-      {
-        reservation,
-        trigger: {
-          eventId: decision.eventId,
-          target: targetKey(decision.target),
-          dataShareArn: decision.request.dataShareArn,
-          policyId: decision.request.policyId,
-          messageId: decision.deliveries[0].record.messageId,
-        },
-      },
-      deadline,
-      deps,
-    ).catch((error: unknown) => ({ status: 'error' as const, error }));
+    const key = targetKey(decision.target);
+    const early = this.#early.get(key);
+    this.#early.delete(key);
+    const result = await (early ?? this.#reserveFor(leader, deadline, deps));
     if (result.status === 'reserved') return result.bucket;
     if (result.status === 'error') {
       // Not counted, so not called: the count must never run behind the calls.
@@ -143,6 +134,62 @@ export class BreakerRun {
     for (const member of callers) member.state = { kind: 'held', opening: result.opening };
     this.#opened(result.opening, result.openedNow, finalDeadline, deps);
     return undefined;
+  }
+
+  /**
+   * Reserves now the calls the batch will most likely make — the targets of its new decisions that
+   * no confirmation covers, fresh enough to need no stale check — while their claims are written:
+   * the reservation's round trip is then off the path to the first call. `reserve` takes them;
+   * `releaseUnused` gives back those no call took (a claim lost to another container).
+   */
+  reserveEarly(leaders: readonly Tracked[], deadline: Deadline, deps: WorkerDependencies): void {
+    for (const leader of leaders) {
+      const key = targetKey(leader.decision.target);
+      if (!this.#early.has(key)) this.#early.set(key, this.#reserveFor(leader, deadline, deps));
+    }
+  }
+
+  /**
+   * Gives back the early reservations no call took, after the Redshift step. One that found the
+   * breaker open (or opened it) counts as an opening, as in `reserve`.
+   */
+  async releaseUnused(
+    deadline: Deadline,
+    finalDeadline: Deadline,
+    deps: WorkerDependencies,
+  ): Promise<void> {
+    const unused = [...this.#early.values()];
+    this.#early.clear();
+    await Promise.all(
+      unused.map(async (early) => {
+        const result = await early;
+        if (result.status === 'reserved') await this.release(result.bucket, deadline, deps);
+        else if (result.status === 'open')
+          this.#opened(result.opening, result.openedNow, finalDeadline, deps);
+      }),
+    );
+  }
+
+  #reserveFor(
+    leader: Tracked,
+    deadline: Deadline,
+    deps: WorkerDependencies,
+  ): Promise<ReserveResult | { status: 'error'; error: unknown }> {
+    const { decision } = leader;
+    return this.#reserve(
+      {
+        reservation: { at: deps.clock() },
+        trigger: {
+          eventId: decision.eventId,
+          target: targetKey(decision.target),
+          dataShareArn: decision.request.dataShareArn,
+          policyId: decision.request.policyId,
+          messageId: decision.deliveries[0].record.messageId,
+        },
+      },
+      deadline,
+      deps,
+    ).catch((error: unknown) => ({ status: 'error' as const, error }));
   }
 
   /**

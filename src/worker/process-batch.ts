@@ -34,7 +34,7 @@ import {
   watchBusyDecisions,
 } from './claim.js';
 import { quarantine, terminalOfDecision, terminalOfRejection } from './quarantine.js';
-import { resolveDecisions } from './resolve.js';
+import { likelyCallers, resolveDecisions } from './resolve.js';
 import { deadLetterAtLastReceive, setAsideAtLastReceive } from './set-aside.js';
 import { scheduleRetries, settle } from './settle.js';
 
@@ -120,9 +120,15 @@ export const processBatch = async (
     // redelivered messages: whoever settled a decision marked its messages before letting go of
     // it, so a claim that got it sees the marks.
     const [, stages] = await Promise.all([
-      readSnapshot(candidates, deps, invocation).then((unheld) =>
-        claimDecisions(candidates, deps, invocation, unheld),
-      ),
+      readSnapshot(candidates, deps, invocation).then((unheld) => {
+        // The breaker's reservations of the likely calls go while the claims are written.
+        invocation.breaker?.reserveEarly(
+          likelyCallers(candidates, unheld, invocation, deps),
+          invocation.redshiftDeadline,
+          deps,
+        );
+        return claimDecisions(candidates, deps, invocation, unheld);
+      }),
       quarantineStages(
         rejected.map((r) => r.delivery),
         deps,
@@ -183,6 +189,11 @@ export const processBatch = async (
       watchBusyDecisions(tracked, deps, invocation),
       resolveDecisions(tracked, invocation, deps, nowIso),
     ]);
+    await invocation.breaker?.releaseUnused(
+      invocation.redshiftDeadline,
+      invocation.finalDeadline,
+      deps,
+    );
     setAsideAtLastReceive(tracked, deps, nowIso);
 
     const terminals = [

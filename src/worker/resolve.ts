@@ -239,8 +239,39 @@ const resolveTarget = async (
   }
 };
 
+/**
+ * The decisions whose target the Redshift step will most likely call, one per target, as the
+ * batch's read left them: new (`unheld`: this invocation claims them next), not dry runs, fresh
+ * (no stale check first), their target with no confirmation. What the breaker reserves early.
+ */
+export const likelyCallers = (
+  candidates: readonly Tracked[],
+  unheld: ReadonlySet<string>,
+  invocation: Pick<Invocation, 'targetConfirmations'>,
+  deps: Pick<WorkerDependencies, 'settings' | 'clock'>,
+): Tracked[] => {
+  const leaders = new Map<string, Tracked>();
+  const now = deps.clock();
+  for (const t of candidates) {
+    const key = targetKey(t.decision.target);
+    const known = invocation.targetConfirmations.byKey;
+    if (
+      t.state.kind === 'pending' &&
+      unheld.has(t.decision.eventId) &&
+      !deps.settings.dryRun &&
+      t.decision.request.dryRun !== true &&
+      known.has(key) &&
+      known.get(key) === undefined &&
+      !isOldDecision(ageOf(t), now, deps.settings.staleAfterSeconds) &&
+      !leaders.has(key)
+    )
+      leaders.set(key, t);
+  }
+  return [...leaders.values()];
+};
+
 /** The age of a decision, for `isOldDecision`. */
-const ageOf = ({ decision }: Tracked) => ({
+export const ageOf = ({ decision }: Tracked) => ({
   issuedAtMs: Date.parse(decision.request.issuedAt),
   replayed: decision.deliveries.some((delivery) => delivery.replayed),
   receiveCount: highestReceiveCount(decision),

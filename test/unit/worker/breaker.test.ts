@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { totalOf } from '../../../src/core/breaker.js';
 import { FailureKind, IdempotencyStoreError } from '../../../src/core/errors.js';
 import { Outcome } from '../../../src/core/outcome.js';
 import { SwitchDetailType } from '../../../src/core/switch-events.js';
@@ -259,6 +260,70 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
     expect(writes.reduce((a, b) => a + b, 0)).toBe(10);
     expect(writes.length).toBeLessThanOrEqual(3);
     expect(maxInFlight).toBe(1);
+  });
+
+  it('reserves a batch’s likely calls while its claims are written, in one write', async () => {
+    // Prepare: a claim that takes 20 ms; the time each store call starts and ends
+    const { worker } = withBreaker(100);
+    const log: string[] = [];
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.store.claimNew = async (eventIds, lease, signal) => {
+      log.push('claim started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log.push('claim done');
+      return claimNew(eventIds, lease, signal);
+    };
+    const reserve = worker.store.reserveRevocations.bind(worker.store);
+    const writes: number[] = [];
+    worker.store.reserveRevocations = async (requests, limit, signal) => {
+      log.push('reservation');
+      writes.push(requests.length);
+      return reserve(requests, limit, signal);
+    };
+    // Act
+    await run(worker, records(1, 10));
+    // Assess: the reservation went before the claims were done, one write for the ten targets
+    expect(log).toEqual(['claim started', 'reservation', 'claim done']);
+    expect(writes).toEqual([10]);
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(totalOf(worker.store.breaker.counts)).toBe(10);
+  });
+
+  it('gives back an early reservation whose decision another container claimed meanwhile', async () => {
+    // Prepare: between this batch's read and its claims, another container takes evt-1
+    const { worker } = withBreaker(100);
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.store.claimNew = async (eventIds, lease, signal) => {
+      await worker.store.claim('evt-1', { owner: 'other', until: lease.until }, signal);
+      return claimNew(eventIds, lease, signal);
+    };
+    // Act
+    const response = await run(worker, records(1, 3));
+    // Assess: no call for evt-1 (busy elsewhere: it comes back), and its place given back
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(response.batchItemFailures).toHaveLength(1);
+    expect(totalOf(worker.store.breaker.counts)).toBe(2);
+  });
+
+  it('reserves nothing early for a target already confirmed or a decision old enough for the stale check', async () => {
+    // Prepare: target 1 confirmed by an earlier batch; decision 2 issued an hour ago
+    const { worker } = withBreaker(100);
+    await run(worker, records(1, 1));
+    const requests: number[] = [];
+    const reserve = worker.store.reserveRevocations.bind(worker.store);
+    worker.store.reserveRevocations = async (batch, limit, signal) => {
+      requests.push(batch.length);
+      return reserve(batch, limit, signal);
+    };
+    const old = new Date(worker.deps.clock() - 3_600_000).toISOString();
+    // Act
+    await run(worker, [
+      sqsRecord(requestBody({ eventId: 'evt-1b', consumerArn: consumer(1) })),
+      sqsRecord(requestBody({ eventId: 'evt-2', consumerArn: consumer(2), issuedAt: old })),
+    ]);
+    // Assess: target 1 needs no call; target 2 is reserved when its turn comes (before its check)
+    expect(requests).toEqual([1]);
+    expect(totalOf(worker.store.breaker.counts)).toBe(2);
   });
 
   it('is off without BREAKER_MAX_REVOCATIONS: no reservation, no hold', async () => {
