@@ -143,6 +143,7 @@ export const createWorkerDependencies = async (
         config.redshiftSharedPace && {
           pace: {
             records: new (await import('./adapters/pace-record.js')).DynamoDbPaceRecords(table),
+            SharedGate: (await import('./worker/shared-gate.js')).SharedRedshiftGate,
             onFailure: (error: unknown) =>
               logger.warn(
                 { err: error },

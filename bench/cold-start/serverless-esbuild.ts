@@ -59,7 +59,7 @@ export const parseEsbuildBlock = (yaml: string): Record<string, Value> => {
     if (line.trim() === '') continue;
     const indent = line.length - line.trimStart().length;
     if (indent <= 2) break;
-    const match = /^([A-Za-z][\w-]*):(?:\s+(.*))?$/.exec(line.trim());
+    const match = /^([A-Za-z_][\w-]*):(?:\s+(.*))?$/.exec(line.trim());
     if (!match) throw new Error(`serverless.yml custom.esbuild: cannot read "${raw.trim()}"`);
     const [, key = '', rest] = match;
     if (indent === 4) {

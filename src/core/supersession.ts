@@ -5,33 +5,10 @@ import type { DisassociationTarget } from './target.js';
 /**
  * Stale decisions. A decision replayed from the DLQ days later must not undo access granted again
  * after it was issued: before acting on an old decision the worker reads the target's
- * associations, and a target associated again since is left alone (SUPERSEDED).
+ * associations, and a target associated again since is left alone (SUPERSEDED). Which decisions
+ * are old: `src/core/decision-age.ts`. This module and the check (`src/worker/supersede.ts`) are
+ * read at the first old decision, not at cold start.
  */
-
-/** What makes a decision old enough to be checked. */
-export interface DecisionAge {
-  issuedAtMs: number;
-  /** An operator replayed one of its messages from the DLQ (`revoker.replayCount` ≥ 1). */
-  replayed: boolean;
-  /** The highest receive count among its messages. */
-  receiveCount: number;
-}
-
-/**
- * Whether a decision must be checked for a newer association before the call: issued more than
- * `staleAfterSeconds` ago, replayed, or received before (it has waited at least one visibility
- * timeout). `staleAfterSeconds` 0 checks every decision. Fresh decisions — the storm case — take
- * no extra call.
- */
-export const isOldDecision = (
-  age: DecisionAge,
-  nowMs: number,
-  staleAfterSeconds: number,
-): boolean =>
-  staleAfterSeconds === 0 ||
-  age.replayed ||
-  age.receiveCount > 1 ||
-  age.issuedAtMs < nowMs - staleAfterSeconds * 1000;
 
 const ownedBy = (association: Association, accountId: string): boolean => {
   const id = association.consumerIdentifier ?? '';

@@ -205,7 +205,7 @@ export const processBatch = async (
       (t) => !t.unaudited && (!t.quarantine || quarantined.has(t.key)),
     );
     // The breaker's `Opened` event, when this invocation opened it, goes out with the audit.
-    const announcements = invocation.breaker?.announcements ?? [];
+    const announcements = (await invocation.breaker?.announcements()) ?? [];
     const published = await publishAuditEntries(
       [
         ...auditable.map((t) => ({ key: t.key, detail: t.detail, resources: t.resources })),

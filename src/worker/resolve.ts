@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
+import { isOldDecision } from '../core/decision-age.js';
 import { DeadlineExceededError, FailureKind, RedshiftCallError, toError } from '../core/errors.js';
 import { Outcome } from '../core/outcome.js';
-import { isOldDecision } from '../core/supersession.js';
 import { callRegionOf, targetKey } from '../core/target.js';
 import {
   errorSummary,
@@ -17,7 +17,6 @@ import { refreshConfirmations } from './claim.js';
 import { DisassociationFailedError, disassociateWithRetry } from './disassociate.js';
 import { MetricName } from './ports.js';
 import { highestReceiveCount } from './prepare.js';
-import { checkSupersession } from './supersede.js';
 
 // ── Step 2: dry runs, confirmations, stale checks and Redshift calls, one per target (rules 4, 5, 7–11, 16) ──
 
@@ -154,6 +153,8 @@ const resolveTarget = async (
     if (
       callers.some((member) => isOldDecision(ageOf(member), clock(), settings.staleAfterSeconds))
     ) {
+      // Read at the first old decision, not at cold start.
+      const { checkSupersession } = await import('./supersede.js');
       const checked = await checkSupersession(key, callers, retry, deps, nowIso);
       checkAttempts = checked.attempts;
       callers = checked.callers;

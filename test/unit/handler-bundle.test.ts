@@ -124,8 +124,13 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
   // visibility queue, the breaker's switch).
   it.each([
     'src/worker/breaker.ts',
+    'src/worker/breaker-open.ts',
     'src/core/switch-events.ts',
     'src/adapters/pace-record.ts',
+    'src/worker/shared-gate.ts',
+    'src/core/shared-rate.ts',
+    'src/worker/supersede.ts',
+    'src/core/supersession.ts',
     'src/adapters/memory-store.ts',
     'src/adapters/sqs.ts',
     'src/adapters/lambda-mapping.ts',
@@ -135,7 +140,12 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
   });
 
   it.each([
-    { settings: 'the defaults', env: {}, reads: [], skips: ['breaker', 'pace-record'] },
+    {
+      settings: 'the defaults',
+      env: {},
+      reads: [],
+      skips: ['breaker', 'breaker-open', 'pace-record', 'shared-gate'],
+    },
     {
       settings: 'the breaker and the shared pace on',
       env: {
@@ -144,8 +154,9 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
         SOURCE_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111122223333:revocations',
         REDSHIFT_SHARED_PACE: 'true',
       },
-      reads: ['breaker', 'pace-record'],
-      skips: [],
+      // What the open breaker does is read when it first opens
+      reads: ['breaker', 'pace-record', 'shared-gate'],
+      skips: ['breaker-open'],
     },
   ])(
     'imports in a fresh Node 22 process with $settings, and reads at init the chunks of $reads only',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Association } from '../../../src/core/audit.js';
+import { isOldDecision } from '../../../src/core/decision-age.js';
 import {
   activeAssociationsOf,
   associationChangedAt,
-  isOldDecision,
   supersessionOf,
 } from '../../../src/core/supersession.js';
 import type { DisassociationTarget } from '../../../src/core/target.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IdempotencyStoreError } from '../../../src/core/errors.js';
 import { DEFAULT_PACE, freshPace, type PaceState } from '../../../src/core/shared-rate.js';
 import type { PaceRecords, PaceReservation } from '../../../src/worker/ports.js';
-import { SharedRedshiftGate } from '../../../src/worker/redshift-gate.js';
+import { SharedRedshiftGate } from '../../../src/worker/shared-gate.js';
 
 /** The record's semantics in memory (the DynamoDB adapter's are tested on dynalite). */
 class MemoryPaceRecords implements PaceRecords {
