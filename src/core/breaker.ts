@@ -10,11 +10,11 @@
  * holder died) stays counted until it leaves the window: the count errs high, never low.
  *
  * The record counts reservations per bucket of the window (`BUCKETS_PER_WINDOW` of them), not one
- * entry per call: its size stays under 2 KB whatever the limit, and a reservation is one atomic
- * add to the current bucket (the store's fast path, `src/adapters/breaker-record.ts`) rather than
- * a read and a rewrite of every reservation in the window. A bucket counts until its end leaves the
- * window, so the count covers at most one bucket (1/60 of the window) more than the window: it
- * errs high, by that much at most.
+ * entry per call: its size stays under 3 KB whatever the limit (at most 122 buckets kept between
+ * two full writes), and a reservation is one atomic add to its bucket (the store's fast path,
+ * `src/adapters/breaker-record.ts`) rather than a read and a rewrite of every reservation in the
+ * window. A bucket counts until its end leaves the window, so the count covers at most one bucket
+ * (1/60 of the window) more than the window: it errs high, by that much at most.
  */
 
 /** `BREAKER_MAX_REVOCATIONS` and `BREAKER_WINDOW_SECONDS`. */

@@ -111,9 +111,10 @@ export class BreakerRun {
   }
 
   /**
-   * Reserves the call the target's callers would make. Returns the bucket it was counted in (what
-   * `release` gives back) when the call may go ahead; otherwise sets their state (held while the breaker is open, busy when the count
-   * could not be taken) and returns undefined.
+   * Reserves the call the target's callers would make (or takes its early reservation). Returns
+   * the bucket it was counted in (what `release` gives back) when the call may go ahead; otherwise
+   * sets their state (held while the breaker is open, busy when the count could not be taken) and
+   * returns undefined.
    */
   async reserve(
     callers: Tracked[],
