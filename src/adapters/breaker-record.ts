@@ -144,8 +144,8 @@ export const readBreakerState = async (
 /**
  * Applies `change` to the record atomically: read, compute, write on condition that nobody wrote
  * in between; on a lost race, again from what the failed condition returned. `change` returns
- * undefined to write nothing. A write whose answer was lost is seen on the next round (reservations
- * carry ids, so applying it twice changes nothing).
+ * undefined to write nothing. A write whose answer was lost is not tried again: the caller hears
+ * a store error, and what the write carried may stand (a reservation then counts: errs high).
  *
  * @returns what `change` returned with the state it was given last.
  * @throws {IdempotencyStoreError} when the table fails, or after `UPDATE_ROUNDS` lost races.

@@ -209,18 +209,40 @@ export interface BreakerView {
   revocationsInWindow: number;
 }
 
-/** The record as the operator sees it at `now` (every bucket counts without a window). */
+/**
+ * The window the buckets were cut for, when nobody says (`revoker status` of a closed breaker):
+ * 60 of the widest bucket (at least the window: a bucket is never narrower than 1/60 of it).
+ * Undefined for the older form's entries (width 0).
+ */
+const windowOfBuckets = (counts: Readonly<Record<string, number>>): number | undefined => {
+  const widths = Object.keys(counts)
+    .map((key) => {
+      const { start, end } = bucketSpan(key);
+      return end - start;
+    })
+    .filter(Number.isFinite);
+  const widest = Math.max(0, ...widths);
+  return widest > 0 ? (widest * BUCKETS_PER_WINDOW) / 1000 : undefined;
+};
+
+/**
+ * The record as the operator sees it at `now`: the reservations in `windowSeconds` (or in the
+ * window the buckets were cut for), never the buckets a full write has not dropped yet.
+ */
 export const viewBreaker = (
   state: BreakerState,
   windowSeconds: number | undefined,
   now: number,
-): BreakerView => ({
-  open: state.open !== undefined,
-  opening: state.open ?? null,
-  revocationsInWindow: totalOf(
-    windowSeconds === undefined ? state.counts : liveCounts(state.counts, windowSeconds, now),
-  ),
-});
+): BreakerView => {
+  const window = windowSeconds ?? windowOfBuckets(state.counts);
+  return {
+    open: state.open !== undefined,
+    opening: state.open ?? null,
+    revocationsInWindow: totalOf(
+      window === undefined ? state.counts : liveCounts(state.counts, window, now),
+    ),
+  };
+};
 
 /** A record that cannot be read counts as open (fail closed), saying why. */
 const unreadable = (error: unknown): BreakerState => ({

@@ -49,6 +49,17 @@ describe('breaker rules (src/core/breaker.ts)', () => {
     });
   });
 
+  it('status view of a closed breaker: the window its buckets were cut for, not the buckets a full write has not dropped yet', () => {
+    // Prepare: a 300 s window (5 s buckets); 4 reservations 10 minutes ago, 2 now
+    const counts = { [`${NOW - 600_000}:5000`]: 4, [`${NOW}:5000`]: 2 };
+    // Act + Assess
+    expect(viewBreaker({ counts }, undefined, NOW + 1000).revocationsInWindow).toBe(2);
+    // the older form's entries (width 0) say nothing of the window: all count
+    expect(
+      viewBreaker({ counts: { [`${NOW - 600_000}:0`]: 3 } }, undefined, NOW).revocationsInWindow,
+    ).toBe(3);
+  });
+
   it('buckets: 1/60 of the window (at least 100 ms); a key carries its start and width', () => {
     const limit = (windowSeconds: number) => ({ maxRevocations: 10, windowSeconds });
     expect(bucketWidthMs(limit(300))).toBe(5000);
