@@ -7,13 +7,13 @@ import {
   reserveRevocations,
 } from '../../../src/adapters/breaker-record.js';
 import {
-  type BreakerTrigger,
   BUCKETS_PER_WINDOW,
   bucketOf,
   parseLegacyBreakerState,
   totalOf,
 } from '../../../src/core/breaker.js';
 import { IdempotencyStoreError } from '../../../src/core/errors.js';
+import { breakerTrigger } from '../../helpers/breaker.js';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../helpers/dynalite.js';
 
 /**
@@ -34,13 +34,7 @@ afterAll(async () => {
 const signal = () => AbortSignal.timeout(5000);
 const T = Date.parse('2026-11-30T09:00:00Z');
 const LIMIT = { maxRevocations: 5000, windowSeconds: 300 };
-const trigger = (n: number): BreakerTrigger => ({
-  eventId: `evt-${n}`,
-  target: `t-${n}`,
-  dataShareArn: 'arn:aws:redshift:us-east-1:444455556666:datashare:p/s',
-  policyId: 'pol',
-  messageId: `m-${n}`,
-});
+const trigger = breakerTrigger;
 const requests = (count: number, at: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({ reservation: { at }, trigger: trigger(from + i) }));
 

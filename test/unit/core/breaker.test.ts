@@ -1,7 +1,6 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
-  type BreakerTrigger,
   breakerStateOf,
   bucketOf,
   bucketWidthMs,
@@ -19,15 +18,10 @@ import {
   SwitchDetailSchema,
 } from '../../../src/core/switch-event-schemas.js';
 import { breakerOpenedDetail, switchDetail } from '../../../src/core/switch-events.js';
+import { breakerTrigger } from '../../helpers/breaker.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
-const trigger = (n: number): BreakerTrigger => ({
-  eventId: `evt-${n}`,
-  target: `t-${n}`,
-  dataShareArn: 'arn:aws:redshift:us-east-1:444455556666:datashare:p/s',
-  policyId: 'pol',
-  messageId: `m-${n}`,
-});
+const trigger = breakerTrigger;
 
 describe('breaker rules (src/core/breaker.ts)', () => {
   it('status view: open or not, and the reservations inside the window only', () => {
