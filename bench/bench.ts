@@ -29,6 +29,8 @@ export interface BenchOptions {
    * rather than issue 12's "hub mode and the guardrails on" (`GUARDED_WORKER`).
    */
   defaults?: boolean;
+  /** The latency scenario's DynamoDB latency per request (`--store-latency-ms`); default 0. */
+  storeLatencyMs?: number;
   progress: Progress;
   /** Overrides of the chosen sizes (tests). */
   settings?: BenchSettings;
@@ -73,7 +75,11 @@ export const runBench = async (options: BenchOptions): Promise<BenchResults> => 
       ...base.stormMultiAccount,
       workerEnv: { ...base.stormMultiAccount.workerEnv, ...extra },
     }),
-    latency: configured({ ...base.latency, workerEnv: { ...base.latency.workerEnv, ...extra } }),
+    latency: configured({
+      ...base.latency,
+      workerEnv: { ...base.latency.workerEnv, ...extra },
+      ...(options.storeLatencyMs !== undefined && { storeLatencyMs: options.storeLatencyMs }),
+    }),
     coldStart: configured(base.coldStart),
     throughput: configured({
       ...base.throughput,

@@ -1,6 +1,6 @@
 import { SCENARIOS, type ScenarioName } from './settings.js';
 
-export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--worker-env KEY=VALUE]... [--defaults] [--out FILE]`;
+export const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--single-thread] [--worker-only] [--worker-env KEY=VALUE]... [--defaults] [--store-latency-ms N] [--out FILE]`;
 
 export interface CliOptions {
   only?: ScenarioName[];
@@ -13,6 +13,11 @@ export interface CliOptions {
   workerEnv: Record<string, string>;
   /** The worker with the deployment's defaults, not hub mode and the guardrails (`--defaults`). */
   defaults: boolean;
+  /**
+   * The latency scenario only: DynamoDB answers each request this much later (the fault proxy's
+   * latency), as across a network; the emulator alone answers in about a millisecond.
+   */
+  storeLatencyMs: number;
   out: string;
   help: boolean;
 }
@@ -40,6 +45,7 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
     workerOnly: false,
     workerEnv: {},
     defaults: false,
+    storeLatencyMs: 0,
     out: DEFAULT_OUT,
     help: false,
   };
@@ -72,6 +78,16 @@ export const parseCliOptions = (argv: readonly string[]): CliOptions => {
       case '--out':
         options.out = value();
         break;
+      case '--store-latency-ms': {
+        const given = value();
+        const ms = Number(given);
+        if (!/^\d+$/.test(given) || ms > 1000)
+          throw new UsageError(
+            `--store-latency-ms: expected a whole number of milliseconds from 0 to 1000; given '${given}'`,
+          );
+        options.storeLatencyMs = ms;
+        break;
+      }
       case '--worker-env': {
         const given = value();
         const match = /^([A-Z][A-Z0-9_]*)=(.*)$/s.exec(given);

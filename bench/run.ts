@@ -32,6 +32,7 @@ const main = async (): Promise<number> => {
     workerOnly: options.workerOnly,
     workerEnv: options.workerEnv,
     defaults: options.defaults,
+    storeLatencyMs: options.storeLatencyMs,
     progress,
   });
   const out = resolve(options.out);

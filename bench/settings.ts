@@ -106,6 +106,7 @@ export const FULL: BenchSettings = {
     warmupBatches: 1,
     batchSize: 10,
     latencyMs: 200,
+    storeLatencyMs: 0,
     functionTimeoutMs: 30_000,
     seed: SEED,
     workerEnv: {},

@@ -24,6 +24,12 @@ export interface LatencySettings {
   latencyMs: number;
   functionTimeoutMs: number;
   seed: number;
+  /**
+   * DynamoDB answers each request this much later (the fault proxy in front of the emulator), as
+   * across a network: the emulator alone answers in about a millisecond, so store requests that
+   * overlap save little time here unless it is set (`--store-latency-ms`). 0 in the full run.
+   */
+  storeLatencyMs: number;
   /** Environment on top of the local stack's, for both sides (`--worker-env`). */
   workerEnv: Record<string, string>;
   /**
@@ -106,6 +112,7 @@ export const runLatency = async (
     seed: settings.seed,
     datashares: seedOf(sides.flatMap((kind) => targets[kind])),
     redshiftFaults: { latencyMs: settings.latencyMs },
+    ...(settings.storeLatencyMs > 0 && { dynamoDbFaults: { latencyMs: settings.storeLatencyMs } }),
   });
   const env = { ...host.env, ...settings.workerEnv };
   const restoreEnvironment = useEnvironment(env);

@@ -154,6 +154,53 @@ export const refreshConfirmations = async (
 /** Fewer new decisions than this are claimed one at a time. */
 const MIN_JOINT_CLAIM = 2;
 
+/**
+ * Per container (its dependencies): whether its last batch was fresh traffic — only first
+ * deliveries of decisions the store had never seen, for targets it had no confirmation of (each
+ * one a call). A storm's batches are not: they hold duplicates and targets revoked already.
+ * Unset, for a new container: yes.
+ */
+const lastBatchFresh = new WeakMap<WorkerDependencies, boolean>();
+
+/** Only first deliveries are claimed ahead: a redelivery's decision may be held or kept already. */
+const firstDelivery = (t: Tracked) => t.decision.deliveries.every((d) => d.receiveCount === 1);
+
+/**
+ * Fresh traffic: while a container's batches are fresh (`lastBatchFresh`), a batch's joint claim
+ * (`claimNew`) is sent with its read instead of after it — one store round trip before the first
+ * Redshift call instead of two — and so are the breaker's early reservations (`likelyCallers`).
+ * Returns the claim's answer (the eventIds now this lease's: all or none), or nothing when the
+ * batch does not qualify. Never rejects: a failed claim is an empty set, and the batch claims as
+ * without it (`claimDecisions`) — a cancelled transaction wrote nothing, and one that took effect
+ * with its answer lost is found as this lease's own by `claim`. A batch that is not fresh (a
+ * duplicate, a decision held elsewhere, a redelivery, a target confirmed already, a failed read)
+ * turns this off until one is fresh again: in a storm, claims and reservations wait for the read,
+ * which spares a cancelled claim and the reservations of targets revoked already.
+ */
+export const claimAhead = (
+  tracked: readonly Tracked[],
+  deps: WorkerDependencies,
+  invocation: Pick<Invocation, 'redshiftDeadline' | 'lease' | 'limitStore'>,
+): { eventIds: ReadonlySet<string>; claimed: Promise<ReadonlySet<string>> } | undefined => {
+  if (lastBatchFresh.get(deps) === false) return undefined;
+  if (tracked.length < MIN_JOINT_CLAIM || !tracked.every(firstDelivery)) return undefined;
+  const eventIds = new Set(tracked.map((t) => t.decision.eventId));
+  const claimed = invocation
+    .limitStore(() =>
+      storeCall(invocation.redshiftDeadline, (signal) =>
+        deps.store.claimNew([...eventIds], invocation.lease, signal),
+      ),
+    )
+    .catch((error: unknown): ReadonlySet<string> => {
+      deps.logger.warn(
+        { err: toError(error) },
+        'could not claim the batch’s decisions with its read; claiming after it',
+      );
+      return new Set();
+    });
+  return { eventIds, claimed };
+};
+
 /** A claim that failed is tried once more after this pause, when the deadline allows. */
 const CLAIM_RETRY_PAUSE_MS = 100;
 
@@ -168,9 +215,30 @@ export const claimDecisions = async (
   deps: WorkerDependencies,
   invocation: Invocation,
   unheld: ReadonlySet<string>,
+  ahead?: ReturnType<typeof claimAhead>,
 ): Promise<void> => {
   const { redshiftDeadline: deadline, lease } = invocation;
-  const fresh = tracked.filter((t) => t.state.kind === 'pending' && unheld.has(t.decision.eventId));
+  const claimedAhead = (await ahead?.claimed) ?? new Set<string>();
+  // Ours, whatever the read saw: it may have seen the claim itself (held) or, within a second of
+  // a decision's window ending, a decision the claim found expired.
+  for (const t of tracked)
+    if (claimedAhead.has(t.decision.eventId)) applyClaim(t, { status: 'acquired' });
+  const confirmations = invocation.targetConfirmations.byKey;
+  lastBatchFresh.set(
+    deps,
+    tracked.every((t) => {
+      const target = targetKey(t.decision.target);
+      return (
+        firstDelivery(t) &&
+        (claimedAhead.has(t.decision.eventId) || unheld.has(t.decision.eventId)) &&
+        confirmations.has(target) &&
+        confirmations.get(target) === undefined
+      );
+    }),
+  );
+  const fresh = tracked.filter(
+    (t) => t.state.kind === 'pending' && !t.owned && unheld.has(t.decision.eventId),
+  );
   // One alone is one conditional write either way, and a transaction's writes cost DynamoDB twice.
   if (fresh.length >= MIN_JOINT_CLAIM) {
     const claimed = await invocation

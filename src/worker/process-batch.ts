@@ -26,6 +26,7 @@ import {
   type WorkerDependencies,
 } from './batch-state.js';
 import {
+  claimAhead,
   claimDecisions,
   giveBack,
   quarantineStages,
@@ -119,15 +120,21 @@ export const processBatch = async (
     // targets' confirmations are known before any call. Then claims, then the quarantine stages of
     // redelivered messages: whoever settled a decision marked its messages before letting go of
     // it, so a claim that got it sees the marks.
+    // With fresh traffic the new decisions' claim, and the breaker's reservations of their calls,
+    // go with the read (`claimAhead`); otherwise after it, the reservations while the claims are
+    // written.
+    const ahead = claimAhead(candidates, deps, invocation);
+    const reserveEarly = (unheld: ReadonlySet<string>, targets: 'read' | 'not read yet') =>
+      invocation.breaker?.reserveEarly(
+        likelyCallers(candidates, unheld, invocation, deps, targets),
+        invocation.redshiftDeadline,
+        deps,
+      );
+    if (ahead) reserveEarly(ahead.eventIds, 'not read yet');
     const [, stages] = await Promise.all([
       readSnapshot(candidates, deps, invocation).then((unheld) => {
-        // The breaker's reservations of the likely calls go while the claims are written.
-        invocation.breaker?.reserveEarly(
-          likelyCallers(candidates, unheld, invocation, deps),
-          invocation.redshiftDeadline,
-          deps,
-        );
-        return claimDecisions(candidates, deps, invocation, unheld);
+        if (!ahead) reserveEarly(unheld, 'read');
+        return claimDecisions(candidates, deps, invocation, unheld, ahead);
       }),
       quarantineStages(
         rejected.map((r) => r.delivery),

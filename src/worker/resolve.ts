@@ -244,12 +244,15 @@ const resolveTarget = async (
  * The decisions whose target the Redshift step will most likely call, one per target, as the
  * batch's read left them: new (`unheld`: this invocation claims them next), not dry runs, fresh
  * (no stale check first), their target with no confirmation. What the breaker reserves early.
+ * With fresh traffic (`claimAhead`) they are reserved before the read: every target counts as
+ * unconfirmed, and a reservation no call takes is given back after the Redshift step.
  */
 export const likelyCallers = (
   candidates: readonly Tracked[],
   unheld: ReadonlySet<string>,
   invocation: Pick<Invocation, 'targetConfirmations'>,
   deps: Pick<WorkerDependencies, 'settings' | 'clock'>,
+  targets: 'read' | 'not read yet' = 'read',
 ): Tracked[] => {
   const leaders = new Map<string, Tracked>();
   const now = deps.clock();
@@ -261,8 +264,7 @@ export const likelyCallers = (
       unheld.has(t.decision.eventId) &&
       !deps.settings.dryRun &&
       t.decision.request.dryRun !== true &&
-      known.has(key) &&
-      known.get(key) === undefined &&
+      (targets === 'not read yet' || (known.has(key) && known.get(key) === undefined)) &&
       !isOldDecision(ageOf(t), now, deps.settings.staleAfterSeconds) &&
       !leaders.has(key)
     )

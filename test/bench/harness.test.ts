@@ -74,6 +74,7 @@ describe('bench command line', () => {
       workerOnly: false,
       workerEnv: {},
       defaults: false,
+      storeLatencyMs: 0,
       out: 'bench/results.json',
       help: false,
     });
@@ -90,6 +91,8 @@ describe('bench command line', () => {
       'REDSHIFT_SHARED_PACE=true',
       '--worker-env=LOG_LEVEL=info',
       '--defaults',
+      '--store-latency-ms',
+      '10',
       '--out=x.json',
     ]);
 
@@ -101,9 +104,17 @@ describe('bench command line', () => {
       workerOnly: false,
       workerEnv: { REDSHIFT_SHARED_PACE: 'true', LOG_LEVEL: 'info' },
       defaults: true,
+      storeLatencyMs: 10,
       out: 'x.json',
       help: false,
     });
+  });
+
+  it('refuses a --store-latency-ms that is not a whole number of milliseconds up to 1000, naming what was given', () => {
+    for (const given of ['-5', '2.5', 'ten', '1001'])
+      expect(() => parseCliOptions(['--store-latency-ms', given])).toThrow(
+        `--store-latency-ms: expected a whole number of milliseconds from 0 to 1000; given '${given}'`,
+      );
   });
 
   it('refuses a --worker-env that is not KEY=VALUE, naming what was given', () => {

@@ -306,9 +306,10 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
   });
 
   it('reserves nothing early for a target already confirmed or a decision old enough for the stale check', async () => {
-    // Prepare: target 1 confirmed by an earlier batch; decision 2 issued an hour ago
+    // Prepare: target 1 confirmed by an earlier batch (a redelivery: the traffic is not fresh,
+    // so the next batch reserves after its read); decision 2 issued an hour ago
     const { worker } = withBreaker(100);
-    await run(worker, records(1, 1));
+    await run(worker, records(1, 1, 2));
     const requests: number[] = [];
     const reserve = worker.store.reserveRevocations.bind(worker.store);
     worker.store.reserveRevocations = async (batch, limit, signal) => {
@@ -323,6 +324,33 @@ describe('breaker (BREAKER_MAX_REVOCATIONS / BREAKER_WINDOW_SECONDS)', () => {
     ]);
     // Assess: target 1 needs no call; target 2 is reserved when its turn comes (before its check)
     expect(requests).toEqual([1]);
+    expect(totalOf(worker.store.breaker.counts)).toBe(2);
+  });
+
+  it('with fresh traffic reserves before the read, and gives back what a confirmation covers', async () => {
+    // Prepare: target 1 confirmed by an earlier batch of new decisions
+    const { worker } = withBreaker(100);
+    await run(worker, records(1, 1));
+    const log: string[] = [];
+    const reserve = worker.store.reserveRevocations.bind(worker.store);
+    worker.store.reserveRevocations = async (batch, limit, signal) => {
+      log.push(`reserve ${batch.length}`);
+      return reserve(batch, limit, signal);
+    };
+    const readMany = worker.store.readMany.bind(worker.store);
+    worker.store.readMany = async (keys, signal) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log.push('read answered');
+      return readMany(keys, signal);
+    };
+    // Act
+    await run(worker, [
+      sqsRecord(requestBody({ eventId: 'evt-1b', consumerArn: consumer(1) })),
+      sqsRecord(requestBody({ eventId: 'evt-3', consumerArn: consumer(3) })),
+    ]);
+    // Assess: both targets in one write, sent before the read answered; target 1's place given back
+    expect(log).toEqual(['reserve 2', 'read answered']);
+    expect(worker.revoker.calls).toHaveLength(2);
     expect(totalOf(worker.store.breaker.counts)).toBe(2);
   });
 

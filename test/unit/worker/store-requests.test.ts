@@ -59,6 +59,38 @@ const milestone = () => {
   };
 };
 
+/**
+ * Runs one batch of a redelivered message (of a target of its own), after which the container's
+ * traffic is no longer fresh: its next batch claims after its read (`claimAhead`). Returns the
+ * Redshift calls made so far.
+ */
+const afterARedelivery = async (worker: TestWorker): Promise<number> => {
+  const body = requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, '99') });
+  await run(worker, sqsRecord(body, { receiveCount: 2 }));
+  return worker.revoker.calls.length;
+};
+
+/** Records when each store method was called and when its answer came, in order. */
+const timeline = (worker: TestWorker): string[] => {
+  const events: string[] = [];
+  const store = worker.deps.store;
+  worker.deps.store = new Proxy(store, {
+    get: (target, property, receiver) => {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return async (...args: unknown[]) => {
+        events.push(`${property} sent`);
+        try {
+          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          events.push(`${property} answered`);
+        }
+      };
+    },
+  }) as IdempotencyStore;
+  return events;
+};
+
 describe('store requests of a batch', () => {
   it('a batch of 10 new decisions for 10 targets: one read, one joint claim, the confirmations together, one completion write', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
@@ -97,6 +129,7 @@ describe('store requests of a batch', () => {
       owner: 'another-invocation',
       until: worker.clock.now + 600_000,
     });
+    const callsBefore = await afterARedelivery(worker);
     const counts = countCalls(worker);
     const jointly: string[][] = [];
     const claimNew = worker.store.claimNew.bind(worker.store);
@@ -111,7 +144,7 @@ describe('store requests of a batch', () => {
     // Assess: the two new ones acted on; the held one comes back later
     expect(jointly).toEqual([fresh.map((body) => String(body.eventId))]);
     expect(counts.get('claim')).toBeGreaterThanOrEqual(1);
-    expect(worker.revoker.calls).toHaveLength(2);
+    expect(worker.revoker.calls.length - callsBefore).toBe(2);
     expect(response.batchItemFailures).toHaveLength(1);
   });
 
@@ -119,6 +152,7 @@ describe('store requests of a batch', () => {
     // Prepare: between the batch read and the joint claim, another invocation claims one of them
     const worker = testWorker();
     const bodies = tenTargets().slice(0, 3);
+    const callsBefore = await afterARedelivery(worker);
     const counts = countCalls(worker);
     const claimNew = worker.store.claimNew.bind(worker.store);
     worker.deps.store.claimNew = async (eventIds, lease, signal) => {
@@ -135,7 +169,7 @@ describe('store requests of a batch', () => {
     // Assess
     expect(counts.get('claimNew')).toBe(1);
     expect(counts.get('claim')).toBeGreaterThanOrEqual(3);
-    expect(worker.revoker.calls).toHaveLength(2);
+    expect(worker.revoker.calls.length - callsBefore).toBe(2);
     expect(response.batchItemFailures).toHaveLength(1);
   });
 
@@ -160,6 +194,157 @@ describe('store requests of a batch', () => {
     expect(
       worker.logs.filter((l) =>
         String(l.msg).startsWith('could not claim the batch’s new decisions'),
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('fresh traffic: a new container sends its batch’s joint claim with its read, not after it', async () => {
+    // Prepare: the read answers only once the claim was sent (at most 200 ms later)
+    const worker = testWorker();
+    const events = timeline(worker);
+    const claimSent = milestone();
+    const store = worker.store;
+    const { readMany, claimNew } = store;
+    worker.deps.store.readMany = async (keys, signal) => {
+      await claimSent.waitAtMost200Ms();
+      return readMany.call(store, keys, signal);
+    };
+    worker.deps.store.claimNew = (eventIds, lease, signal) => {
+      claimSent.reach();
+      return claimNew.call(store, eventIds, lease, signal);
+    };
+
+    // Act
+    const response = await run(worker, ...tenTargets().map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(events.indexOf('claimNew sent')).toBeLessThan(events.indexOf('readMany answered'));
+    expect(events.filter((e) => e === 'claimNew sent')).toHaveLength(1);
+    expect(events.filter((e) => e === 'claim sent')).toHaveLength(0);
+  });
+
+  it('fresh traffic ends with a batch that is not all new, and comes back with one that is', async () => {
+    // Prepare: a redelivery turns it off
+    const worker = testWorker();
+    await afterARedelivery(worker);
+    const events = timeline(worker);
+    const [first, second] = [tenTargets().slice(0, 3), tenTargets().slice(3, 6)];
+
+    // Act: all new, claimed after the read; then all new again, claimed with it
+    await run(worker, ...first.map((body) => sqsRecord(body)));
+    const afterRead = [...events];
+    events.length = 0;
+    let readAnswered = false;
+    const { readMany, claimNew } = worker.store;
+    let claimedBeforeReadAnswered: boolean | undefined;
+    worker.deps.store.readMany = async (keys, signal) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const snapshot = await readMany.call(worker.store, keys, signal);
+      readAnswered = true;
+      return snapshot;
+    };
+    worker.deps.store.claimNew = (eventIds, lease, signal) => {
+      claimedBeforeReadAnswered ??= !readAnswered;
+      return claimNew.call(worker.store, eventIds, lease, signal);
+    };
+    const response = await run(worker, ...second.map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(afterRead.indexOf('readMany answered')).toBeLessThan(afterRead.indexOf('claimNew sent'));
+    expect(claimedBeforeReadAnswered).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(1 + 3 + 3);
+  });
+
+  it('a batch with a target revoked already ends fresh traffic: the next batch claims after its read', async () => {
+    // Prepare: targets 0 and 1 revoked by a first batch
+    const worker = testWorker();
+    const targets = tenTargets();
+    await run(worker, ...targets.slice(0, 2).map((body) => sqsRecord(body)));
+    await run(
+      worker,
+      sqsRecord(requestBody({ consumerArn: String(targets[0]?.consumerArn) })),
+      sqsRecord(targets[2]),
+    );
+    let readAnswered = false;
+    let claimedAfterReadAnswered: boolean | undefined;
+    const { readMany, claimNew } = worker.store;
+    worker.deps.store.readMany = async (keys, signal) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      readAnswered = true;
+      return readMany.call(worker.store, keys, signal);
+    };
+    worker.deps.store.claimNew = (eventIds, lease, signal) => {
+      claimedAfterReadAnswered ??= readAnswered;
+      return claimNew.call(worker.store, eventIds, lease, signal);
+    };
+
+    // Act
+    const response = await run(worker, ...targets.slice(3, 5).map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(claimedAfterReadAnswered).toBe(true);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(2 + 1 + 2);
+  });
+
+  it('a claim sent with the read that another invocation beat wrote nothing: the others are claimed after the read, and the held one comes back', async () => {
+    // Prepare: a new container; one decision of its batch is held elsewhere
+    const worker = testWorker();
+    const [held, ...fresh] = tenTargets().slice(0, 3) as [
+      Record<string, unknown>,
+      ...Record<string, unknown>[],
+    ];
+    await worker.store.claim(String(held.eventId), {
+      owner: 'another-invocation',
+      until: worker.clock.now + 600_000,
+    });
+    const jointly: string[][] = [];
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    worker.deps.store.claimNew = (eventIds, lease, signal) => {
+      jointly.push([...eventIds]);
+      return claimNew(eventIds, lease, signal);
+    };
+
+    // Act
+    const response = await run(worker, ...[held, ...fresh].map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(jointly).toEqual([
+      [held, ...fresh].map((body) => String(body.eventId)),
+      fresh.map((body) => String(body.eventId)),
+    ]);
+    expect(worker.revoker.calls).toHaveLength(2);
+    expect(worker.audit.accepted).toHaveLength(2);
+    expect(response.batchItemFailures).toHaveLength(1);
+  });
+
+  it('a claim sent with the read whose answer was lost: each decision is found this invocation’s and acted on once', async () => {
+    // Prepare: the first joint claim takes effect and its answer is lost; later ones answer
+    const worker = testWorker();
+    const counts = countCalls(worker);
+    const claimNew = worker.store.claimNew.bind(worker.store);
+    let lost = 0;
+    worker.deps.store.claimNew = async (eventIds, lease, signal) => {
+      const claimed = await claimNew(eventIds, lease, signal);
+      if (lost++ === 0) throw new Error('socket hang up');
+      return claimed;
+    };
+
+    // Act
+    const response = await run(worker, ...tenTargets().map((body) => sqsRecord(body)));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(worker.revoker.calls).toHaveLength(10);
+    expect(new Set(worker.revoker.calls.map((c) => JSON.stringify(c))).size).toBe(10);
+    expect(worker.audit.accepted).toHaveLength(10);
+    expect(counts.get('claim')).toBeGreaterThanOrEqual(1);
+    expect(
+      worker.logs.filter((l) =>
+        String(l.msg).startsWith('could not claim the batch’s decisions with its read'),
       ),
     ).toHaveLength(1);
   });
