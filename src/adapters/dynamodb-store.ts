@@ -21,6 +21,7 @@ import { FailureKind, IdempotencyStoreError } from '../core/errors.js';
 import type {
   ClaimResult,
   Completion,
+  ConfirmationEntry,
   IdempotencyStore,
   Lease,
   QuarantineStage,
@@ -304,47 +305,68 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
   }
 
   async completeMany(completions: readonly Completion[], signal: AbortSignal): Promise<string[]> {
-    // The same item `complete` writes, unconditionally: a BatchWriteItem cannot carry conditions,
-    // and `complete` has none.
-    return this.#batchWrite(
-      'completeMany',
-      completions.map(({ eventId, resolution }) => ({
-        name: eventId,
-        item: {
-          id: s(`event#${eventId}`),
-          status: s(Status.Completed),
-          resolution: s(JSON.stringify(resolution)),
-          expiration: n(this.#expiration()),
-        },
-      })),
-      signal,
-    );
+    return this.#batchWrite('completeMany', this.#completionEntries(completions), signal);
   }
 
   async confirmTargets(
-    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    confirmations: readonly ConfirmationEntry[],
     signal: AbortSignal,
   ): Promise<string[]> {
-    // The item `confirmTarget` writes, without its condition (see the port).
+    return this.#batchWrite('confirmTargets', this.#confirmationEntries(confirmations), signal);
+  }
+
+  async completeAndConfirm(
+    completions: readonly Completion[],
+    confirmations: readonly ConfirmationEntry[],
+    signal: AbortSignal,
+  ): Promise<{ eventIds: string[]; targetKeys: string[] }> {
+    // Named by kind: an eventId and a target key may be spelled alike.
+    const unwritten = await this.#batchWrite(
+      'completeAndConfirm',
+      [
+        ...this.#completionEntries(completions).map((e) => ({ ...e, name: `event#${e.name}` })),
+        ...this.#confirmationEntries(confirmations).map((e) => ({
+          ...e,
+          name: `target#${e.name}`,
+        })),
+      ],
+      signal,
+    );
+    const of = (prefix: string) =>
+      unwritten.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+    return { eventIds: of('event#'), targetKeys: of('target#') };
+  }
+
+  /** The item `complete` writes, unconditionally: a BatchWriteItem carries no condition, and `complete` has none. */
+  #completionEntries(completions: readonly Completion[]) {
+    return completions.map(({ eventId, resolution }) => ({
+      name: eventId,
+      item: {
+        id: s(`event#${eventId}`),
+        status: s(Status.Completed),
+        resolution: s(JSON.stringify(resolution)),
+        expiration: n(this.#expiration()),
+      },
+    }));
+  }
+
+  /** The item `confirmTarget` writes, the latest per target, without its condition (see the port). */
+  #confirmationEntries(confirmations: readonly ConfirmationEntry[]) {
     const latest = new Map<string, TargetConfirmation>();
     for (const { targetKey, confirmation } of confirmations) {
       const known = latest.get(targetKey);
       if (!known || known.confirmedAt < confirmation.confirmedAt)
         latest.set(targetKey, confirmation);
     }
-    return this.#batchWrite(
-      'confirmTargets',
-      [...latest].map(([targetKey, confirmation]) => ({
-        name: targetKey,
-        item: {
-          id: s(`target#${targetKey}`),
-          confirmedAt: n(confirmation.confirmedAt),
-          eventId: s(confirmation.eventId),
-          expiration: n(this.#expiration()),
-        },
-      })),
-      signal,
-    );
+    return [...latest].map(([targetKey, confirmation]) => ({
+      name: targetKey,
+      item: {
+        id: s(`target#${targetKey}`),
+        confirmedAt: n(confirmation.confirmedAt),
+        eventId: s(confirmation.eventId),
+        expiration: n(this.#expiration()),
+      },
+    }));
   }
 
   /**

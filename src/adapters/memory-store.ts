@@ -12,6 +12,7 @@ import { type Clock, systemClock } from '../core/deadline.js';
 import type {
   ClaimResult,
   Completion,
+  ConfirmationEntry,
   IdempotencyStore,
   Lease,
   QuarantineStage,
@@ -117,13 +118,24 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async confirmTargets(
-    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    confirmations: readonly ConfirmationEntry[],
     _signal?: AbortSignal,
   ): Promise<string[]> {
     // In memory nothing stops it keeping the later confirmation: it does.
     for (const { targetKey, confirmation } of confirmations)
       await this.confirmTarget(targetKey, confirmation);
     return [];
+  }
+
+  async completeAndConfirm(
+    completions: readonly Completion[],
+    confirmations: readonly ConfirmationEntry[],
+    _signal?: AbortSignal,
+  ): Promise<{ eventIds: string[]; targetKeys: string[] }> {
+    return {
+      eventIds: await this.completeMany(completions),
+      targetKeys: await this.confirmTargets(confirmations),
+    };
   }
 
   async readMany(

@@ -7,6 +7,7 @@ import type { Clock, Deadline } from '../core/deadline.js';
 import { AwsCallError, DeadlineExceededError, toError } from '../core/errors.js';
 import type { Outcome } from '../core/outcome.js';
 import type { Breaker, BreakerRun } from './breaker.js';
+import type { ConfirmationWriter } from './confirmations.js';
 import { DisassociationFailedError } from './disassociate.js';
 import type {
   AuditPublisher,
@@ -145,8 +146,8 @@ export interface Invocation {
    * recorded); a key absent is read on its own when needed.
    */
   targetConfirmations: { readAt: number; byKey: Map<string, TargetConfirmation | undefined> };
-  /** Records a target's confirmation, coalescing with the batch's others (`confirmationWriter`). */
-  confirmTarget: (targetKey: string, confirmation: TargetConfirmation) => Promise<void>;
+  /** Records targets' confirmations, coalescing the batch's (`confirmationWriter`). */
+  confirmations: ConfirmationWriter;
   /**
    * Writes nothing in the batch waits for (target confirmations: the audit and the completions
    * do not depend on them), each with its failure handled: awaited before the handler returns.

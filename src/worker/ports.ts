@@ -270,6 +270,12 @@ export interface StoreSnapshot {
   confirmations: ReadonlyMap<string, TargetConfirmation | undefined>;
 }
 
+/** A target's confirmation to record (`IdempotencyStore.confirmTargets`). */
+export interface ConfirmationEntry {
+  targetKey: string;
+  confirmation: TargetConfirmation;
+}
+
 /** A decision to mark completed (`IdempotencyStore.completeMany`). */
 export interface Completion {
   eventId: string;
@@ -320,9 +326,20 @@ export interface IdempotencyStore {
    * @throws {IdempotencyStoreError} only when nothing could be attempted.
    */
   confirmTargets(
-    confirmations: readonly { targetKey: string; confirmation: TargetConfirmation }[],
+    confirmations: readonly ConfirmationEntry[],
     signal: AbortSignal,
   ): Promise<string[]>;
+  /**
+   * `completeMany` and `confirmTargets` in the same requests (DynamoDB: `BatchWriteItem`, 25
+   * items a request): a batch's completions with the confirmations its Redshift step left
+   * waiting. Returns what it could not write, of each; the same caveats as each alone.
+   * @throws {IdempotencyStoreError} only when nothing could be attempted.
+   */
+  completeAndConfirm(
+    completions: readonly Completion[],
+    confirmations: readonly ConfirmationEntry[],
+    signal: AbortSignal,
+  ): Promise<{ eventIds: string[]; targetKeys: string[] }>;
   /**
    * Reads the decisions' completion and the targets' confirmations at once (DynamoDB:
    * `BatchGetItem`, strongly consistent, 100 keys a request): a duplicate of a completed

@@ -52,6 +52,7 @@ export const processBatch = async (
   const { settings, metrics, clock } = deps;
   const startedAt = clock();
   const remainingAtStart = context.getRemainingTimeInMillis();
+  const redshiftDeadline = new Deadline(remainingAtStart, settings.deadlineReserveMs, clock);
   const invocation: Invocation = {
     scope: {
       ownAccountId: accountOfFunctionArn(context.invokedFunctionArn),
@@ -63,7 +64,7 @@ export const processBatch = async (
       owner: `${context.awsRequestId}/${randomUUID()}`,
       until: startedAt + remainingAtStart,
     },
-    redshiftDeadline: new Deadline(remainingAtStart, settings.deadlineReserveMs, clock),
+    redshiftDeadline,
     finalDeadline: new Deadline(remainingAtStart, RETURN_MARGIN_MS, clock),
     limitStore: pLimit(STORE_CONCURRENCY),
     ...(deps.breaker && {
@@ -73,11 +74,10 @@ export const processBatch = async (
       }),
     }),
     targetConfirmations: { readAt: startedAt, byKey: new Map() },
-    confirmTarget: () => Promise.resolve(),
+    // Confirmations are written in the Redshift phase: they end with it, as the other store calls.
+    confirmations: confirmationWriter(deps, redshiftDeadline),
     pendingWrites: [],
   };
-  // Confirmations are written in the Redshift phase: they end with it, as the other store calls.
-  invocation.confirmTarget = confirmationWriter(deps, invocation.redshiftDeadline);
   const worker: WorkerIdentity = {
     functionName: context.functionName,
     functionVersion: context.functionVersion,
@@ -196,6 +196,8 @@ export const processBatch = async (
       watchBusyDecisions(tracked, deps, invocation),
       resolveDecisions(tracked, invocation, deps, nowIso),
     ]);
+    // The confirmations still waiting to be written go with the completions (`settle`).
+    invocation.confirmations.hold();
     await invocation.breaker?.releaseUnused(
       invocation.redshiftDeadline,
       invocation.finalDeadline,
@@ -259,6 +261,8 @@ export const processBatch = async (
       deadLetterAtLastReceive(terminals, quarantined, published, deps, invocation, nowIso),
     ]);
     for (const delivery of acknowledged) failures.delete(delivery.record.messageId);
+    // No completion took them (none was written, or the audit failed): alone.
+    invocation.confirmations.flushHeld();
 
     for (const t of tracked) {
       if (t.state.kind === 'busy') {
@@ -291,6 +295,7 @@ export const processBatch = async (
   } finally {
     // Target confirmations still being written (each handles its own failure; bounded by the
     // Redshift phase's deadline): an invocation that has returned leaves nothing running.
+    invocation.confirmations.flushHeld();
     await Promise.all(invocation.pendingWrites);
     metrics.flush();
   }

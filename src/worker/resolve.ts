@@ -28,7 +28,7 @@ type ResolveInvocation = Pick<
   | 'scope'
   | 'breaker'
   | 'targetConfirmations'
-  | 'confirmTarget'
+  | 'confirmations'
   | 'pendingWrites'
 >;
 
@@ -225,8 +225,8 @@ const resolveTarget = async (
     // for it: it is written while the batch publishes and settles, and awaited before returning.
     if (satisfiedBy) return;
     invocation.pendingWrites.push(
-      invocation
-        .confirmTarget(key, { confirmedAt, eventId: leader.decision.eventId })
+      invocation.confirmations
+        .confirm(key, { confirmedAt, eventId: leader.decision.eventId })
         .catch((error: unknown) => {
           log.warn({ err: toError(error) }, 'could not record the target confirmation');
         }),

@@ -9,7 +9,13 @@ import {
   type Tracked,
   type WorkerDependencies,
 } from './batch-state.js';
-import type { AuditEntryResult, QuarantineStage, Resolution, VisibilityChange } from './ports.js';
+import type {
+  AuditEntryResult,
+  ConfirmationEntry,
+  QuarantineStage,
+  Resolution,
+  VisibilityChange,
+} from './ports.js';
 import { MetricName, messageIdsOf } from './ports.js';
 import type { Delivery } from './prepare.js';
 
@@ -130,31 +136,49 @@ export const settle = async (
 };
 
 /**
- * Marks the audited decisions completed, all at once, and once more those not written when time
+ * Marks the audited decisions completed, all at once, with the target confirmations the Redshift
+ * step left waiting (`ConfirmationWriter.hold`), and once more those not written when time
  * allows: a lost completion is the window where a later message of the decision is audited again.
  */
 const completeAll = async (
   completions: readonly { t: Terminal; eventId: string; resolution: Resolution }[],
   deps: WorkerDependencies,
-  { finalDeadline: deadline, limitStore }: Invocation,
+  { finalDeadline: deadline, limitStore, confirmations: writer }: Invocation,
 ): Promise<void> => {
   if (completions.length === 0) return;
+  const held = writer.takeHeld();
   let lastError: unknown;
-  const attempt = (list: readonly { eventId: string; resolution: Resolution }[]) =>
+  const attempt = (
+    list: readonly { eventId: string; resolution: Resolution }[],
+    confirmations: readonly ConfirmationEntry[],
+  ) =>
     limitStore(() =>
-      storeCall(deadline, (signal) =>
-        deps.store.completeMany(
-          list.map(({ eventId, resolution }) => ({ eventId, resolution })),
-          signal,
-        ),
-      ),
+      storeCall(deadline, (signal) => {
+        const decisions = list.map(({ eventId, resolution }) => ({ eventId, resolution }));
+        return confirmations.length === 0
+          ? deps.store
+              .completeMany(decisions, signal)
+              .then((eventIds) => ({ eventIds, targetKeys: [] as string[] }))
+          : deps.store.completeAndConfirm(decisions, confirmations, signal);
+      }),
     ).catch((error: unknown) => {
       lastError = error;
-      return list.map(({ eventId }) => eventId);
+      return {
+        eventIds: list.map(({ eventId }) => eventId),
+        targetKeys: confirmations.map(({ targetKey }) => targetKey),
+      };
     });
-  let unwritten = new Set(await attempt(completions));
-  if (unwritten.size > 0)
-    unwritten = new Set(await attempt(completions.filter((c) => unwritten.has(c.eventId))));
+  const entries = held?.entries ?? [];
+  let first = await attempt(completions, entries);
+  if (first.eventIds.length > 0 || first.targetKeys.length > 0) {
+    const [eventIds, targetKeys] = [new Set(first.eventIds), new Set(first.targetKeys)];
+    first = await attempt(
+      completions.filter((c) => eventIds.has(c.eventId)),
+      entries.filter((c) => targetKeys.has(c.targetKey)),
+    );
+  }
+  held?.written(new Set(first.targetKeys));
+  const unwritten = new Set(first.eventIds);
   for (const { t, eventId } of completions)
     if (unwritten.has(eventId))
       (t.deliveries[0] as Delivery).log.warn(

@@ -501,6 +501,41 @@ export const describeIdempotencyStoreContract = (create: StoreFactory): void => 
       const snapshot = await store.readMany({ eventIds, targetKeys: [] }, signal);
       expect(snapshot.completed.size).toBe(30);
     });
+
+    it('completes decisions and confirms targets in one call, and says what of each it wrote', async () => {
+      // Prepare: an eventId spelled as a target key, to show the two are not confused
+      const eventIds = ['evt-a', 'arn:b|namespace|arn:c'];
+      for (const eventId of eventIds) await store.claim(eventId, lease(now + LEASE_MS), signal);
+
+      // Act
+      const unwritten = await store.completeAndConfirm(
+        eventIds.map((eventId) => ({ eventId, resolution: RESOLUTION })),
+        [
+          {
+            targetKey: 'arn:b|namespace|arn:c',
+            confirmation: { confirmedAt: now, eventId: 'evt-a' },
+          },
+          {
+            targetKey: 'arn:d|namespace|arn:e',
+            confirmation: { confirmedAt: now, eventId: 'evt-x' },
+          },
+        ],
+        signal,
+      );
+
+      // Assess
+      expect(unwritten).toEqual({ eventIds: [], targetKeys: [] });
+      const snapshot = await store.readMany(
+        { eventIds, targetKeys: ['arn:b|namespace|arn:c', 'arn:d|namespace|arn:e'] },
+        signal,
+      );
+      expect([...snapshot.completed].sort()).toEqual([...eventIds].sort());
+      expect(snapshot.confirmations.get('arn:b|namespace|arn:c')).toEqual({
+        confirmedAt: now,
+        eventId: 'evt-a',
+      });
+      expect(snapshot.confirmations.get('arn:d|namespace|arn:e')?.eventId).toBe('evt-x');
+    });
   });
 
   describe('quarantine marks', () => {

@@ -746,6 +746,34 @@ describe('DynamoDbIdempotencyStore batched reads and writes', () => {
     expect(dynamo.commandCalls(BatchWriteItemCommand)).toHaveLength(5);
   });
 
+  it('completes and confirms in one BatchWriteItem, and reports what of each stayed unwritten, by kind', async () => {
+    // Prepare: an eventId spelled as a target key; both stay unprocessed every round
+    const unprocessed = (id: string) => ({ PutRequest: { Item: { id: { S: id } } } });
+    dynamo.on(BatchWriteItemCommand).resolves({
+      UnprocessedItems: { [TABLE]: [unprocessed('event#t-1'), unprocessed('target#t-1')] },
+    });
+
+    // Act
+    const unwritten = await store().completeAndConfirm(
+      ['evt-0', 't-1'].map((eventId) => ({ eventId, resolution: RESOLUTION })),
+      [
+        { targetKey: 't-1', confirmation: { confirmedAt: NOW, eventId: 'evt-0' } },
+        { targetKey: 't-2', confirmation: { confirmedAt: NOW, eventId: 'evt-0' } },
+      ],
+      SIGNAL,
+    );
+
+    // Assess
+    expect(unwritten).toEqual({ eventIds: ['t-1'], targetKeys: ['t-1'] });
+    const first = dynamo.commandCalls(BatchWriteItemCommand)[0]?.args[0].input;
+    expect(first?.RequestItems?.[TABLE]?.map((r) => r.PutRequest?.Item?.id?.S)).toEqual([
+      'event#evt-0',
+      'event#t-1',
+      'target#t-1',
+      'target#t-2',
+    ]);
+  });
+
   it('writes confirmations in one BatchWriteItem, one item per target, the latest when a target comes twice', async () => {
     // Prepare
     dynamo.on(BatchWriteItemCommand).resolves({});

@@ -23,7 +23,7 @@ describe('confirmationWriter', () => {
       batches.push(items.map((i) => i.targetKey));
       return [];
     };
-    const confirm = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { confirm } = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
 
     // Act
     await Promise.all(['t-1', 't-2', 't-3', 't-4'].map((key) => confirm(key, confirmation(key))));
@@ -40,7 +40,7 @@ describe('confirmationWriter', () => {
     worker.deps.store.confirmTarget = async (key) => {
       single.push(key);
     };
-    const confirm = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { confirm } = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
 
     // Act
     await confirm('t-1', confirmation('t-1'));
@@ -54,7 +54,7 @@ describe('confirmationWriter', () => {
     // Prepare
     const worker = testWorker();
     worker.deps.store.confirmTargets = async () => ['t-3'];
-    const confirm = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { confirm } = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
 
     // Act
     const results = await Promise.allSettled(
@@ -73,12 +73,67 @@ describe('confirmationWriter', () => {
     const worker = testWorker();
     const error = new IdempotencyStoreError('down', { kind: FailureKind.Transient, code: 'X' });
     worker.deps.store.confirmTarget = () => Promise.reject(error);
-    const confirm = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { confirm } = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
 
     // Act / Assess
     await expect(confirm('t-1', confirmation('t-1'))).rejects.toBe(error);
     // The writer is free again afterwards.
     worker.deps.store.confirmTarget = async () => undefined;
     await expect(confirm('t-2', confirmation('t-2'))).resolves.toBeUndefined();
+  });
+
+  it('holds the group still waiting when the Redshift step ends, for the completion write to take', async () => {
+    // Prepare
+    const worker = testWorker();
+    const written: string[][] = [];
+    worker.deps.store.confirmTargets = async (items) => {
+      written.push(items.map((i) => i.targetKey));
+      return [];
+    };
+    const writer = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const confirmed = ['t-1', 't-2', 't-3'].map((key) =>
+      writer.confirm(key, confirmation(key)).then(
+        () => 'written',
+        (error: unknown) => String(error),
+      ),
+    );
+
+    // Act: held, then taken; the taker reports t-3 unwritten
+    writer.hold();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const held = writer.takeHeld();
+    held?.written(new Set(['t-3']));
+    writer.flushHeld();
+
+    // Assess: nothing written alone, each settled by the taker's report, taken once
+    expect(written).toEqual([]);
+    expect(held?.entries.map((e) => e.targetKey)).toEqual(['t-1', 't-2', 't-3']);
+    expect(await Promise.all(confirmed)).toEqual([
+      'written',
+      'written',
+      'ConfirmationNotWrittenError: the confirmation of t-3 was not written',
+    ]);
+    expect(writer.takeHeld()).toBeUndefined();
+  });
+
+  it('writes a held group alone when nothing takes it', async () => {
+    // Prepare
+    const worker = testWorker();
+    const written: string[][] = [];
+    worker.deps.store.confirmTargets = async (items) => {
+      written.push(items.map((i) => i.targetKey));
+      return [];
+    };
+    const writer = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const confirmed = ['t-1', 't-2'].map((key) => writer.confirm(key, confirmation(key)));
+
+    // Act
+    writer.hold();
+    writer.flushHeld();
+    await Promise.all(confirmed);
+
+    // Assess
+    expect(written).toEqual([['t-1', 't-2']]);
+    expect(writer.takeHeld()).toBeUndefined();
   });
 });

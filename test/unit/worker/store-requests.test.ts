@@ -10,7 +10,7 @@ import { targetKey, targetOf } from '../../../src/core/target.js';
 import type { IdempotencyStore } from '../../../src/worker/ports.js';
 import { processBatch } from '../../../src/worker/process-batch.js';
 import { RedshiftGates } from '../../../src/worker/redshift-gate.js';
-import { type TestWorker, testWorker } from '../../helpers/fakes.js';
+import { callFailure, type TestWorker, testWorker } from '../../helpers/fakes.js';
 import {
   CONSUMER_ARN,
   lambdaContext,
@@ -92,7 +92,7 @@ const timeline = (worker: TestWorker): string[] => {
 };
 
 describe('store requests of a batch', () => {
-  it('a batch of 10 new decisions for 10 targets: one read, one joint claim, the confirmations together, one completion write', async () => {
+  it('a batch of 10 new decisions for 10 targets: one read, one joint claim, and one write for the completions with the confirmations', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
     const worker = testWorker();
     worker.deps.gate = new RedshiftGates({
@@ -112,8 +112,7 @@ describe('store requests of a batch', () => {
     expect(Object.fromEntries(counts)).toEqual({
       readMany: 1,
       claimNew: 1,
-      confirmTargets: 1,
-      completeMany: 1,
+      completeAndConfirm: 1,
     });
     expect(worker.store.targets.size).toBe(10);
   });
@@ -487,11 +486,33 @@ describe('store requests of a batch', () => {
     expect(worker.store.targets.size).toBe(3);
   });
 
+  it('the confirmations a failed audit left without a completion write are written alone', async () => {
+    // Prepare: every PutEvents call fails
+    const worker = testWorker();
+    worker.audit.script(callFailure(), callFailure(), callFailure(), callFailure());
+    const counts = countCalls(worker);
+    const bodies = tenTargets().slice(0, 3);
+
+    // Act
+    const response = await run(worker, ...bodies.map((body) => sqsRecord(body)));
+
+    // Assess: each message comes back, no completion written, every target confirmed
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect(counts.get('completeAndConfirm')).toBeUndefined();
+    expect(counts.get('completeMany')).toBeUndefined();
+    expect(counts.get('confirmTargets')).toBe(1);
+    expect(worker.store.targets.size).toBe(3);
+  });
+
   it('a completion the batch write could not record is tried once more, then logged; the message is acknowledged', async () => {
     // Prepare
     const worker = testWorker();
     const counts = countCalls(worker);
-    worker.deps.store.completeMany = async (completions) => completions.map((c) => c.eventId);
+    // The target's confirmation rides with the completion (it was still waiting for its group).
+    worker.deps.store.completeAndConfirm = async (completions, confirmations) => ({
+      eventIds: completions.map((c) => c.eventId),
+      targetKeys: confirmations.map((c) => c.targetKey),
+    });
     const body = requestBody();
 
     // Act
@@ -500,9 +521,12 @@ describe('store requests of a batch', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(worker.audit.accepted).toHaveLength(1);
-    expect(counts.get('completeMany')).toBe(2);
+    expect(counts.get('completeAndConfirm')).toBe(2);
     expect(
       worker.logs.filter((l) => l.msg === 'could not record the completed decision'),
+    ).toHaveLength(1);
+    expect(
+      worker.logs.filter((l) => l.msg === 'could not record the target confirmation'),
     ).toHaveLength(1);
   });
 });
