@@ -36,7 +36,6 @@ import {
 } from './claim.js';
 import { quarantine, terminalOfDecision, terminalOfRejection } from './quarantine.js';
 import { likelyCallers, resolveDecisions } from './resolve.js';
-import { deadLetterAtLastReceive, setAsideAtLastReceive } from './set-aside.js';
 import { scheduleRetries, settle } from './settle.js';
 
 /**
@@ -112,6 +111,15 @@ export const processBatch = async (
       invocation.scope,
       settings,
     );
+    // What only a message at its last receive needs is read when one comes (a chunk of its own).
+    const lastReceive = atLastReceive(
+      [...decisions.flatMap((d) => d.deliveries), ...rejected.map((r) => r.delivery)],
+      settings,
+    )
+      ? import('./set-aside.js')
+      : undefined;
+    // Awaited below; until then a failed import must not count as unhandled.
+    lastReceive?.catch(() => {});
     const candidates: Tracked[] = decisions.map((decision) => ({
       decision,
       state: { kind: 'pending' },
@@ -203,7 +211,8 @@ export const processBatch = async (
       invocation.finalDeadline,
       deps,
     );
-    setAsideAtLastReceive(tracked, deps, nowIso);
+    const atLast = await lastReceive;
+    atLast?.setAsideAtLastReceive(tracked, deps, nowIso);
 
     const terminals = [
       ...tracked.flatMap((t) => terminalOfDecision(t, worker, deps, nowIso)),
@@ -258,7 +267,14 @@ export const processBatch = async (
         invocation,
         fail,
       ),
-      deadLetterAtLastReceive(terminals, quarantined, published, deps, invocation, nowIso),
+      atLast?.deadLetterAtLastReceive(
+        terminals,
+        quarantined,
+        published,
+        deps,
+        invocation,
+        nowIso,
+      ) ?? [],
     ]);
     for (const delivery of acknowledged) failures.delete(delivery.record.messageId);
     // No completion took them (none was written, or the audit failed): alone.

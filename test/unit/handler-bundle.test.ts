@@ -131,6 +131,7 @@ describe('handler bundle: split, the Lambda client read only when the breaker op
     'src/core/shared-rate.ts',
     'src/worker/supersede.ts',
     'src/core/supersession.ts',
+    'src/worker/set-aside.ts',
     'src/adapters/memory-store.ts',
     'src/adapters/sqs.ts',
     'src/adapters/lambda-mapping.ts',
