@@ -9,6 +9,18 @@ import { testWorker } from '../../helpers/fakes.js';
 
 const confirmation = (eventId: string) => ({ confirmedAt: 1_000, eventId });
 
+/** A writer whose batched confirmation writes are recorded (target keys, per request). */
+const recordingWriter = () => {
+  const worker = testWorker();
+  const written: string[][] = [];
+  worker.deps.store.confirmTargets = async (items) => {
+    written.push(items.map((i) => i.targetKey));
+    return [];
+  };
+  const writer = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+  return { writer, written };
+};
+
 describe('confirmationWriter', () => {
   it('writes the confirmations that come together in one request', async () => {
     // Prepare
@@ -84,13 +96,7 @@ describe('confirmationWriter', () => {
 
   it('holds the group still waiting when the Redshift step ends, for the completion write to take', async () => {
     // Prepare
-    const worker = testWorker();
-    const written: string[][] = [];
-    worker.deps.store.confirmTargets = async (items) => {
-      written.push(items.map((i) => i.targetKey));
-      return [];
-    };
-    const writer = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { writer, written } = recordingWriter();
     const confirmed = ['t-1', 't-2', 't-3'].map((key) =>
       writer.confirm(key, confirmation(key)).then(
         () => 'written',
@@ -118,13 +124,7 @@ describe('confirmationWriter', () => {
 
   it('writes a held group alone when nothing takes it', async () => {
     // Prepare
-    const worker = testWorker();
-    const written: string[][] = [];
-    worker.deps.store.confirmTargets = async (items) => {
-      written.push(items.map((i) => i.targetKey));
-      return [];
-    };
-    const writer = confirmationWriter(worker.deps, new Deadline(30_000, 0, worker.clock.read));
+    const { writer, written } = recordingWriter();
     const confirmed = ['t-1', 't-2'].map((key) => writer.confirm(key, confirmation(key)));
 
     // Act

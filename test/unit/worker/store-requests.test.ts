@@ -91,6 +91,30 @@ const timeline = (worker: TestWorker): string[] => {
   return events;
 };
 
+/** Three new decisions for three targets, the first held by another invocation. */
+const oneHeldElsewhere = async (worker: TestWorker) => {
+  const bodies = tenTargets().slice(0, 3) as [
+    Record<string, unknown>,
+    ...Record<string, unknown>[],
+  ];
+  await worker.store.claim(String(bodies[0].eventId), {
+    owner: 'another-invocation',
+    until: worker.clock.now + 600_000,
+  });
+  return bodies;
+};
+
+/** Records the eventIds of every joint claim (`claimNew`), in order. */
+const jointClaims = (worker: TestWorker): string[][] => {
+  const jointly: string[][] = [];
+  const claimNew = worker.store.claimNew.bind(worker.store);
+  worker.deps.store.claimNew = (eventIds, lease, signal) => {
+    jointly.push([...eventIds]);
+    return claimNew(eventIds, lease, signal);
+  };
+  return jointly;
+};
+
 describe('store requests of a batch', () => {
   it('a batch of 10 new decisions for 10 targets: one read, one joint claim, and one write for the completions with the confirmations', async () => {
     // Prepare: a gate that holds no call (a held call re-reads its target first).
@@ -120,22 +144,10 @@ describe('store requests of a batch', () => {
   it('claims at once only what the batch read found no decision for: one held elsewhere is claimed on its own', async () => {
     // Prepare
     const worker = testWorker();
-    const [held, ...fresh] = tenTargets().slice(0, 3) as [
-      Record<string, unknown>,
-      ...Record<string, unknown>[],
-    ];
-    await worker.store.claim(String(held.eventId), {
-      owner: 'another-invocation',
-      until: worker.clock.now + 600_000,
-    });
+    const [held, ...fresh] = await oneHeldElsewhere(worker);
     const callsBefore = await afterARedelivery(worker);
     const counts = countCalls(worker);
-    const jointly: string[][] = [];
-    const claimNew = worker.store.claimNew.bind(worker.store);
-    worker.deps.store.claimNew = (eventIds, lease, signal) => {
-      jointly.push([...eventIds]);
-      return claimNew(eventIds, lease, signal);
-    };
+    const jointly = jointClaims(worker);
 
     // Act
     const response = await run(worker, ...[held, ...fresh].map((body) => sqsRecord(body)));
@@ -292,20 +304,8 @@ describe('store requests of a batch', () => {
   it('a claim sent with the read that another invocation beat wrote nothing: the others are claimed after the read, and the held one comes back', async () => {
     // Prepare: a new container; one decision of its batch is held elsewhere
     const worker = testWorker();
-    const [held, ...fresh] = tenTargets().slice(0, 3) as [
-      Record<string, unknown>,
-      ...Record<string, unknown>[],
-    ];
-    await worker.store.claim(String(held.eventId), {
-      owner: 'another-invocation',
-      until: worker.clock.now + 600_000,
-    });
-    const jointly: string[][] = [];
-    const claimNew = worker.store.claimNew.bind(worker.store);
-    worker.deps.store.claimNew = (eventIds, lease, signal) => {
-      jointly.push([...eventIds]);
-      return claimNew(eventIds, lease, signal);
-    };
+    const [held, ...fresh] = await oneHeldElsewhere(worker);
+    const jointly = jointClaims(worker);
 
     // Act
     const response = await run(worker, ...[held, ...fresh].map((body) => sqsRecord(body)));
