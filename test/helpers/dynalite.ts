@@ -1,4 +1,5 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import { startDynamoDbEmulator } from '../../src/local/dynamodb-emulator/index.js';
 
 export interface LocalDynamoDb {
@@ -43,5 +44,33 @@ export const startLocalDynamoDb = async (): Promise<LocalDynamoDb> => {
       client.destroy();
       await emulator.stop();
     },
+  };
+};
+
+/**
+ * `startLocalDynamoDb` for one test file: started before its tests, stopped after them. The
+ * returned handle is usable inside tests and hooks (it throws if used before the start).
+ */
+export const useLocalDynamoDb = (): LocalDynamoDb => {
+  let started: LocalDynamoDb | undefined;
+  beforeAll(async () => {
+    started = await startLocalDynamoDb();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const get = (): LocalDynamoDb => {
+    if (!started) throw new Error('the local DynamoDB is used before its beforeAll hook ran');
+    return started;
+  };
+  return {
+    get endpoint() {
+      return get().endpoint;
+    },
+    get client() {
+      return get().client;
+    },
+    createTable: () => get().createTable(),
+    stop: () => get().stop(),
   };
 };

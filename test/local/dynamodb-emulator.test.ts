@@ -13,20 +13,12 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/local/random.js';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.js';
+import { useLocalDynamoDb } from '../helpers/dynalite.js';
 
-let dynamo: LocalDynamoDb;
+const dynamo = useLocalDynamoDb();
 let table: string;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
 
 beforeEach(async () => {
   table = await dynamo.createTable();

@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BREAKER_ITEM_ID,
   readBreakerState,
@@ -14,22 +14,14 @@ import {
 } from '../../../src/core/breaker.js';
 import { IdempotencyStoreError } from '../../../src/core/errors.js';
 import { breakerTrigger } from '../../helpers/breaker.js';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../helpers/dynalite.js';
+import { useLocalDynamoDb } from '../../helpers/dynalite.js';
 
 /**
  * The breaker's record against dynalite (the real DynamoDB protocol): the fast path is one
  * conditional UpdateItem with no read, the item stays small whatever the count, the older form
  * is read without losing a count or an opening, and a lost answer errs high.
  */
-let dynamo: LocalDynamoDb;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = useLocalDynamoDb();
 
 const signal = () => AbortSignal.timeout(5000);
 const T = Date.parse('2026-11-30T09:00:00Z');

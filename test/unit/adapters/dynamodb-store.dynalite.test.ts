@@ -1,22 +1,14 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbIdempotencyStore } from '../../../src/adapters/dynamodb-store.js';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../helpers/dynalite.js';
+import { useLocalDynamoDb } from '../../helpers/dynalite.js';
 import { describeIdempotencyStoreContract } from '../../helpers/store-contract.js';
 
 /**
  * The DynamoDB store against dynalite, an implementation of the real DynamoDB protocol: proves that
  * DynamoDB accepts the store's condition and update expressions, not only that the store sends them.
  */
-let dynamo: LocalDynamoDb;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = useLocalDynamoDb();
 
 describe('DynamoDbIdempotencyStore on dynalite (IdempotencyStore contract)', () => {
   describeIdempotencyStoreContract(async (retention) => {

@@ -1,23 +1,15 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbPaceRecords, PACE_ITEM_PREFIX } from '../../../src/adapters/pace-record.js';
 import { IdempotencyStoreError } from '../../../src/core/errors.js';
 import { DEFAULT_PACE, type PaceState, rateWhenIdle } from '../../../src/core/shared-rate.js';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../../helpers/dynalite.js';
+import { useLocalDynamoDb } from '../../helpers/dynalite.js';
 
 /**
  * The shared pace's record against dynalite (the real DynamoDB protocol): proves DynamoDB accepts
  * its conditional updates, and that spans taken by racing containers never overlap.
  */
-let dynamo: LocalDynamoDb;
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamoDb();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const dynamo = useLocalDynamoDb();
 
 const signal = () => AbortSignal.timeout(5000);
 const KEY = '111122223333|us-east-1';
