@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NOT_STARTED, type RateSettings, RedshiftGate } from '../../../src/worker/redshift-gate.js';
 import { VirtualClock } from '../../helpers/fakes.js';
 
@@ -153,13 +153,13 @@ describe('RedshiftGate — slow start', () => {
       .catch(() => undefined);
     expect(gate.ratePerSecond).toBe(10);
     await gate.run(async () => undefined, { canStart: always, isThrottle });
-    // After the first throttle: increase / rate (0.5 / 10), never slow start again.
-    expect(gate.ratePerSecond).toBeCloseTo(10.05, 5);
+    // After the first throttle: increase / rate (1.5 / 10), never slow start again.
+    expect(gate.ratePerSecond).toBeCloseTo(10.15, 5);
     clock.advance(1000);
     await gate
       .run(() => Promise.reject(new Throttled()), { canStart: always, isThrottle })
       .catch(() => undefined);
-    expect(gate.ratePerSecond).toBeCloseTo(10.05 * 0.7, 5);
+    expect(gate.ratePerSecond).toBeCloseTo(10.15 * 0.7, 5);
   });
 
   it('grows only while half the rate is used within a second: a warm container whose batches fit its burst keeps about twice the rate it uses, not one it never tested', async () => {
@@ -223,6 +223,46 @@ describe('RedshiftGate — burst', () => {
     // At once, give or take the rate's climb after each success (a few ms at most).
     expect(starts.slice(0, 3).every((at) => at < 5)).toBe(true);
     expect((starts[4] ?? 0) - (starts[3] ?? 0)).toBeGreaterThan(90);
+  });
+
+  it('a burst earned while busy is room, not calls: back-to-back batches stay paced, a rested gate starts its batch whole', async () => {
+    // Prepare: timers that run together (a batch's calls wait for their slots at the same time)
+    vi.useFakeTimers({ now: Date.parse('2026-11-25T09:00:00Z') });
+    try {
+      const gate = new RedshiftGate({
+        maxConcurrency: 10,
+        rate: { initialPerSecond: 10, slowStartIncrease: 0 },
+        clock: Date.now,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+      const batch = async (runFor: number) => {
+        const starts: number[] = [];
+        const done = Promise.all(
+          Array.from({ length: 10 }, () =>
+            gate.run(async () => starts.push(Date.now()), { canStart: always, isThrottle }),
+          ),
+        );
+        await vi.advanceTimersByTimeAsync(runFor);
+        await done;
+        return starts;
+      };
+      // A fresh gate's first batch goes one call per interval and earns it a burst of 10.
+      const first = await batch(1000);
+      expect(gate.burst).toBe(10);
+
+      // Act: the next batch at once (a storm's back-to-back batches), then one after a rest
+      const second = await batch(1500);
+      vi.advanceTimersByTime(2000);
+      const third = await batch(0);
+
+      // Assess: the second batch paced by the rate (10 calls/s, a little more as it climbs), not
+      // nine at once; the rested gate's batch all at once
+      const gaps = second.map((at, i) => at - ((i === 0 ? first[9] : second[i - 1]) ?? 0));
+      expect(gaps.every((gap) => gap > 80 && gap <= 100)).toBe(true);
+      expect(third.every((at) => at === third[0])).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('loses its burst on a throttle: the next calls are paced at the cut rate, the burst earned again', async () => {

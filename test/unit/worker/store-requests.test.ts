@@ -396,6 +396,8 @@ describe('store requests of a batch', () => {
     const counts = countCalls(worker);
     worker.deps.store.readMany = () => Promise.reject(new Error('store down'));
     const fresh = requestBody({ consumerArn: CONSUMER_ARN.replace(/.{2}$/, '99') });
+    // A rested container: its gate starts the call at once, with no re-read for a wait.
+    worker.clock.advance(1000);
 
     // Act
     const response = await run(worker, sqsRecord(done), sqsRecord(fresh));
