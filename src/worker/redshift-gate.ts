@@ -27,7 +27,8 @@ export interface RateSettings {
   slowStartDecrease: number;
   /**
    * Calls a fresh gate may start at once. Each answered call (sent at least a second after the
-   * last throttle) earns one more, up to the concurrency cap; a throttle takes it back to one.
+   * last throttle) earns one more, up to the concurrency cap, as room that fills while the gate
+   * rests; a throttle takes it back to one.
    */
   initialBurst: number;
   /**
