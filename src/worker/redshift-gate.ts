@@ -49,9 +49,9 @@ export interface RateSettings {
  * The climb is 1.5 calls/s per second (it was 0.5): in a storm's last seconds the new targets
  * come one or two a batch, to whichever containers find them, and each container's share of the
  * rate is what paces its batches. With a burst that fills only while a gate rests
- * (`#roomNotTokens`), the slow start's exit no longer throttles 17–20 calls at once, and the
- * quicker climb costs no more throttles than the slower one did before (docs/performance.md,
- * eighth session).
+ * (`#roomNotTokens`), the slow start's exit no longer throttles 17–27 calls at once, and the
+ * quicker climb costs the storm fewer throttles than the slower one did before (means of 21–23
+ * a storm against 25–28; docs/performance.md, eighth session).
  */
 export const DEFAULT_RATE: RateSettings = {
   initialPerSecond: 10,
@@ -220,7 +220,7 @@ export class RedshiftGate implements ControlPlaneGate {
    * intervals, so that what may start at once stays what it was a moment ago. Without it, a gate
    * kept busy by back-to-back batches (a storm) would earn a burst of ten in its first batch and
    * start its second batch ten at once, with every other container's: at the slow start's exit,
-   * 17–20 throttles in the storm's second second, each cutting a container's rate in half. A
+   * 17–27 throttles in the storm's second second, each cutting a container's rate in half. A
    * gate that rests (a warm container between batches) still starts its next batch whole.
    */
   #roomNotTokens(grown: number): void {
