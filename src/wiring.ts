@@ -137,6 +137,12 @@ export const createWorkerDependencies = async (
     store,
     gate: new RedshiftGates({
       maxConcurrency: config.redshiftMaxConcurrency,
+      // One full cut per congestion across containers; the adapter is read at the first throttle.
+      marks: table && {
+        async mark(...args) {
+          return (await import('./adapters/pace-record.js')).mark(table, ...args);
+        },
+      },
       // Every container paces each control plane from one shared record in the table: together
       // they call at the rate one would (see src/core/shared-rate.ts).
       ...(table &&

@@ -120,7 +120,9 @@ const isCancelled = (error: unknown): boolean =>
  * (epoch seconds). One table holds three kinds of item, told apart by the key's prefix:
  * `event#<eventId>` (a decision: IN_PROGRESS → RESOLVED → COMPLETED, with a lease),
  * `target#<target>` (when a target was last confirmed revoked) and `quarantine#<messageId>`,
- * plus the breaker's one record (`breaker#revocations`, see `breaker-record.ts`).
+ * plus the breaker's one record (`breaker#revocations`, see `breaker-record.ts`) and the Redshift
+ * gates' records per control plane (`congestion#…`, and `pace#…` with the shared pace; see
+ * `pace-record.ts`).
  * TTL deletion lags by up to days, so every read also checks `expiration` itself.
  */
 export class DynamoDbIdempotencyStore implements IdempotencyStore {

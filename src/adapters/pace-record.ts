@@ -12,6 +12,9 @@
  * - A cut is one request, on condition nobody cut since the throttled call was sent (the throttles
  *   of one congestion, in every container, cut once).
  * - A lost answer loses nothing but time: the span it took is skipped (the schedule errs slow).
+ *
+ * Also the congestion marks the containers' own gates share (`mark`, below),
+ * in the same chunk: it is read at the first throttle, whether or not the shared pace is on.
  */
 import {
   type AttributeValue,
@@ -236,3 +239,51 @@ export class DynamoDbPaceRecords implements PaceRecords {
     );
   }
 }
+
+/** The congestion marks' key prefix in the idempotency table. */
+export const CONGESTION_ITEM_PREFIX = 'congestion#';
+
+/**
+ * Marks a congestion of control plane `key` (`CongestionMarks.mark`): the congestion marks shared
+ * by every container's own gate, one item per account and region (`id` =
+ * `congestion#<account>|<region>`) holding the time of the last throttle a container answered
+ * with a full cut. One conditional `UpdateItem` per throttle, on condition that no mark is younger
+ * than the window: the first container to see a congestion takes it; the others, throttled by the
+ * same empty bucket a moment later, find its mark (`src/worker/redshift-gate.ts`, `#onThrottled`). The
+ * gate reads a lost answer, or any failure, as "first": it cuts in full, as it would alone.
+ * Containers' clocks differ by milliseconds (Lambda's are NTP-synchronised); the window is 250 ms.
+ *
+ * @throws {IdempotencyStoreError}
+ */
+export const mark = async (
+  table: { client: DynamoDBClient; tableName: string },
+  key: string,
+  request: { now: number; windowMs: number },
+  signal: AbortSignal,
+): Promise<boolean> => {
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: { id: { S: CONGESTION_ITEM_PREFIX + key } },
+        UpdateExpression: 'SET markedAt = :now, expiration = :exp',
+        ConditionExpression: 'attribute_not_exists(markedAt) OR markedAt <= :before',
+        ExpressionAttributeValues: {
+          ':now': n(request.now),
+          ':before': n(request.now - request.windowMs),
+          ':exp': n(Math.floor(request.now / 1000) + PACE_TTL_SECONDS),
+        },
+      }),
+      { abortSignal: signal },
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalFailure(error)) return false;
+    throw new IdempotencyStoreError(
+      `DynamoDB mark of a congestion of ${key} on ${table.tableName} failed: ${messageOf(error)}`,
+      failureDetailsOf(error),
+      { table: table.tableName },
+      { cause: error },
+    );
+  }
+};

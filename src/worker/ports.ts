@@ -105,6 +105,25 @@ export interface PaceRecords {
   ): Promise<PaceState | undefined>;
 }
 
+/**
+ * Marks of congestion shared by the containers calling one control plane (the idempotency table's
+ * `congestion#` items): a throttle that several containers meet at once is one congestion, and one
+ * full cut answers it.
+ */
+export interface CongestionMarks {
+  /**
+   * Marks a throttle of control plane `key` seen at `now`.
+   * @returns true when no mark is younger than `windowMs` (this container answers the congestion),
+   * false when another container marked it first.
+   * @throws {IdempotencyStoreError}
+   */
+  mark(
+    key: string,
+    request: { now: number; windowMs: number },
+    signal: AbortSignal,
+  ): Promise<boolean>;
+}
+
 // ── EventBridge ───────────────────────────────────────────────────────────────────────────────
 
 export interface AuditEntry {

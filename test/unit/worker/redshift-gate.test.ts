@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { NOT_STARTED, type RateSettings, RedshiftGate } from '../../../src/worker/redshift-gate.js';
+import type { CongestionMarks } from '../../../src/worker/ports.js';
+import {
+  CONGESTION_WINDOW_MS,
+  DEFAULT_RATE,
+  MARKED_DECREASE,
+  NOT_STARTED,
+  type RateSettings,
+  RedshiftGate,
+} from '../../../src/worker/redshift-gate.js';
 import { VirtualClock } from '../../helpers/fakes.js';
 
 class Throttled extends Error {}
@@ -332,5 +340,137 @@ describe('RedshiftGate — burst', () => {
     expect(gate.burst).toBe(5);
     expect(held).toHaveLength(5);
     expect(held.every((ms) => ms > 40 && ms <= 50)).toBe(true);
+  });
+});
+
+describe('RedshiftGate — congestion marks shared by containers', () => {
+  const KEY = '111122223333|us-east-1';
+  const signal = () => AbortSignal.timeout(1000);
+  /** The marks as the table keeps them: one per key, refused while younger than the window. */
+  const sharedMarks = (fail = false) => {
+    const markedAt = new Map<string, number>();
+    const calls: { key: string; now: number; windowMs: number }[] = [];
+    const marks: CongestionMarks = {
+      mark: async (key, { now, windowMs }) => {
+        calls.push({ key, now, windowMs });
+        if (fail) throw new Error('store unavailable');
+        const last = markedAt.get(key);
+        if (last !== undefined && last > now - windowMs) return false;
+        markedAt.set(key, now);
+        return true;
+      },
+    };
+    return { marks, calls };
+  };
+  const containerGate = (clock: VirtualClock, marks: CongestionMarks) =>
+    new RedshiftGate({
+      maxConcurrency: 1,
+      rate: { initialPerSecond: 10, slowStartIncrease: 0, slowStartDecrease: 0.5 },
+      clock: clock.read,
+      sleep: clock.sleep,
+      marks,
+      key: KEY,
+    });
+  const throttle = (gate: RedshiftGate, withSignal = true) =>
+    gate
+      .run(() => Promise.reject(new Throttled()), {
+        canStart: always,
+        isThrottle,
+        ...(withSignal && { signal }),
+      })
+      .catch(() => undefined);
+
+  it('one congestion, one full cut: the first container to mark it cuts by `decrease`, the others throttled within the window by `markedDecrease`', async () => {
+    // Prepare: two containers past their slow start (one cut each, 10 → 5 calls/s), a second ago
+    const clock = new VirtualClock();
+    const { marks, calls } = sharedMarks();
+    const first = containerGate(clock, marks);
+    const second = containerGate(clock, marks);
+    await throttle(first);
+    await throttle(second);
+    expect(calls).toHaveLength(0); // the slow start's exit is cut alone, without a mark
+    clock.advance(1000);
+    // Act: both throttled by one empty bucket, 100 ms apart
+    await throttle(first);
+    clock.advance(100);
+    await throttle(second);
+    // Assess
+    expect(first.ratePerSecond).toBeCloseTo(5 * DEFAULT_RATE.decrease, 9);
+    expect(second.ratePerSecond).toBeCloseTo(5 * MARKED_DECREASE, 9);
+    expect(calls.map((c) => [c.key, c.windowMs])).toEqual([
+      [KEY, CONGESTION_WINDOW_MS],
+      [KEY, CONGESTION_WINDOW_MS],
+    ]);
+    // Act: a throttle past the window is a new congestion, and its first container cuts in full
+    clock.advance(CONGESTION_WINDOW_MS);
+    await throttle(second);
+    expect(second.ratePerSecond).toBeCloseTo(5 * MARKED_DECREASE * DEFAULT_RATE.decrease, 9);
+  });
+
+  it('cuts in full, as alone, when the mark fails or the caller gives no signal to bound it', async () => {
+    const clock = new VirtualClock();
+    const failing = sharedMarks(true);
+    const gate = containerGate(clock, failing.marks);
+    await throttle(gate);
+    clock.advance(1000);
+    await throttle(gate);
+    expect(failing.calls).toHaveLength(1);
+    expect(gate.ratePerSecond).toBeCloseTo(5 * DEFAULT_RATE.decrease, 9);
+
+    const working = sharedMarks();
+    const other = containerGate(clock, working.marks);
+    const unbounded = containerGate(clock, working.marks);
+    await throttle(other);
+    await throttle(unbounded);
+    clock.advance(1000);
+    await throttle(other);
+    clock.advance(10);
+    await throttle(unbounded, false);
+    expect(working.calls).toHaveLength(1);
+    expect(unbounded.ratePerSecond).toBeCloseTo(5 * DEFAULT_RATE.decrease, 9);
+  });
+
+  it('re-spaces a call that waited while the mark was written at the rate the mark decided', async () => {
+    // Prepare: timers that run together, and a mark that takes 30 ms to answer that another
+    // container was first
+    vi.useFakeTimers({ now: Date.parse('2026-11-25T09:00:00Z') });
+    try {
+      const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+      const marks: CongestionMarks = {
+        mark: async () => {
+          await wait(30);
+          return false;
+        },
+      };
+      const gate = new RedshiftGate({
+        maxConcurrency: 2,
+        rate: { initialPerSecond: 10, slowStartIncrease: 0, slowStartDecrease: 0.5 },
+        clock: Date.now,
+        sleep: wait,
+        marks,
+        key: KEY,
+      });
+      await throttle(gate); // the slow start's exit: 5 calls/s
+      vi.advanceTimersByTime(1000);
+      const cutAt = Date.now();
+      const starts: number[] = [];
+      // Act: a throttle, and a call queued behind it
+      const throttled = throttle(gate);
+      const next = gate.run(async () => starts.push(Date.now()), {
+        canStart: always,
+        isThrottle,
+        signal,
+      });
+      await vi.advanceTimersByTimeAsync(1000);
+      await Promise.all([throttled, next]);
+      // Assess: it started one interval of the marked cut's rate (4.5 calls/s: 222 ms) after the
+      // cut, not one of the old rate (200 ms) nor of a full cut (3.5 calls/s: 286 ms)
+      expect(gate.ratePerSecond).toBeCloseTo(5 * MARKED_DECREASE, 9);
+      expect(starts).toHaveLength(1);
+      expect((starts[0] ?? 0) - cutAt).toBeGreaterThanOrEqual(222);
+      expect((starts[0] ?? 0) - cutAt).toBeLessThanOrEqual(223);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
