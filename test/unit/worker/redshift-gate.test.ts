@@ -4,6 +4,7 @@ import {
   CONGESTION_WINDOW_MS,
   DEFAULT_RATE,
   MARKED_DECREASE,
+  MARKED_MIN_RATE,
   NOT_STARTED,
   type RateSettings,
   RedshiftGate,
@@ -405,6 +406,35 @@ describe('RedshiftGate — congestion marks shared by containers', () => {
     clock.advance(CONGESTION_WINDOW_MS);
     await throttle(second);
     expect(second.ratePerSecond).toBeCloseTo(5 * MARKED_DECREASE * DEFAULT_RATE.decrease, 9);
+  });
+
+  it('below MARKED_MIN_RATE cuts in full without marking: a slow account shared by several containers needs every cut', async () => {
+    // Prepare: two containers of a slow control plane, past their slow start at 4 calls/s
+    const clock = new VirtualClock();
+    const { marks, calls } = sharedMarks();
+    const slowGate = () =>
+      new RedshiftGate({
+        maxConcurrency: 1,
+        rate: { initialPerSecond: 8, slowStartIncrease: 0, slowStartDecrease: 0.5 },
+        clock: clock.read,
+        sleep: clock.sleep,
+        marks,
+        key: KEY,
+      });
+    const first = slowGate();
+    const second = slowGate();
+    await throttle(first);
+    await throttle(second);
+    expect(second.ratePerSecond).toBeLessThan(MARKED_MIN_RATE);
+    clock.advance(1000);
+    // Act: both throttled by one empty bucket, 100 ms apart
+    await throttle(first);
+    clock.advance(100);
+    await throttle(second);
+    // Assess: both cut in full; no mark was written
+    expect(first.ratePerSecond).toBeCloseTo(4 * DEFAULT_RATE.decrease, 9);
+    expect(second.ratePerSecond).toBeCloseTo(4 * DEFAULT_RATE.decrease, 9);
+    expect(calls).toHaveLength(0);
   });
 
   it('cuts in full, as alone, when the mark fails or the caller gives no signal to bound it', async () => {
