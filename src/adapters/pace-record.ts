@@ -13,8 +13,8 @@
  *   of one congestion, in every container, cut once).
  * - A lost answer loses nothing but time: the span it took is skipped (the schedule errs slow).
  *
- * Also the congestion marks the containers' own gates share (`mark`, below),
- * in the same chunk: it is read at the first throttle, whether or not the shared pace is on.
+ * Also the congestion marks the containers' own gates share (`mark`, below), in the same
+ * chunk: it is read at the first throttle, whether or not the shared pace is on.
  */
 import {
   type AttributeValue,
