@@ -61,6 +61,15 @@ const stateOf = (item: Record<string, AttributeValue> | undefined): PaceState | 
     : undefined;
 };
 
+/** A failed request on a record of this module, named by what it did (`what`). */
+const storeError = (what: string, tableName: string, error: unknown): IdempotencyStoreError =>
+  new IdempotencyStoreError(
+    `DynamoDB ${what} on ${tableName} failed: ${messageOf(error)}`,
+    failureDetailsOf(error),
+    { table: tableName },
+    { cause: error },
+  );
+
 type Path = 'extend' | 'start' | 'restart';
 
 export class DynamoDbPaceRecords implements PaceRecords {
@@ -231,12 +240,7 @@ export class DynamoDbPaceRecords implements PaceRecords {
   }
 
   #error(operation: string, key: string, error: unknown): IdempotencyStoreError {
-    return new IdempotencyStoreError(
-      `DynamoDB ${operation} of the shared pace of ${key} on ${this.#tableName} failed: ${messageOf(error)}`,
-      failureDetailsOf(error),
-      { table: this.#tableName },
-      { cause: error },
-    );
+    return storeError(`${operation} of the shared pace of ${key}`, this.#tableName, error);
   }
 }
 
@@ -279,11 +283,6 @@ export const mark = async (
     return true;
   } catch (error) {
     if (isConditionalFailure(error)) return false;
-    throw new IdempotencyStoreError(
-      `DynamoDB mark of a congestion of ${key} on ${table.tableName} failed: ${messageOf(error)}`,
-      failureDetailsOf(error),
-      { table: table.tableName },
-      { cause: error },
-    );
+    throw storeError(`mark of a congestion of ${key}`, table.tableName, error);
   }
 };
